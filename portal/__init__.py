@@ -1,0 +1,76 @@
+"""The county dispute-resolution portal.
+
+``create_app(config)`` builds the application; nothing runs at import time.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, render_template
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the portal: settings, database, Flask-AppBuilder, views, CLI commands."""
+    from flask_appbuilder import AppBuilder
+    from flask_babel import lazy_gettext as _l
+
+    from portal import config as portal_config
+    from portal.cli import portal_cli
+    from portal.config import ROOT
+    from portal.extensions import csrf, db, migrate
+
+    app = Flask(__name__, template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"))
+    app.config.update(portal_config.load())
+    app.config.update(config or {})
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
+        (ROOT / "instance").mkdir(exist_ok=True)
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}}
+    csrf.init_app(app)
+    with app.app_context():
+        db.init_app(app)
+        from portal import models  # noqa: F401  (register the models before FAB starts)
+        appbuilder = AppBuilder()
+        appbuilder.init_app(app, db.session)
+        migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+        _register_views(appbuilder, _l)
+    _register_error_handlers(app)
+    _register_filters(app)
+    app.cli.add_command(portal_cli)
+    return app
+
+
+def _register_views(appbuilder, _l) -> None:
+    from portal.views.cases import CaseView
+    from portal.views.worklist import WorklistView
+
+    appbuilder.add_view(WorklistView, "Worklist", label=_l("My worklist"), icon="fa-inbox")
+    appbuilder.add_view_no_menu(CaseView)
+    appbuilder.add_link("RegisterCase", label=_l("Register a case"), href="/cases/register",
+                        icon="fa-pen-to-square", category="Cases", category_label=_l("Cases"),
+                        category_icon="fa-folder-open")
+    appbuilder.add_link("FindCase", label=_l("Find a case by code"), href="/cases/find",
+                        icon="fa-magnifying-glass", category="Cases")
+
+
+def _register_error_handlers(app: Flask) -> None:
+    from portal.services.errors import DomainError
+
+    @app.errorhandler(DomainError)
+    def domain_error(exc: DomainError):
+        return render_template("portal/error.html", message=str(exc),
+                               base_template=app.appbuilder.base_template,
+                               appbuilder=app.appbuilder), exc.status_code
+
+
+def _register_filters(app: Flask) -> None:
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(app.config["PORTAL_TIMEZONE"])
+
+    @app.template_filter("localtime")
+    def localtime(value):
+        """Stored naive UTC -> the county's local time, to the minute."""
+        if not value:
+            return ""
+        from datetime import timezone
+        return value.replace(tzinfo=timezone.utc).astimezone(zone).strftime("%Y-%m-%d %H:%M")

@@ -1,0 +1,17 @@
+"""The engine facade and the shipped diagrams. The only package that imports SpiffWorkflow."""
+from pathlib import Path
+
+from portal.bpmn.engine import Engine, ParsedProcess, ReadyTask, UserTaskSpec
+from portal.bpmn.errors import DiagramInvalidError, EngineError, TaskNotReadyError, UnsafeExpressionError
+
+PROCESS_DIR = Path(__file__).parent / "processes"
+MAIN_PROCESS_ID = "mediation_chain"
+
+
+def shipped_diagrams() -> dict[str, bytes]:
+    """The BPMN files the portal ships, by file name."""
+    return {p.name: p.read_bytes() for p in sorted(PROCESS_DIR.glob("*.bpmn"))}
+
+
+__all__ = ["Engine", "ParsedProcess", "ReadyTask", "UserTaskSpec", "DiagramInvalidError", "EngineError",
+           "TaskNotReadyError", "UnsafeExpressionError", "PROCESS_DIR", "MAIN_PROCESS_ID", "shipped_diagrams"]

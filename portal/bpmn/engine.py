@@ -1,0 +1,227 @@
+"""The engine facade: the only door to SpiffWorkflow.
+
+Everything the portal does with a workflow goes through :class:`Engine`:
+parse and validate diagrams, start, restore, dump, list ready user tasks,
+complete one (checking it is READY, which the library does not), and fire due
+timers. No Flask, no database session in here: callers pass text in and get
+text or plain values out.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from functools import lru_cache
+from typing import Any
+from uuid import UUID
+
+from lxml import etree
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.spiff.parser import SpiffBpmnParser
+from SpiffWorkflow.spiff.parser.process import VALIDATOR
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.util.task import TaskState
+
+from portal.bpmn.errors import DiagramInvalidError, TaskNotReadyError, UnsafeExpressionError
+from portal.bpmn.lint import lint_diagram
+from portal.bpmn.sandbox import restricted_script_engine
+from portal.bpmn.statestore import PortalWorkflowConverter
+
+
+@dataclass(frozen=True)
+class UserTaskSpec:
+    """A user task as a diagram declares it."""
+
+    bpmn_id: str
+    name: str
+    lane: str | None
+    properties: dict[str, str]
+    instructions: str = ""
+
+    @property
+    def form_key(self) -> str | None:
+        return self.properties.get("formKey")
+
+
+@dataclass(frozen=True)
+class ParsedProcess:
+    """A validated diagram: its spec serialized once, and its user tasks."""
+
+    process_id: str
+    name: str
+    spec_json: str
+    user_tasks: list[UserTaskSpec] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ReadyTask:
+    """A READY user task of a running workflow, with the data it routes on."""
+
+    id: str
+    bpmn_id: str
+    name: str
+    lane: str | None
+    properties: dict[str, str]
+    data: dict[str, Any]
+
+    @property
+    def form_key(self) -> str | None:
+        return self.properties.get("formKey")
+
+
+def _serializer() -> BpmnWorkflowSerializer:
+    config = dict(SPIFF_CONFIG)
+    config[BpmnWorkflow] = PortalWorkflowConverter
+    return BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config))
+
+
+class Engine:
+    """Parse, start, restore, dump, step and time workflows.
+
+    One instance serves many requests: it holds the serializer, the restricted
+    script engine and a cache of restored specs keyed by their JSON text.
+    """
+
+    def __init__(self) -> None:
+        self._ser = _serializer()
+        self._script_engine = restricted_script_engine()
+        self._spec_cache = lru_cache(maxsize=64)(self._restore_spec)
+
+    # -- diagrams ---------------------------------------------------------
+    def parse(self, files: dict[str, bytes], process_id: str) -> ParsedProcess:
+        """Validate and parse diagram files; raise DiagramInvalidError with file and line."""
+        problems = []
+        for name, xml in files.items():
+            problems.extend(lint_diagram(name, xml))
+        if problems:
+            raise DiagramInvalidError(problems)
+        parser = SpiffBpmnParser(validator=VALIDATOR)
+        try:
+            for name, xml in files.items():
+                parser.add_bpmn_str(xml, filename=name)
+            spec = parser.get_spec(process_id)
+            subs = parser.get_subprocess_specs(process_id)
+        except ValidationException as exc:
+            raise DiagramInvalidError([_locate(exc, files)]) from exc
+        spec_json = json.dumps({
+            "spec": self._ser.registry.convert(spec),
+            "subprocess_specs": {k: self._ser.registry.convert(v) for k, v in subs.items()},
+        })
+        tasks = [
+            UserTaskSpec(ts.bpmn_id, ts.bpmn_name or ts.bpmn_id, ts.lane,
+                         dict(ts.extensions.get("properties", {})),
+                         ts.extensions.get("instructionsForEndUser", "") or "")
+            for s in [spec, *subs.values()] for ts in s.task_specs.values()
+            if getattr(ts, "manual", False)
+        ]
+        return ParsedProcess(process_id, spec.description or process_id, spec_json, tasks)
+
+    def _restore_spec(self, spec_json: str) -> tuple[Any, dict[str, Any]]:
+        dct = json.loads(spec_json)
+        spec = self._ser.registry.restore(dct["spec"])
+        subs = {k: self._ser.registry.restore(v) for k, v in dct["subprocess_specs"].items()}
+        return spec, subs
+
+    # -- instances --------------------------------------------------------
+    def start(self, spec_json: str) -> BpmnWorkflow:
+        """A new workflow, advanced to its first wait state."""
+        spec, subs = self._spec_cache(spec_json)
+        wf = BpmnWorkflow(spec, subs, script_engine=self._script_engine)
+        wf.do_engine_steps()
+        return wf
+
+    def restore(self, state: str, spec_json: str) -> BpmnWorkflow:
+        """Rebuild a workflow from ``dump`` output and its spec version's JSON."""
+        dct = json.loads(state)
+        self._ser.migrate(dct)
+        dct["spec"], dct["subprocess_specs"] = self._spec_cache(spec_json)
+        wf = self._ser.from_dict(dct)
+        wf.script_engine = self._script_engine
+        return wf
+
+    def dump(self, wf: BpmnWorkflow) -> str:
+        """The workflow's state as JSON text, without its spec."""
+        return self._ser.serialize_json(wf)
+
+    # -- tasks ------------------------------------------------------------
+    def ready_user_tasks(self, wf: BpmnWorkflow, lane: str | None = None) -> list[ReadyTask]:
+        """READY user tasks, optionally only those of one lane."""
+        kwargs = {"lane": lane} if lane is not None else {}
+        return [_ready(t) for t in wf.get_tasks(state=TaskState.READY, manual=True, **kwargs)]
+
+    def complete(self, wf: BpmnWorkflow, task_id: str, data: dict[str, Any]) -> ReadyTask:
+        """Complete one READY user task with ``data`` and run the engine to the next wait.
+
+        Raises TaskNotReadyError when the id is unknown, not a user task or not
+        READY: the library's own ``run()`` would happily complete a FUTURE task.
+        """
+        try:
+            task = wf.get_task_from_id(UUID(task_id))
+        except (ValueError, KeyError, TypeError):
+            task = None
+        if task is None or not task.task_spec.manual or task.state != TaskState.READY:
+            raise TaskNotReadyError(task_id, TaskState.get_name(task.state) if task else None)
+        done = _ready(task)
+        task.set_data(**data)
+        task.run()
+        wf.do_engine_steps()
+        return done
+
+    # -- time -------------------------------------------------------------
+    def fire_due_timers(self, wf: BpmnWorkflow) -> None:
+        """Fire every timer that is due and run on; the library needs both calls."""
+        wf.refresh_timers()
+        wf.do_engine_steps()
+
+    def next_timer_due(self, wf: BpmnWorkflow) -> datetime | None:
+        """The earliest due time of a waiting timer, in UTC, or None."""
+        due = []
+        for task in wf.event_manager.tasks.values():
+            ed = task.task_spec.event_definition
+            defs = getattr(ed, "event_definitions", [ed])
+            if any(isinstance(d, TimerEventDefinition) for d in defs):
+                value = task.internal_data.get("event_value")
+                if isinstance(value, dict):
+                    value = value.get("next") if value.get("cycles") else None
+                if isinstance(value, str):
+                    due.append(TimerEventDefinition.get_datetime(value).astimezone(timezone.utc))
+        return min(due) if due else None
+
+    @staticmethod
+    def is_completed(wf: BpmnWorkflow) -> bool:
+        return wf.is_completed()
+
+    @staticmethod
+    def data(wf: BpmnWorkflow) -> dict[str, Any]:
+        """Routing data of the workflow: the last completed task's data."""
+        return dict(wf.last_task.data) if wf.last_task is not None else dict(wf.data)
+
+
+def _ready(task) -> ReadyTask:
+    spec = task.task_spec
+    return ReadyTask(str(task.id), spec.bpmn_id, spec.bpmn_name or spec.bpmn_id, spec.lane,
+                     dict(spec.extensions.get("properties", {})), task.data)
+
+
+def _locate(exc: ValidationException, files: dict[str, bytes]) -> tuple[str, int | None, str, str]:
+    """Find the file and line of a ValidationException; the library leaves the line empty."""
+    element = getattr(exc, "id", "") or getattr(exc, "tag", "") or ""
+    file_name = getattr(exc, "file_name", "") or ""
+    line = None
+    for name, xml in files.items():
+        if element and (not file_name or name == file_name):
+            try:
+                hits = etree.fromstring(xml).xpath("//*[@id=$i]", i=element)
+            except etree.XMLSyntaxError:
+                hits = []
+            if hits:
+                file_name, line = name, hits[0].sourceline
+                break
+    return file_name, line or getattr(exc, "line_number", None) or None, element, str(exc).split("\n")[0]
+
+
+__all__ = ["Engine", "ParsedProcess", "ReadyTask", "UserTaskSpec", "DiagramInvalidError",
+           "TaskNotReadyError", "UnsafeExpressionError"]

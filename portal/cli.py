@@ -1,0 +1,66 @@
+"""`flask portal …` commands: set up roles, reference data, demo county, worker."""
+from __future__ import annotations
+
+import click
+from flask.cli import AppGroup
+
+portal_cli = AppGroup("portal", help="County dispute-resolution portal commands.")
+
+
+@portal_cli.command("sync-roles")
+def sync_roles_command() -> None:
+    """Create or update roles, permissions and lane mappings (idempotent)."""
+    from portal.services.accounts import sync_roles
+    counts = sync_roles()
+    click.echo(f"roles synced: {counts}")
+
+
+@portal_cli.command("init")
+def init_command() -> None:
+    """Roles, dispute taxonomy, the county center and the shipped processes (idempotent)."""
+    from portal.services.accounts import sync_roles
+    from portal.services.processes import publish_shipped_processes
+    from portal.services.reference import load_reference_data
+    sync_roles()
+    load_reference_data()
+    published = publish_shipped_processes()
+    click.echo(f"initialised; processes published now: {[f'{p.process_id} v{p.version}' for p in published]}")
+
+
+@portal_cli.command("demo")
+@click.option("--cases", default=400, show_default=True, help="How many demo cases to drive through the chain.")
+@click.option("--seed", default=20231, show_default=True, help="Random seed (same seed, same county).")
+def demo_command(cases: int, seed: int) -> None:
+    """Seed the demo county, one user per role, and about a year of cases (only into an empty county)."""
+    from portal.demo.seed import seed_demo
+    summary = seed_demo(n_cases=cases, seed=seed)
+    click.echo(summary)
+
+
+@portal_cli.command("create-user")
+@click.option("--username", required=True)
+@click.option("--role", "roles", multiple=True, required=True)
+@click.option("--org", "org_code", default=None, help="Org unit code, e.g. CENTER or D03.")
+@click.password_option()
+def create_user_command(username: str, roles: tuple[str, ...], org_code: str | None, password: str) -> None:
+    """Create a staff account."""
+    from portal.services.accounts import create_user
+    user = create_user(username, username, list(roles), org_code, password)
+    click.echo(f"created {user.username}")
+
+
+@portal_cli.command("worker")
+@click.option("--once", is_flag=True, help="Fire what is due now and exit.")
+@click.option("--interval", default=30.0, show_default=True, help="Seconds between rounds.")
+def worker_command(once: bool, interval: float) -> None:
+    """Fire due BPMN timers (safe to run on several machines at once)."""
+    import time
+
+    from portal.services.timers import fire_due_timers
+    while True:
+        fired = fire_due_timers()
+        if fired:
+            click.echo(f"fired timers on {fired} case(s)")
+        if once:
+            return
+        time.sleep(interval)

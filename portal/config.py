@@ -1,0 +1,71 @@
+"""Every setting of the portal. Read from the environment here and nowhere else.
+
+``PORTAL_ENV=production`` makes a missing ``PORTAL_SECRET_KEY`` fatal; without
+it the portal runs with an embedded SQLite file and a development key, which is
+what ``make run`` wants on a fresh machine.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask_appbuilder.const import AUTH_DB
+
+ROOT = Path(__file__).resolve().parent.parent
+INSTANCE = Path(os.environ.get("PORTAL_INSTANCE_DIR", ROOT / "instance"))
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or wrong; the portal refuses to start."""
+
+
+def _secret_key(env: str) -> str:
+    key = os.environ.get("PORTAL_SECRET_KEY")
+    if key:
+        return key
+    if env == "production":
+        raise ConfigError("PORTAL_SECRET_KEY must be set when PORTAL_ENV=production")
+    return "dev-only-secret-key-not-for-production"
+
+
+def load() -> dict:
+    """The configuration mapping ``create_app`` starts from."""
+    env = os.environ.get("PORTAL_ENV", "development")
+    return {
+        "PORTAL_ENV": env,
+        "SECRET_KEY": _secret_key(env),
+        # Embedded SQLite by default; PostgreSQL when PORTAL_DATABASE_URL says so.
+        "SQLALCHEMY_DATABASE_URI": os.environ.get(
+            "PORTAL_DATABASE_URL", f"sqlite:///{INSTANCE / 'portal.db'}"),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SQLALCHEMY_TRACK_MODIFICATIONS": False,
+        # County identity, shown in the title and used in case codes.
+        "PORTAL_COUNTY_NAME": os.environ.get("PORTAL_COUNTY_NAME", "示范县"),
+        "PORTAL_CASE_CODE_PREFIX": os.environ.get("PORTAL_CASE_CODE_PREFIX", "MT"),
+        # Flask-AppBuilder
+        "APP_NAME": os.environ.get("PORTAL_APP_NAME", "矛盾纠纷调处化解平台"),
+        "APP_THEME": "",  # 16 of 18 bundled themes import Google Fonts
+        "AUTH_TYPE": AUTH_DB,
+        "AUTH_ROLE_ADMIN": "Admin",
+        "AUTH_ROLE_PUBLIC": "Public",
+        "AUTH_USER_REGISTRATION": False,
+        "AUTH_RATE_LIMITED": env == "production",
+        "RATELIMIT_ENABLED": env == "production",
+        "AUTH_RATE_LIMIT": "10 per minute",
+        "FAB_SECURITY_MANAGER_CLASS": "portal.security.PortalSecurityManager",
+        # The schema comes from Alembic migrations; roles and permissions from `flask portal sync-roles`.
+        "FAB_CREATE_DB": False,
+        "FAB_UPDATE_PERMS": False,
+        "FAB_ADD_SECURITY_VIEWS": True,
+        "FAB_API_SWAGGER_UI": False,
+        "FAB_INDEX_VIEW": "portal.views.home.PortalIndexView",
+        "BABEL_DEFAULT_LOCALE": "zh",
+        "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
+        "BABEL_TRANSLATION_DIRECTORIES": "translations",
+        "LANGUAGES": {"zh": {"flag": "cn", "name": "简体中文"}, "en": {"flag": "gb", "name": "English"}},
+        "PORTAL_TIMEZONE": "Asia/Shanghai",
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "WTF_CSRF_ENABLED": True,
+        "WTF_CSRF_TIME_LIMIT": None,
+    }

@@ -1,0 +1,35 @@
+"""WTForms classes, and the registry that maps a BPMN form key to its form."""
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+
+from portal.forms.intake import IntakeForm
+from portal.forms.steps import CloseForm, DispatchForm, FeedbackForm, HandleForm, TriageForm, VerifyForm
+
+FORMS: dict[str, type[FlaskForm]] = {
+    "intake": IntakeForm, "triage": TriageForm, "dispatch": DispatchForm, "handle": HandleForm,
+    "feedback": FeedbackForm, "verify": VerifyForm, "close": CloseForm,
+}
+
+
+def describe(form_key: str, data: dict) -> list[tuple[str, str]]:
+    """(label, shown value) pairs of a completed step's recorded data, for the case history."""
+    form_cls = FORMS.get(form_key)
+    if form_cls is None:
+        return []
+    form = form_cls(meta={"csrf": False}, formdata=None)
+    rows = []
+    for name, value in data.items():
+        field = getattr(form, name, None)
+        if field is None or value in (None, ""):
+            continue
+        if name.endswith("_id") and data.get(f"{name[:-3]}_name"):
+            value = data[f"{name[:-3]}_name"]
+        choices = getattr(field, "choices", None)
+        if isinstance(choices, list):
+            value = next((str(label) for key, label in choices if str(key) == str(value)), value)
+        rows.append((str(field.label.text), str(value)))
+    return rows
+
+
+__all__ = ["FORMS", "describe", "IntakeForm"]

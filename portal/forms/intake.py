@@ -1,0 +1,61 @@
+"""The one-window intake form (一窗受理)."""
+from __future__ import annotations
+
+from flask_appbuilder.fieldwidgets import BS3TextAreaFieldWidget, BS3TextFieldWidget, Select2Widget
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DecimalField, FieldList, Form, FormField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from portal.forms.validators import IdNumber, Phone
+from portal.models import PlaceKind, SourceChannel
+
+
+class ApplicantForm(Form):
+    name = StringField(_l("Full name"), [DataRequired(), Length(max=50)], widget=BS3TextFieldWidget())
+    id_number = StringField(_l("ID number"), [DataRequired(), IdNumber()], widget=BS3TextFieldWidget())
+    phone = StringField(_l("Phone"), [DataRequired(), Phone()], widget=BS3TextFieldWidget())
+    address = StringField(_l("Address"), [Optional(), Length(max=200)], widget=BS3TextFieldWidget())
+
+
+class RespondentForm(Form):
+    name = StringField(_l("Full name"), [DataRequired(), Length(max=50)], widget=BS3TextFieldWidget())
+    id_number = StringField(_l("ID number"), [Optional(), IdNumber()], widget=BS3TextFieldWidget())
+    phone = StringField(_l("Phone"), [Optional(), Phone()], widget=BS3TextFieldWidget())
+    address = StringField(_l("Address"), [Optional(), Length(max=200)], widget=BS3TextFieldWidget())
+
+
+class IntakeForm(FlaskForm):
+    """Who, what, where and how the dispute came in."""
+
+    applicants = FieldList(FormField(ApplicantForm), label=_l("Applicants"), min_entries=1, max_entries=10)
+    respondents = FieldList(FormField(RespondentForm), label=_l("Respondents"), min_entries=1, max_entries=10)
+    title = StringField(_l("Subject"), [DataRequired(), Length(max=200)], widget=BS3TextFieldWidget(),
+                        description=_l("One line naming the dispute, e.g. 张某与李某宅基地边界纠纷"))
+    dispute_type_id = SelectField(_l("Dispute type"), [InputRequired()], coerce=int, widget=Select2Widget())
+    township_id = SelectField(_l("Township"), [InputRequired()], coerce=int, widget=Select2Widget())
+    village_id = SelectField(_l("Village"), [Optional()], coerce=int, widget=Select2Widget())
+    place_kind = SelectField(_l("Place"), [InputRequired()], choices=PlaceKind.choices, widget=Select2Widget())
+    place_detail = StringField(_l("Place details"), [Optional(), Length(max=200)], widget=BS3TextFieldWidget())
+    facts = TextAreaField(_l("Facts"), [DataRequired()], widget=BS3TextAreaFieldWidget())
+    requests = TextAreaField(_l("Requests"), [DataRequired()], widget=BS3TextAreaFieldWidget())
+    amount = DecimalField(_l("Amount involved (yuan)"), [Optional(), NumberRange(min=0)], places=2,
+                          widget=BS3TextFieldWidget())
+    people_count = IntegerField(_l("People involved"), [InputRequired(), NumberRange(min=1, max=100000)],
+                                default=2, widget=BS3TextFieldWidget())
+    source_channel = SelectField(_l("Source channel"), [InputRequired()], choices=SourceChannel.choices,
+                                 widget=Select2Widget())
+
+    def set_choices(self, dispute_types, townships, villages) -> None:
+        """Fill the select boxes from the county's data (grouped, as the staff read them)."""
+        groups: dict[str, list] = {}
+        for t in dispute_types:
+            if t.parent is not None:
+                groups.setdefault(t.parent.name, []).append((t.id, t.name))
+        self.dispute_type_id.choices = groups
+        self.township_id.choices = [(t.id, t.name) for t in townships]
+        by_town: dict[str, list] = {}
+        names = {t.id: t.name for t in townships}
+        for v in villages:
+            by_town.setdefault(names.get(v.parent_id, "-"), []).append((v.id, v.name))
+        self.village_id.choices = {"": [(0, "—")], **by_town}

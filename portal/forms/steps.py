@@ -1,0 +1,63 @@
+"""The forms of the chain's steps after intake, one per BPMN form key."""
+from __future__ import annotations
+
+from flask_appbuilder.fieldwidgets import BS3TextAreaFieldWidget, Select2Widget
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import RadioField, SelectField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Optional, ValidationError
+
+from portal.models import ClosingType, Complexity, Fulfilment, HandlingResult, ResolutionMode, RiskLevel
+
+
+class TriageForm(FlaskForm):
+    complexity = SelectField(_l("Complexity"), [InputRequired()], choices=Complexity.choices, widget=Select2Widget())
+    risk_level = SelectField(_l("Risk level"), [InputRequired()], choices=RiskLevel.choices, widget=Select2Widget())
+    resolution_mode = SelectField(_l("Resolution mode"), [InputRequired()], choices=ResolutionMode.choices,
+                                  widget=Select2Widget())
+    opinion = TextAreaField(_l("Triage opinion"), [DataRequired()], widget=BS3TextAreaFieldWidget())
+
+
+class DispatchForm(FlaskForm):
+    assigned_unit_id = SelectField(_l("Lead unit"), [InputRequired()], coerce=int, widget=Select2Widget())
+    instructions = TextAreaField(_l("Instructions to the unit"), [DataRequired()], widget=BS3TextAreaFieldWidget())
+
+    def set_choices(self, units) -> None:
+        groups: dict[str, list] = {}
+        for u in units:
+            groups.setdefault(str(u.kind.label), []).append((u.id, u.name))
+        self.assigned_unit_id.choices = groups
+
+
+class HandleForm(FlaskForm):
+    result = SelectField(_l("Result"), [InputRequired()], choices=HandlingResult.choices, widget=Select2Widget())
+    process_notes = TextAreaField(_l("How the case was handled"), [DataRequired()], widget=BS3TextAreaFieldWidget())
+    next_channel = TextAreaField(_l("Lawful channel to take next"), [Optional()], widget=BS3TextAreaFieldWidget(),
+                                 description=_l("Required when mediation ended without agreement."))
+
+    def validate_next_channel(self, field):
+        if self.result.data in (HandlingResult.TERMINATED.value, HandlingResult.REDIRECTED.value) \
+                and not (field.data or "").strip():
+            raise ValidationError(_l("Say which lawful channel the parties should take next."))
+
+
+class FeedbackForm(FlaskForm):
+    fulfilment = SelectField(_l("Fulfilment"), [InputRequired()], choices=Fulfilment.choices, widget=Select2Widget())
+    summary = TextAreaField(_l("Result reported to the center"), [DataRequired()], widget=BS3TextAreaFieldWidget())
+
+
+class VerifyForm(FlaskForm):
+    passed = RadioField(_l("Verification"), [InputRequired()],
+                        choices=[("yes", _l("Passed")), ("no", _l("Not passed: back to the unit"))])
+    opinion = TextAreaField(_l("Verification opinion"), [Optional()], widget=BS3TextAreaFieldWidget(),
+                            description=_l("Required when the verification does not pass."))
+
+    def validate_opinion(self, field):
+        if self.passed.data == "no" and not (field.data or "").strip():
+            raise ValidationError(_l("Say why the result does not pass, so the unit knows what to do."))
+
+
+class CloseForm(FlaskForm):
+    closing_type = SelectField(_l("Closing type"), [InputRequired()], choices=ClosingType.choices,
+                               widget=Select2Widget())
+    summary = TextAreaField(_l("Closing summary"), [DataRequired()], widget=BS3TextAreaFieldWidget())

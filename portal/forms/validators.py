@@ -1,0 +1,29 @@
+"""Field validators with messages in the user's language."""
+from __future__ import annotations
+
+import re
+
+from flask_babel import lazy_gettext as _l
+from wtforms.validators import ValidationError
+
+from portal.idcard import is_valid_id_number
+
+_PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
+
+
+class IdNumber:
+    """A GB 11643 resident ID number: 18 characters, real birth date, right check digit."""
+
+    def __call__(self, form, field):
+        value = (field.data or "").strip().upper()
+        if value and not is_valid_id_number(value):
+            raise ValidationError(_l("Not a valid ID number: check the 18 characters and the last (check) digit."))
+
+
+class Phone:
+    """A mainland mobile (11 digits) or a landline with area code."""
+
+    def __call__(self, form, field):
+        value = (field.data or "").strip().replace(" ", "")
+        if value and not _PHONE.match(value):
+            raise ValidationError(_l("Not a valid phone number: 11-digit mobile or area code plus number."))

@@ -1,0 +1,29 @@
+"""SQLAlchemy models. They may flush, never commit: services own the transaction."""
+from portal.models.case import (
+                                Case,
+                                CaseStatus,
+                                ClosingType,
+                                Complexity,
+                                Fulfilment,
+                                HandlingResult,
+                                Party,
+                                PartyKind,
+                                PlaceKind,
+                                ResolutionMode,
+                                RiskLevel,
+                                SourceChannel,
+)
+from portal.models.org import DisputeType, LaneRole, OrgKind, OrgUnit, PortalUser, StationMode
+from portal.models.work import (
+                                AuditEvent,
+                                AuditLogImmutableError,
+                                ProcessStatus,
+                                ProcessVersion,
+                                WorkItem,
+                                WorkItemStatus,
+)
+
+__all__ = ["Case", "CaseStatus", "ClosingType", "Complexity", "Fulfilment", "HandlingResult", "ResolutionMode",
+           "RiskLevel", "Party", "PartyKind", "PlaceKind", "SourceChannel", "DisputeType",
+           "LaneRole", "OrgKind", "OrgUnit", "PortalUser", "StationMode", "AuditEvent",
+           "AuditLogImmutableError", "ProcessStatus", "ProcessVersion", "WorkItem", "WorkItemStatus"]

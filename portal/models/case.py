@@ -1,0 +1,238 @@
+"""A dispute case (一案一码), its parties, and the enums that describe it."""
+from __future__ import annotations
+
+import enum
+
+from flask_appbuilder import Model
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Column, DateTime, ForeignKey, Integer, Numeric, String, Text
+from sqlalchemy.orm import relationship
+
+from portal.models.base import enum_column_type
+
+
+class LabelledEnum(enum.Enum):
+    """An enum whose members have a translatable label (``LABELS`` on the class)."""
+
+    @property
+    def label(self):
+        return self.LABELS()[self]  # type: ignore[attr-defined]
+
+    @classmethod
+    def choices(cls):
+        return [(m.value, m.label) for m in cls]
+
+
+class CaseStatus(LabelledEnum):
+    REGISTERED = "registered"
+    TRIAGING = "triaging"
+    DISPATCHING = "dispatching"
+    HANDLING = "handling"
+    FEEDBACK = "feedback"
+    VERIFYING = "verifying"
+    CLOSING = "closing"
+    CLOSED = "closed"
+
+    @staticmethod
+    def LABELS():
+        S = CaseStatus
+        return {S.REGISTERED: _l("Registered"), S.TRIAGING: _l("Being triaged"), S.DISPATCHING: _l("Awaiting dispatch"),
+                S.HANDLING: _l("Being handled"), S.FEEDBACK: _l("Awaiting feedback"),
+                S.VERIFYING: _l("Being verified"), S.CLOSING: _l("Awaiting closing"), S.CLOSED: _l("Closed")}
+
+
+class SourceChannel(LabelledEnum):
+    WALK_IN = "walk_in"
+    PHONE = "phone"
+    ONLINE = "online"
+    GRID = "grid"
+    HOTLINE_12345 = "hotline"
+    COURT = "court"
+    POLICE = "police"
+    GOVERNMENT = "government"
+    PROCURATORATE = "procuratorate"
+    PETITION = "petition"
+
+    @staticmethod
+    def LABELS():
+        S = SourceChannel
+        return {S.WALK_IN: _l("Walk-in"), S.PHONE: _l("Phone"), S.ONLINE: _l("Online"),
+                S.GRID: _l("Grid member report"), S.HOTLINE_12345: _l("12345 hotline"),
+                S.COURT: _l("Transferred by the court"), S.POLICE: _l("Transferred by the police"),
+                S.GOVERNMENT: _l("Transferred by a government body"),
+                S.PROCURATORATE: _l("Transferred by the procuratorate"),
+                S.PETITION: _l("Transferred by the petition bureau")}
+
+
+class PlaceKind(LabelledEnum):
+    RESIDENCE = "residence"
+    PUBLIC = "public"
+    CROSS_REGION = "cross_region"
+
+    @staticmethod
+    def LABELS():
+        P = PlaceKind
+        return {P.RESIDENCE: _l("Residence"), P.PUBLIC: _l("Public place"), P.CROSS_REGION: _l("Cross-region")}
+
+
+class PartyKind(LabelledEnum):
+    APPLICANT = "applicant"
+    RESPONDENT = "respondent"
+    AGENT = "agent"
+
+    @staticmethod
+    def LABELS():
+        P = PartyKind
+        return {P.APPLICANT: _l("Applicant"), P.RESPONDENT: _l("Respondent"), P.AGENT: _l("Agent")}
+
+
+class Case(Model):
+    """One dispute from the window to closed.
+
+    The row holds the case facts, the serialized workflow state (without its
+    spec, which lives in ``process_version``) and ``lock_version``, which the
+    ORM checks on every UPDATE so two writers cannot both win.
+    """
+
+    __tablename__ = "mediation_case"
+    id = Column(Integer, primary_key=True)
+    code = Column(String(32), unique=True, nullable=True)
+    title = Column(String(200), nullable=False)
+    dispute_type_id = Column(Integer, ForeignKey("dispute_type.id"), nullable=False, index=True)
+    township_id = Column(Integer, ForeignKey("org_unit.id"), nullable=False, index=True)
+    village_id = Column(Integer, ForeignKey("org_unit.id"), nullable=True)
+    place_kind = Column(enum_column_type(PlaceKind), nullable=False)
+    place_detail = Column(String(200), nullable=True)
+    facts = Column(Text, nullable=False)
+    requests = Column(Text, nullable=False)
+    amount = Column(Numeric(14, 2), nullable=True)
+    people_count = Column(Integer, nullable=False, default=2)
+    source_channel = Column(enum_column_type(SourceChannel), nullable=False)
+    status = Column(enum_column_type(CaseStatus), nullable=False, index=True)
+    current_step = Column(String(100), nullable=True)
+    complexity = Column(String(16), nullable=True)
+    risk_level = Column(String(16), nullable=True)
+    resolution_mode = Column(String(32), nullable=True)
+    assigned_unit_id = Column(Integer, ForeignKey("org_unit.id"), nullable=True, index=True)
+    due_at = Column(DateTime, nullable=True)
+    verify_failures = Column(Integer, nullable=False, default=0)
+    closing_type = Column(String(32), nullable=True)
+    registered_by_id = Column(Integer, ForeignKey("ab_user.id"), nullable=False)
+    registered_at = Column(DateTime, nullable=False, index=True)
+    closed_at = Column(DateTime, nullable=True)
+    process_version_id = Column(Integer, ForeignKey("process_version.id"), nullable=False)
+    wf_state = Column(Text, nullable=False)
+    next_timer_due_at = Column(DateTime, nullable=True, index=True)
+    updated_at = Column(DateTime, nullable=False)
+    lock_version = Column(Integer, nullable=False, default=1)
+    __mapper_args__ = {"version_id_col": lock_version}
+
+    dispute_type = relationship("DisputeType")
+    township = relationship("OrgUnit", foreign_keys=[township_id])
+    village = relationship("OrgUnit", foreign_keys=[village_id])
+    assigned_unit = relationship("OrgUnit", foreign_keys=[assigned_unit_id])
+    registered_by = relationship("PortalUser")
+    process_version = relationship("ProcessVersion")
+    parties = relationship("Party", back_populates="case", order_by="Party.seq",
+                           cascade="all, delete-orphan")
+
+    def parties_of(self, kind: PartyKind) -> list["Party"]:
+        return [p for p in self.parties if p.kind == kind]
+
+
+class Party(Model):
+    """A person in a case: applicant, respondent or agent."""
+
+    __tablename__ = "party"
+    id = Column(Integer, primary_key=True)
+    case_id = Column(Integer, ForeignKey("mediation_case.id"), nullable=False, index=True)
+    kind = Column(enum_column_type(PartyKind), nullable=False)
+    seq = Column(Integer, nullable=False, default=0)
+    name = Column(String(50), nullable=False, index=True)
+    id_number = Column(String(18), nullable=True, index=True)
+    phone = Column(String(20), nullable=True)
+    address = Column(String(200), nullable=True)
+    case = relationship("Case", back_populates="parties")
+
+
+class Complexity(LabelledEnum):
+    SIMPLE = "simple"        # 即来即办
+    GENERAL = "general"      # 3 days
+    COMPLEX = "complex"      # 10 days
+    DIFFICULT = "difficult"  # 30 days
+
+    @staticmethod
+    def LABELS():
+        C = Complexity
+        return {C.SIMPLE: _l("Simple (handled on the spot)"), C.GENERAL: _l("General (3 days)"),
+                C.COMPLEX: _l("Complex (10 days)"), C.DIFFICULT: _l("Difficult (30 days)")}
+
+
+class RiskLevel(LabelledEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+    @staticmethod
+    def LABELS():
+        R = RiskLevel
+        return {R.LOW: _l("Low"), R.MEDIUM: _l("Medium"), R.HIGH: _l("High")}
+
+
+class ResolutionMode(LabelledEnum):
+    AT_HOME = "at_home"          # 上门调
+    ON_SITE = "on_site"          # 流动调
+    ONLINE = "online"            # 线上调
+    IN_CENTER = "in_center"      # 中心调解
+    LITIGATION = "litigation"    # 仲裁诉讼
+    PETITION = "petition"        # 信访
+
+    @staticmethod
+    def LABELS():
+        M = ResolutionMode
+        return {M.AT_HOME: _l("Mediation at home"), M.ON_SITE: _l("Mediation on the scene"),
+                M.ONLINE: _l("Online mediation"), M.IN_CENTER: _l("Mediation in the center"),
+                M.LITIGATION: _l("Arbitration or litigation"), M.PETITION: _l("Petition procedure")}
+
+
+class HandlingResult(LabelledEnum):
+    WRITTEN_AGREEMENT = "written_agreement"
+    ORAL_AGREEMENT = "oral_agreement"
+    TERMINATED = "terminated"
+    REDIRECTED = "redirected"
+
+    @staticmethod
+    def LABELS():
+        H = HandlingResult
+        return {H.WRITTEN_AGREEMENT: _l("Mediated: written agreement"),
+                H.ORAL_AGREEMENT: _l("Mediated: oral agreement"),
+                H.TERMINATED: _l("Mediation terminated"),
+                H.REDIRECTED: _l("Sent to the lawful channel")}
+
+
+class Fulfilment(LabelledEnum):
+    FULFILLED = "fulfilled"
+    PARTLY = "partly"
+    NOT_YET = "not_yet"
+    NOT_APPLICABLE = "n_a"
+
+    @staticmethod
+    def LABELS():
+        F = Fulfilment
+        return {F.FULFILLED: _l("Fulfilled"), F.PARTLY: _l("Partly fulfilled"),
+                F.NOT_YET: _l("Not yet fulfilled"), F.NOT_APPLICABLE: _l("Not applicable")}
+
+
+class ClosingType(LabelledEnum):
+    RESOLVED = "resolved"                  # 实质化解
+    MEDIATED = "mediated"                  # 调解成功
+    PROCEDURAL_END = "procedural_end"      # 程序性终结
+    REDIRECTED = "redirected"              # 转法定途径
+    POLICY_ANSWER = "policy_answer"        # 政策解答
+
+    @staticmethod
+    def LABELS():
+        C = ClosingType
+        return {C.RESOLVED: _l("Substantively resolved"), C.MEDIATED: _l("Mediated successfully"),
+                C.PROCEDURAL_END: _l("Procedurally ended"), C.REDIRECTED: _l("Sent to the lawful channel"),
+                C.POLICY_ANSWER: _l("Answered with policy explanation")}

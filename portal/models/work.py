@@ -1,0 +1,100 @@
+"""Work items (the ready user tasks, projected), process versions and the audit log."""
+from __future__ import annotations
+
+import enum
+
+from flask_appbuilder import Model
+from sqlalchemy import Column, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event
+from sqlalchemy.orm import relationship
+
+from portal.models.base import enum_column_type
+
+
+class WorkItemStatus(enum.Enum):
+    OPEN = "open"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class WorkItem(Model):
+    """A user task of a case's workflow, as worklists see it (no workflow is loaded to list them)."""
+
+    __tablename__ = "work_item"
+    __table_args__ = (Index("ix_work_item_open_lane", "status", "lane"),)
+    id = Column(Integer, primary_key=True)
+    case_id = Column(Integer, ForeignKey("mediation_case.id"), nullable=False, index=True)
+    task_id = Column(String(36), nullable=False, unique=True)
+    bpmn_id = Column(String(64), nullable=False)
+    name = Column(String(100), nullable=False)
+    lane = Column(String(100), nullable=True)
+    form_key = Column(String(64), nullable=False)
+    org_unit_id = Column(Integer, ForeignKey("org_unit.id"), nullable=True, index=True)
+    status = Column(enum_column_type(WorkItemStatus), nullable=False, default=WorkItemStatus.OPEN)
+    created_at = Column(DateTime, nullable=False)
+    due_at = Column(DateTime, nullable=True)
+    completed_at = Column(DateTime, nullable=True)
+    completed_by_id = Column(Integer, ForeignKey("ab_user.id"), nullable=True, index=True)
+    result = Column(Text, nullable=True)  # JSON of what the form recorded
+
+    case = relationship("Case")
+    org_unit = relationship("OrgUnit")
+    completed_by = relationship("PortalUser")
+
+
+class ProcessStatus(enum.Enum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+
+
+class ProcessVersion(Model):
+    """One version of a process: its BPMN text and its spec, stored once for all its cases."""
+
+    __tablename__ = "process_version"
+    __table_args__ = (UniqueConstraint("process_id", "version"),)
+    id = Column(Integer, primary_key=True)
+    process_id = Column(String(64), nullable=False)
+    version = Column(Integer, nullable=False)
+    name = Column(String(200), nullable=False)
+    status = Column(enum_column_type(ProcessStatus), nullable=False)
+    checksum = Column(String(64), nullable=False)
+    bpmn_xml = Column(Text, nullable=False)
+    spec_json = Column(Text, nullable=False)
+    created_at = Column(DateTime, nullable=False)
+
+
+class AuditEvent(Model):
+    """Append-only record of every action. Rows are never updated or deleted."""
+
+    __tablename__ = "audit_event"
+    id = Column(Integer, primary_key=True)
+    at = Column(DateTime, nullable=False, index=True)
+    user_id = Column(Integer, ForeignKey("ab_user.id"), nullable=True)
+    username = Column(String(100), nullable=True)
+    action = Column(String(64), nullable=False, index=True)
+    case_id = Column(Integer, ForeignKey("mediation_case.id"), nullable=True, index=True)
+    work_item_id = Column(Integer, ForeignKey("work_item.id"), nullable=True)
+    detail = Column(Text, nullable=True)  # JSON
+    remote_addr = Column(String(64), nullable=True)
+    user = relationship("PortalUser")
+
+
+class AuditLogImmutableError(RuntimeError):
+    """Something tried to change or delete an audit row."""
+
+
+@event.listens_for(AuditEvent, "before_update")
+@event.listens_for(AuditEvent, "before_delete")
+def _refuse_audit_change(mapper, connection, target):  # noqa: ARG001
+    raise AuditLogImmutableError("audit events are append-only")
+
+
+def work_item_can_be_done_by(item: WorkItem, user, lanes: set[str]) -> bool:
+    """The user works the item's lane, and the item's unit is the user's unit or lies below it."""
+    if item.lane not in lanes:
+        return False
+    if item.org_unit is None:
+        return True
+    return user.org_unit is not None and user.org_unit.contains(item.org_unit)
+
+
+WorkItem.can_be_done_by = work_item_can_be_done_by

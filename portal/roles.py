@@ -1,0 +1,55 @@
+"""Roles as data: what each role may do, and which BPMN lanes it works.
+
+``flask portal sync-roles`` makes the database match this table (idempotently).
+Lane mappings are only added, never removed: administrators may map more
+roles to a lane in the database.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+
+READ = [("can_read", "Worklist"), ("can_read", "Case"), ("menu_access", "Worklist"),
+        ("menu_access", "FindCase"), ("menu_access", "Cases")]
+WORK = [*READ, ("can_work", "Case")]
+REGISTER = [*WORK, ("can_register", "Case"), ("menu_access", "RegisterCase")]
+
+
+@dataclass(frozen=True)
+class RoleDef:
+    name: str
+    label: object
+    permissions: list[tuple[str, str]]
+    sees_personal_data: bool = False
+
+
+ROLES = [
+    RoleDef("intake_clerk", _l("Intake window clerk"), REGISTER, sees_personal_data=True),
+    RoleDef("dispatcher", _l("Dispatcher"), WORK, sees_personal_data=True),
+    RoleDef("dept_handler", _l("Department handler"), WORK, sees_personal_data=True),
+    RoleDef("mediator", _l("Mediator"), WORK, sees_personal_data=True),
+    RoleDef("township_staff", _l("Township center staff"), WORK, sees_personal_data=True),
+    RoleDef("verifier", _l("Verifier"), WORK),
+    RoleDef("director", _l("Center director"), WORK),
+    RoleDef("grid_member", _l("Grid member"), READ),
+    RoleDef("assistance_handler", _l("Assistance handler"), READ),
+]
+ROLE_BY_NAME = {r.name: r for r in ROLES}
+
+# BPMN lane name -> roles that work its tasks.
+LANE_ROLES = {
+    "受理窗口": ["intake_clerk"],
+    "综合调度": ["dispatcher"],
+    "承办单位": ["dept_handler", "mediator", "township_staff"],
+    "核查督办": ["verifier", "director"],
+}
+
+
+def sees_personal_data(role_names: set[str]) -> bool:
+    """True when one of the roles needs ID numbers and phones in full."""
+    return "Admin" in role_names or any(
+        ROLE_BY_NAME[n].sees_personal_data for n in role_names if n in ROLE_BY_NAME)
+
+# Roles that see every case of the county (the center's own staff).
+COUNTY_WIDE_ROLES = {"Admin", "intake_clerk", "dispatcher", "verifier", "director"}

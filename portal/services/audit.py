@@ -1,0 +1,31 @@
+"""The audit log: one row per action, written in the transaction of the action."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import has_request_context, request
+
+from portal.clock import utcnow
+from portal.extensions import db
+from portal.models import AuditEvent
+from portal.services._tx import transaction
+
+
+def audit(action: str, user=None, case=None, work_item=None, **detail: Any) -> AuditEvent:
+    """Add an audit row to the current transaction (the caller's service commits)."""
+    event = AuditEvent(
+        at=utcnow(), user_id=getattr(user, "id", None), username=getattr(user, "username", None),
+        action=action, case_id=getattr(case, "id", None), work_item_id=getattr(work_item, "id", None),
+        detail=json.dumps(detail, ensure_ascii=False, default=str) if detail else None,
+        remote_addr=request.remote_addr if has_request_context() else None,
+    )
+    db.session.add(event)
+    return event
+
+
+@transaction
+def record_login(user, success: bool) -> None:
+    """Audit a login attempt (FAB calls this after its own commit)."""
+    audit("login" if success else "login_failed", user=user if success else None,
+          username=getattr(user, "username", None))

@@ -1,0 +1,231 @@
+"""Registering a case and completing its steps.
+
+Each public function is one unit of work: the case row, its workflow state,
+its work items and the audit rows are written in one transaction, under a lock
+on the case row (SELECT … FOR UPDATE on PostgreSQL, the write lock on SQLite)
+plus the ORM's version check on ``lock_version``.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select, update
+from sqlalchemy.orm.exc import StaleDataError
+
+from portal.bpmn import TaskNotReadyError
+from portal.clock import utcnow
+from portal.extensions import db
+from portal.idcard import is_valid_id_number
+from portal.models import (
+    Case,
+    CaseStatus,
+    DisputeType,
+    OrgKind,
+    OrgUnit,
+    Party,
+    PartyKind,
+    PlaceKind,
+    SourceChannel,
+    WorkItem,
+    WorkItemStatus,
+)
+from portal.services._tx import transaction
+from portal.services.audit import audit
+from portal.services.engine import get_engine
+from portal.services.errors import (
+    CaseNotFoundError,
+    StaleCaseError,
+    TaskAlreadyDoneError,
+    TaskNotYoursError,
+    ValidationFailed,
+)
+from portal.services.processes import published_version
+from portal.services.queries import lanes_for
+from portal.services.steps import STEPS
+
+
+@dataclass
+class PartyData:
+    kind: str
+    name: str
+    id_number: str = ""
+    phone: str = ""
+    address: str = ""
+
+
+@dataclass
+class IntakeData:
+    """What the one window records (already cleaned by the intake form)."""
+
+    title: str
+    dispute_type_id: int
+    township_id: int
+    village_id: int | None
+    place_kind: str
+    place_detail: str
+    facts: str
+    requests: str
+    amount: str | Decimal | None
+    people_count: int
+    source_channel: str
+    parties: list[PartyData] = field(default_factory=list)
+
+
+def _check_intake(data: IntakeData) -> tuple[DisputeType, OrgUnit, OrgUnit | None, Decimal | None]:
+    dtype = db.session.get(DisputeType, data.dispute_type_id)
+    if dtype is None or dtype.parent_id is None:
+        raise ValidationFailed(_l("Choose a dispute type of the second level."), field="dispute_type_id")
+    township = db.session.get(OrgUnit, data.township_id)
+    if township is None or township.kind != OrgKind.TOWNSHIP:
+        raise ValidationFailed(_l("Choose a township."), field="township_id")
+    village = db.session.get(OrgUnit, data.village_id) if data.village_id else None
+    if data.village_id and (village is None or village.kind != OrgKind.VILLAGE or village.parent_id != township.id):
+        raise ValidationFailed(_l("The village is not in the chosen township."), field="village_id")
+    kinds = [p.kind for p in data.parties]
+    if PartyKind.APPLICANT.value not in kinds or PartyKind.RESPONDENT.value not in kinds:
+        raise ValidationFailed(_l("A case needs at least one applicant and one respondent."), field="parties")
+    for p in data.parties:
+        if p.id_number and not is_valid_id_number(p.id_number):
+            raise ValidationFailed(_l("ID number %(n)s is not valid (GB 11643 checksum)."), field="parties",
+                                   n=p.id_number)
+    try:
+        amount = Decimal(str(data.amount)) if data.amount not in (None, "") else None
+    except InvalidOperation:
+        raise ValidationFailed(_l("The amount is not a number."), field="amount") from None
+    if amount is not None and amount < 0:
+        raise ValidationFailed(_l("The amount cannot be negative."), field="amount")
+    try:
+        PlaceKind(data.place_kind), SourceChannel(data.source_channel)
+    except ValueError:
+        raise ValidationFailed(_l("Choose a valid value."), field="source_channel") from None
+    return dtype, township, village, amount
+
+
+@transaction
+def register_case(user, data: IntakeData) -> Case:
+    """Register a dispute at the one window: create the case, start its workflow, complete intake."""
+    dtype, township, village, amount = _check_intake(data)
+    version = published_version()
+    engine = get_engine()
+    now = utcnow()
+    case = Case(title=data.title.strip(), dispute_type=dtype, township=township, village=village,
+                place_kind=PlaceKind(data.place_kind), place_detail=data.place_detail.strip() or None,
+                facts=data.facts.strip(), requests=data.requests.strip(), amount=amount,
+                people_count=data.people_count, source_channel=SourceChannel(data.source_channel),
+                status=CaseStatus.REGISTERED, registered_by_id=user.id, registered_at=now,
+                process_version=version, wf_state="{}", updated_at=now)
+    case.parties = [Party(kind=PartyKind(p.kind), seq=i, name=p.name.strip(),
+                          id_number=p.id_number.strip().upper() or None, phone=p.phone.strip() or None,
+                          address=p.address.strip() or None) for i, p in enumerate(data.parties)]
+    db.session.add(case)
+    db.session.flush()
+    case.code = _case_code(case, now)
+    wf = engine.start(version.spec_json)
+    intake = next((t for t in engine.ready_user_tasks(wf) if t.form_key == "intake"), None)
+    if intake is None:
+        raise ValidationFailed(_l("The published process does not begin with the intake step."))
+    engine.complete(wf, intake.id, STEPS["intake"](case, {}))
+    item = WorkItem(case_id=case.id, task_id=intake.id, bpmn_id=intake.bpmn_id, name=intake.name,
+                    lane=intake.lane, form_key="intake", org_unit_id=_center_id(), status=WorkItemStatus.DONE,
+                    created_at=now, completed_at=now, completed_by_id=user.id,
+                    result=json.dumps({"title": case.title}, ensure_ascii=False))
+    db.session.add(item)
+    db.session.flush()
+    _sync(case, wf, now)
+    audit("case.register", user=user, case=case, work_item=item, code=case.code)
+    return case
+
+
+@transaction
+def complete_task(user, work_item_id: int, data: dict[str, Any]) -> Case:
+    """Complete one step of a case with the form's data; refuse if it is not the user's or not open."""
+    item = db.session.get(WorkItem, work_item_id)
+    if item is None:
+        raise CaseNotFoundError()
+    case = _lock_case(item.case_id)
+    db.session.refresh(item)
+    if item.status != WorkItemStatus.OPEN:
+        who = item.completed_by.username if item.completed_by else "?"
+        raise TaskAlreadyDoneError(who=who, when=item.completed_at or "?")
+    if not item.can_be_done_by(user, lanes_for(user)):
+        raise TaskNotYoursError()
+    step = STEPS.get(item.form_key)
+    if step is None:
+        raise ValidationFailed(_l("This step has no form in this portal."))
+    now = utcnow()
+    task_data = step(case, data)
+    engine = get_engine()
+    wf = engine.restore(case.wf_state, case.process_version.spec_json)
+    try:
+        engine.complete(wf, item.task_id, task_data)
+    except TaskNotReadyError:
+        raise TaskAlreadyDoneError(who="?", when="?") from None
+    item.status, item.completed_at, item.completed_by_id = WorkItemStatus.DONE, now, user.id
+    item.result = json.dumps({k: v for k, v in data.items() if k != "csrf_token"}, ensure_ascii=False, default=str)
+    _sync(case, wf, now)
+    audit("case.step", user=user, case=case, work_item=item, step=item.bpmn_id, status=case.status.value)
+    try:
+        db.session.flush()
+    except StaleDataError:
+        raise StaleCaseError() from None
+    return case
+
+
+def _lock_case(case_id: int) -> Case:
+    """Take the case row's write lock, then load it fresh."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        # SQLite has no row locks: a no-op write takes the database write lock for this transaction.
+        db.session.execute(update(Case).where(Case.id == case_id).values(id=Case.id)
+                           .execution_options(synchronize_session=False))
+    case = db.session.get(Case, case_id, with_for_update=True, populate_existing=True)
+    if case is None:
+        raise CaseNotFoundError()
+    return case
+
+
+def _center_id() -> int | None:
+    return db.session.scalar(select(OrgUnit.id).where(OrgUnit.kind == OrgKind.CENTER).limit(1))
+
+
+def _case_code(case: Case, now) -> str:
+    from flask import current_app
+    return f"{current_app.config['PORTAL_CASE_CODE_PREFIX']}{now:%Y}{case.id:06d}"
+
+
+def _sync(case: Case, wf, now) -> None:
+    """Project the workflow onto the case row and its work items (same transaction)."""
+    engine = get_engine()
+    ready = engine.ready_user_tasks(wf)
+    open_items = {w.task_id: w for w in db.session.scalars(
+        select(WorkItem).where(WorkItem.case_id == case.id, WorkItem.status == WorkItemStatus.OPEN))}
+    center = None
+    for task in ready:
+        if task.id in open_items:
+            continue
+        var = task.properties.get("orgUnitVar")
+        if var and task.data.get(var):
+            unit_id = int(task.data[var])
+        else:
+            center = center or _center_id()
+            unit_id = center
+        db.session.add(WorkItem(case_id=case.id, task_id=task.id, bpmn_id=task.bpmn_id, name=task.name,
+                                lane=task.lane, form_key=task.form_key or "", org_unit_id=unit_id,
+                                status=WorkItemStatus.OPEN, created_at=now,
+                                due_at=case.due_at if var else None))
+    ready_ids = {t.id for t in ready}
+    for task_id, item in open_items.items():
+        if task_id not in ready_ids:
+            item.status = WorkItemStatus.CANCELLED
+    if engine.is_completed(wf):
+        case.status, case.closed_at, case.current_step = CaseStatus.CLOSED, now, None
+    elif ready:
+        case.status = CaseStatus(ready[0].properties.get("caseStatus", case.status.value))
+        case.current_step = "、".join(t.name for t in ready)
+    case.wf_state = engine.dump(wf)
+    due = engine.next_timer_due(wf)
+    case.next_timer_due_at = due.replace(tzinfo=None) if due else None
+    case.updated_at = now

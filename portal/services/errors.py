@@ -1,0 +1,59 @@
+"""Domain errors: what went wrong in words a user understands. Views turn them into messages."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+
+class DomainError(Exception):
+    """Base of every refusal a user should read. ``message`` is translatable text."""
+
+    status_code = 400
+    message = _l("The action could not be done.")
+
+    def __init__(self, message=None, **params):
+        self.params = params
+        if message is not None:
+            self.message = message
+        super().__init__(str(self.message))
+
+    def __str__(self) -> str:
+        return str(self.message) % self.params if self.params else str(self.message)
+
+
+class ValidationFailed(DomainError):
+    """Input breaks a rule the form alone cannot check; ``field`` names the field if any."""
+
+    def __init__(self, message, field: str | None = None, **params):
+        self.field = field
+        super().__init__(message, **params)
+
+
+class CaseNotFoundError(DomainError):
+    status_code = 404
+    message = _l("No case with that code was found.")
+
+
+class CaseForbiddenError(DomainError):
+    status_code = 403
+    message = _l("You are not allowed to see or act on this case.")
+
+
+class TaskNotYoursError(DomainError):
+    status_code = 403
+    message = _l("This step is not assigned to you or your unit.")
+
+
+class TaskAlreadyDoneError(DomainError):
+    status_code = 409
+    message = _l("This step has already been completed by %(who)s at %(when)s; nothing was changed.")
+
+
+class StaleCaseError(DomainError):
+    status_code = 409
+    message = _l("Someone else updated this case at the same moment; nothing was saved. "
+                 "Reload the case and try again.")
+
+
+class ProcessNotPublishedError(DomainError):
+    status_code = 503
+    message = _l("No published mediation process is available; an administrator must publish one.")

@@ -1,0 +1,112 @@
+"""What each step of the chain does to the case, keyed by the BPMN form key.
+
+A step takes the case and the cleaned form data, checks the rules a form
+cannot check, updates the case, and returns the routing data the workflow
+needs (only small, JSON-safe values go into the engine). ``intake`` is done by
+``register_case`` itself because it creates the case.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any, Callable
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from portal.extensions import db
+from portal.models import (
+    Case,
+    ClosingType,
+    Complexity,
+    Fulfilment,
+    HandlingResult,
+    OrgKind,
+    OrgUnit,
+    ResolutionMode,
+    RiskLevel,
+)
+from portal.services.errors import ValidationFailed
+
+# Local policy from the county (即来即办 / 3 / 10 / 30 days); the next release makes it an admin table.
+TIER_DAYS = {Complexity.SIMPLE: 1, Complexity.GENERAL: 3, Complexity.COMPLEX: 10, Complexity.DIFFICULT: 30}
+ASSIGNABLE_KINDS = (OrgKind.DEPARTMENT, OrgKind.COMMITTEE, OrgKind.STUDIO, OrgKind.TOWNSHIP, OrgKind.VILLAGE)
+
+Step = Callable[[Case, dict[str, Any]], dict[str, Any]]
+
+
+def _enum(enum_cls, value, field):
+    try:
+        return enum_cls(value)
+    except ValueError:
+        raise ValidationFailed(_l("Choose a valid value."), field=field) from None
+
+
+def _text(data, field, required=True) -> str:
+    value = (data.get(field) or "").strip()
+    if required and not value:
+        raise ValidationFailed(_l("This field is required."), field=field)
+    return value
+
+
+def triage(case: Case, data: dict[str, Any]) -> dict[str, Any]:
+    tier = _enum(Complexity, data.get("complexity"), "complexity")
+    risk = _enum(RiskLevel, data.get("risk_level"), "risk_level")
+    mode = _enum(ResolutionMode, data.get("resolution_mode"), "resolution_mode")
+    _text(data, "opinion")
+    case.complexity, case.risk_level, case.resolution_mode = tier.value, risk.value, mode.value
+    case.due_at = case.registered_at + timedelta(days=TIER_DAYS[tier])
+    return {"complexity": tier.value, "risk_level": risk.value, "resolution_mode": mode.value}
+
+
+def dispatch(case: Case, data: dict[str, Any]) -> dict[str, Any]:
+    try:
+        unit_id = int(data.get("assigned_unit_id") or 0)
+    except (TypeError, ValueError):
+        unit_id = 0
+    unit = db.session.scalar(select(OrgUnit).where(OrgUnit.id == unit_id, OrgUnit.kind.in_(ASSIGNABLE_KINDS)))
+    if unit is None:
+        raise ValidationFailed(_l("Choose the unit that will handle the case."), field="assigned_unit_id")
+    _text(data, "instructions")
+    case.assigned_unit_id = unit.id
+    data["assigned_unit_name"] = unit.name  # kept in the step's record for the history
+    return {"assigned_unit_id": unit.id}
+
+
+def handle(case: Case, data: dict[str, Any]) -> dict[str, Any]:
+    result = _enum(HandlingResult, data.get("result"), "result")
+    _text(data, "process_notes")
+    if result in (HandlingResult.TERMINATED, HandlingResult.REDIRECTED):
+        _text(data, "next_channel")
+    return {"handling_result": result.value}
+
+
+def feedback(case: Case, data: dict[str, Any]) -> dict[str, Any]:
+    fulfilment = _enum(Fulfilment, data.get("fulfilment"), "fulfilment")
+    _text(data, "summary")
+    return {"fulfilment": fulfilment.value}
+
+
+def verify(case: Case, data: dict[str, Any]) -> dict[str, Any]:
+    passed = data.get("passed") in (True, "yes", "1", "true")
+    if not passed:
+        _text(data, "opinion")
+        case.verify_failures = (case.verify_failures or 0) + 1
+    return {"verify_passed": passed}
+
+
+def close(case: Case, data: dict[str, Any]) -> dict[str, Any]:
+    closing = _enum(ClosingType, data.get("closing_type"), "closing_type")
+    _text(data, "summary")
+    case.closing_type = closing.value
+    return {"closing_type": closing.value}
+
+
+def intake(case: Case, data: dict[str, Any]) -> dict[str, Any]:
+    """Routing data of a newly registered case (the case itself is built by register_case)."""
+    return {"dispute_type": case.dispute_type.code, "township": case.township.code,
+            "amount": float(case.amount or 0), "people_count": case.people_count,
+            "source_channel": case.source_channel.value}
+
+
+STEPS: dict[str, Step] = {"intake": intake, "triage": triage, "dispatch": dispatch, "handle": handle,
+                          "feedback": feedback, "verify": verify, "close": close}

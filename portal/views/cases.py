@@ -1,0 +1,124 @@
+"""Case pages: register at the window, find by code, show, and work a step."""
+from __future__ import annotations
+
+import json
+
+from flask import abort, flash, g, redirect, request, url_for
+from flask_appbuilder import BaseView, expose, has_access
+from flask_babel import gettext as _
+
+from portal.forms import FORMS, IntakeForm, describe
+from portal.idcard import mask_id_number, mask_phone
+from portal.models import OrgKind, PartyKind
+from portal.roles import sees_personal_data
+from portal.services import queries
+from portal.services.cases import IntakeData, PartyData, complete_task, register_case
+from portal.services.errors import DomainError, ValidationFailed
+from portal.services.steps import ASSIGNABLE_KINDS
+from portal.views.qr import qr_svg
+
+
+def _intake_data(form: IntakeForm) -> IntakeData:
+    parties = [PartyData(PartyKind.APPLICANT.value, **e.data) for e in form.applicants] + \
+              [PartyData(PartyKind.RESPONDENT.value, **e.data) for e in form.respondents]
+    return IntakeData(title=form.title.data, dispute_type_id=form.dispute_type_id.data,
+                      township_id=form.township_id.data, village_id=form.village_id.data or None,
+                      place_kind=form.place_kind.data, place_detail=form.place_detail.data or "",
+                      facts=form.facts.data, requests=form.requests.data, amount=form.amount.data,
+                      people_count=form.people_count.data, source_channel=form.source_channel.data,
+                      parties=parties)
+
+
+def _prepare(form, form_key: str) -> None:
+    if form_key == "intake":
+        form.set_choices(queries.dispute_types(), queries.org_units(OrgKind.TOWNSHIP),
+                         queries.org_units(OrgKind.VILLAGE))
+    elif form_key == "dispatch":
+        form.set_choices(queries.org_units(*ASSIGNABLE_KINDS))
+
+
+def _show_error(form, exc: DomainError) -> None:
+    field = getattr(form, getattr(exc, "field", None) or "", None)
+    if field is not None and isinstance(exc, ValidationFailed):
+        field.errors = [*(field.errors or []), str(exc)]
+    flash(str(exc), "danger")
+
+
+class CaseView(BaseView):
+    route_base = "/cases"
+    default_view = "find"
+    class_permission_name = "Case"
+    method_permission_name = {"show": "read", "find": "read", "register": "register", "task": "work"}
+
+    @expose("/register", methods=["GET", "POST"])
+    @has_access
+    def register(self):
+        form = IntakeForm()
+        _prepare(form, "intake")
+        status = 200
+        if form.validate_on_submit():
+            try:
+                case = register_case(g.user, _intake_data(form))
+            except DomainError as exc:
+                _show_error(form, exc)
+                status = exc.status_code
+            else:
+                flash(_("Case registered. Case code: %(code)s", code=case.code), "success")
+                return redirect(url_for("CaseView.show", case_id=case.id))
+        elif request.method == "POST":
+            flash(_("Please correct the marked fields; nothing was saved."), "danger")
+            status = 400
+        return self.render_template("portal/register.html", form=form), status
+
+    @expose("/find")
+    @has_access
+    def find(self):
+        code = (request.args.get("code") or "").strip()
+        if code:
+            try:
+                case = queries.case_by_code(g.user, code)
+            except DomainError as exc:
+                flash(str(exc), "danger")
+                return self.render_template("portal/find.html", code=code), exc.status_code
+            return redirect(url_for("CaseView.show", case_id=case.id))
+        return self.render_template("portal/find.html", code="")
+
+    @expose("/<int:case_id>")
+    @has_access
+    def show(self, case_id: int):
+        case = queries.case_for(g.user, case_id)
+        full = sees_personal_data(g.user.role_names)
+        parties = [{"kind": p.kind.label, "name": p.name,
+                    "id_number": (p.id_number or "") if full else mask_id_number(p.id_number),
+                    "phone": (p.phone or "") if full else mask_phone(p.phone), "address": p.address or ""}
+                   for p in case.parties]
+        history = [(item, describe(item.form_key, json.loads(item.result or "{}")))
+                   for item in queries.case_history(case.id)]
+        lanes = queries.lanes_for(g.user)
+        return self.render_template("portal/case.html", case=case, parties=parties, history=history,
+                                    lanes=lanes, qr=qr_svg(case.code))
+
+    @expose("/task/<int:item_id>", methods=["GET", "POST"])
+    @has_access
+    def task(self, item_id: int):
+        item = queries.work_item(item_id) or abort(404)
+        case = queries.case_for(g.user, item.case_id)
+        form_cls = FORMS.get(item.form_key) or abort(404)
+        form = form_cls()
+        _prepare(form, item.form_key)
+        status = 200
+        if form.validate_on_submit():
+            data = {k: v for k, v in form.data.items() if k != "csrf_token"}
+            try:
+                complete_task(g.user, item.id, data)
+            except DomainError as exc:
+                _show_error(form, exc)
+                status = exc.status_code
+            else:
+                flash(_("Step “%(step)s” completed.", step=item.name), "success")
+                return redirect(url_for("CaseView.show", case_id=case.id))
+        elif request.method == "POST":
+            flash(_("Please correct the marked fields; nothing was saved."), "danger")
+            status = 400
+        mine = item.can_be_done_by(g.user, queries.lanes_for(g.user))
+        return self.render_template("portal/task.html", form=form, item=item, case=case, mine=mine), status

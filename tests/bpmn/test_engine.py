@@ -1,0 +1,127 @@
+"""The engine facade on the shipped chain: every step round-trips through dump/restore."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from portal.bpmn import MAIN_PROCESS_ID, DiagramInvalidError, Engine, TaskNotReadyError, shipped_diagrams
+
+DATA = Path(__file__).parent / "data"
+PATH = [("intake", "受理窗口"), ("triage", "综合调度"), ("dispatch", "综合调度"), ("handle", "承办单位"),
+        ("feedback", "承办单位"), ("verify", "核查督办"), ("handle", "承办单位"), ("feedback", "承办单位"),
+        ("verify", "核查督办"), ("close", "综合调度")]
+
+
+@pytest.fixture(scope="module")
+def engine():
+    return Engine()
+
+
+@pytest.fixture(scope="module")
+def parsed(engine):
+    return engine.parse(shipped_diagrams(), MAIN_PROCESS_ID)
+
+
+def test_chain_walks_with_a_restore_after_every_step(engine, parsed):
+    wf = engine.start(parsed.spec_json)
+    seen, verifies = [], 0
+    for expected in PATH:
+        state = engine.dump(wf)
+        assert "task_specs" not in state, "the spec must not be stored with the case"
+        wf = engine.restore(state, parsed.spec_json)
+        assert engine.dump(wf) == state
+        [task] = engine.ready_user_tasks(wf)
+        seen.append((task.bpmn_id, task.lane))
+        assert task.form_key == task.bpmn_id
+        data = {}
+        if task.bpmn_id == "verify":
+            verifies += 1
+            data = {"verify_passed": verifies == 2}
+        if task.bpmn_id == "dispatch":
+            data = {"assigned_unit_id": 42}
+        engine.complete(wf, task.id, data)
+        assert (expected[0], expected[1]) == seen[-1]
+    wf = engine.restore(engine.dump(wf), parsed.spec_json)
+    assert engine.is_completed(wf)
+    assert engine.data(wf)["assigned_unit_id"] == 42
+
+
+def test_ready_tasks_by_lane(engine, parsed):
+    wf = engine.start(parsed.spec_json)
+    assert [t.bpmn_id for t in engine.ready_user_tasks(wf, lane="受理窗口")] == ["intake"]
+    assert engine.ready_user_tasks(wf, lane="核查督办") == []
+
+
+def test_completing_a_task_that_is_not_ready_is_refused(engine, parsed):
+    wf = engine.start(parsed.spec_json)
+    future = next(t for t in wf.get_tasks() if t.task_spec.bpmn_id == "close")
+    before = engine.dump(wf)
+    with pytest.raises(TaskNotReadyError):
+        engine.complete(wf, str(future.id), {})
+    with pytest.raises(TaskNotReadyError):
+        engine.complete(wf, "not-a-uuid", {})
+    assert engine.dump(wf) == before
+
+
+def test_user_tasks_declare_form_status_and_lane(parsed):
+    for task in parsed.user_tasks:
+        assert task.lane and task.form_key and task.properties.get("caseStatus"), task
+    assert {t.bpmn_id for t in parsed.user_tasks} == {"intake", "triage", "dispatch", "handle", "feedback",
+                                                      "verify", "close"}
+
+
+@pytest.mark.parametrize("condition", [
+    "__import__('os').system('id') == 0",
+    "().__class__.__base__.__subclasses__()",
+    "open('/etc/passwd').read() != ''",
+])
+def test_unsafe_expressions_are_refused_at_upload_with_their_line(engine, condition):
+    xml = (DATA / "unsafe_condition.bpmn").read_text().replace("CONDITION", condition.replace("'", "&apos;"))
+    with pytest.raises(DiagramInvalidError) as err:
+        engine.parse({"unsafe.bpmn": xml.encode()}, "unsafe")
+    [(file_name, line, element, message)] = err.value.problems
+    assert (file_name, line, element) == ("unsafe.bpmn", 10, "f2"), err.value.problems
+    assert "refused" in message
+
+
+def test_unsafe_expression_cannot_run_even_if_it_reaches_the_engine(engine, tmp_path):
+    from portal.bpmn.errors import UnsafeExpressionError
+    from portal.bpmn.sandbox import RestrictedEnvironment
+    env = RestrictedEnvironment()
+    with pytest.raises(UnsafeExpressionError):
+        env.evaluate("__import__('os').getcwd()", {})
+    with pytest.raises(NameError):
+        env.evaluate("open('x')", {})
+    assert env.evaluate("amount > 1000 and kind in ('a', 'b')", {"amount": 5000, "kind": "a"}) is True
+
+
+def test_a_safe_condition_routes(engine):
+    xml = (DATA / "unsafe_condition.bpmn").read_text().replace("CONDITION", "amount &gt; 1000")
+    parsed = engine.parse({"ok.bpmn": xml.encode()}, "unsafe")
+    from SpiffWorkflow.bpmn import BpmnWorkflow  # noqa: F401  (tests may look inside)
+    spec, subs = engine._spec_cache(parsed.spec_json)
+    wf = BpmnWorkflow(spec, subs, script_engine=engine._script_engine)
+    wf.get_tasks()[0].data["amount"] = 5000
+    wf.do_engine_steps()
+    assert wf.is_completed()
+    from SpiffWorkflow.util.task import TaskState
+    done = {t.task_spec.bpmn_id for t in wf.get_tasks(state=TaskState.COMPLETED)}
+    assert "end_a" in done and "end_b" not in done
+
+
+def test_structural_errors_name_file_and_line(engine):
+    xml = (DATA / "unsafe_condition.bpmn").read_text().replace("CONDITION", "True").replace(
+        'targetRef="end_a"', 'targetRef="nowhere"')
+    with pytest.raises(DiagramInvalidError) as err:
+        engine.parse({"broken.bpmn": xml.encode()}, "unsafe")
+    file_name, line, element, _ = err.value.problems[0]
+    assert file_name == "broken.bpmn" and isinstance(line, int) and line > 1
+
+
+def test_state_is_json_without_spec(engine, parsed):
+    wf = engine.start(parsed.spec_json)
+    state = json.loads(engine.dump(wf))
+    assert "spec" not in state and "subprocess_specs" not in state
+    assert state["serializer_version"]

@@ -1,0 +1,86 @@
+"""A new user's path in a real browser: register a case, then each role works its step until closed."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.conftest import PASSWORD
+
+SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+def login(page, username):
+    page.goto(page.live_url + "/logout/")
+    page.goto(page.live_url + "/login/")
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_url("**/worklist/")
+
+
+def choose(page, field, label):
+    page.select_option(f"select#{field}", label=label, force=True)
+
+
+def work_open_step(page, username, step_name, fill):
+    login(page, username)
+    row = page.locator("#worklist tbody tr", has_text=step_name).filter(has_text=page.case_code)
+    row.get_by_role("link", name="办理").click()
+    fill(page)
+    page.click("#submit-task")
+    page.wait_for_selector("#case-status")
+    assert page.locator(".alert-success").count() == 1
+
+
+def test_a_case_from_the_window_to_closed(page):
+    SHOTS.mkdir(exist_ok=True)
+    login(page, "window")
+    page.click("text=案件")
+    page.click("text=登记案件")
+    page.fill("#applicants-0-name", "王小明")
+    page.fill("#applicants-0-id_number", "11010519491231002X")
+    page.fill("#applicants-0-phone", "13800138000")
+    page.fill("#respondents-0-name", "赵大成")
+    page.fill("#title", "王小明与赵大成排水纠纷")
+    choose(page, "dispute_type_id", "排水")
+    choose(page, "township_id", "城关镇")
+    page.fill("#facts", "赵家改建房屋后雨水排入王家院内。")
+    page.fill("#requests", "请求赵家改正排水方向。")
+    page.screenshot(path=str(SHOTS / "register.png"), full_page=True)
+    page.click("#submit-intake")
+    page.wait_for_selector("#case-code")
+    page.case_code = page.inner_text("#case-code")
+    assert page.case_code.startswith("MT")
+    assert page.inner_text("#case-status") == "研判中"
+
+    def triage(p):
+        choose(p, "complexity", "一般（3日内办结）")
+        choose(p, "risk_level", "低")
+        choose(p, "resolution_mode", "上门调")
+        p.fill("#opinion", "邻里排水纠纷，事实清楚。")
+
+    def dispatch(p):
+        choose(p, "assigned_unit_id", "县司法局")
+        p.fill("#instructions", "请司法所上门调解。")
+
+    def handle(p):
+        choose(p, "result", "调解成功（书面协议）")
+        p.fill("#process_notes", "上门调解，双方签订协议。")
+
+    def feedback(p):
+        choose(p, "fulfilment", "已履行")
+        p.fill("#summary", "赵家已改正排水方向。")
+
+    def verify(p):
+        p.check("input[name=passed][value=yes]")
+
+    def close(p):
+        choose(p, "closing_type", "调解成功")
+        p.fill("#summary", "案结事了。")
+
+    for username, step, fill in [("dispatch", "研判", triage), ("dispatch", "分流交办", dispatch),
+                                 ("sifa", "办理", handle), ("sifa", "反馈", feedback),
+                                 ("verify", "核查", verify), ("dispatch", "结案", close)]:
+        work_open_step(page, username, step, fill)
+    assert page.inner_text("#case-status") == "已结案"
+    assert page.locator("#history tbody tr, #history tr.step-done").count() >= 7
+    page.screenshot(path=str(SHOTS / "closed_case.png"), full_page=True)

@@ -1,0 +1,167 @@
+"""Fixtures: one migrated database per run (SQLite file, or PostgreSQL when
+PORTAL_TEST_DATABASE_URL says so), a small county, one user per role, and
+helpers to log in and to drive a case to any step."""
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from pathlib import Path
+
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import create_engine, func, select, text
+
+from portal import create_app
+from portal.extensions import db
+
+PASSWORD = "test-pass-1"
+USERS = [  # username, roles, org code
+    ("window", ["intake_clerk"], "CENTER"), ("dispatch", ["dispatcher"], "CENTER"),
+    ("verify", ["verifier"], "CENTER"), ("director", ["director"], "CENTER"),
+    ("sifa", ["dept_handler"], "D03"), ("renshe", ["dept_handler"], "D06"),
+    ("grid", ["grid_member"], "T01V01G1"), ("admin", ["Admin"], "CENTER"),
+]
+CASE_TABLES = ["audit_event", "work_item", "party", "mediation_case"]
+
+
+def _database_url(tmp: Path) -> str:
+    url = os.environ.get("PORTAL_TEST_DATABASE_URL")
+    if not url:
+        return f"sqlite:///{tmp / 'test.db'}"
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    return url
+
+
+def _small_county():
+    from portal.demo import county
+    towns = [t for t in county.TOWNSHIPS if t["code"] in ("T01", "T02")]
+    return towns, county.DEPARTMENTS, county.INDUSTRY_COMMITTEES[:2], county.STUDIOS[:1]
+
+
+@pytest.fixture(scope="session")
+def app():
+    tmp = Path(tempfile.mkdtemp(prefix="portal-test-"))
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": _database_url(tmp), "WTF_CSRF_ENABLED": False,
+                      "SERVER_NAME": None, "SECRET_KEY": "test"})
+    with app.app_context():
+        upgrade()
+        from portal.services.accounts import create_user, sync_roles
+        from portal.services.processes import publish_shipped_processes
+        from portal.services.reference import load_county, load_reference_data
+        sync_roles()
+        load_reference_data()
+        publish_shipped_processes()
+        load_county(*_small_county())
+        for username, roles, org in USERS:
+            create_user(username, username, roles, org, PASSWORD)
+    yield app
+
+
+@pytest.fixture(autouse=True)
+def _clean_cases(app):
+    yield
+    with app.app_context():
+        db.session.rollback()
+        if db.engine.dialect.name == "postgresql":
+            db.session.execute(text(f"TRUNCATE {', '.join(CASE_TABLES)} RESTART IDENTITY CASCADE"))
+        else:
+            for table in CASE_TABLES:
+                db.session.execute(text(f"DELETE FROM {table}"))
+        db.session.commit()
+
+
+@pytest.fixture
+def ctx(app):
+    with app.app_context():
+        yield
+        db.session.rollback()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def login_as(client):
+    def login(username: str, password: str = PASSWORD):
+        client.get("/logout/")
+        resp = client.post("/login/", data={"username": username, "password": password})
+        assert resp.status_code == 302 and "/login" not in resp.headers["Location"], f"login {username} failed"
+        return client
+    return login
+
+
+def user(username: str):
+    from portal.models import PortalUser
+    return db.session.scalar(select(PortalUser).where(PortalUser.username == username))
+
+
+def unit_id(code: str) -> int:
+    from portal.models import OrgUnit
+    return db.session.scalar(select(OrgUnit.id).where(OrgUnit.code == code))
+
+
+def intake_data(**overrides):
+    from portal.models import DisputeType, OrgUnit
+    from portal.services.cases import IntakeData, PartyData
+    dtype = db.session.scalar(select(DisputeType).where(DisputeType.code == "0301"))
+    town = db.session.scalar(select(OrgUnit).where(OrgUnit.code == "T01"))
+    village = db.session.scalar(select(OrgUnit).where(OrgUnit.code == "T01V02"))
+    data = dict(title="张三与李四宅基地边界纠纷", dispute_type_id=dtype.id, township_id=town.id,
+                village_id=village.id, place_kind="residence", place_detail="二组", facts="两家因宅基地边界争执。",
+                requests="请求确定边界。", amount="5000", people_count=2, source_channel="walk_in",
+                parties=[PartyData("applicant", "张三", "11010519491231002X", "13800138000", "二组12号"),
+                         PartyData("respondent", "李四", "", "13900139000", "二组14号")])
+    data.update(overrides)
+    return IntakeData(**data)
+
+
+STEP_FORMS = {
+    "triage": ("dispatch", lambda: {"complexity": "general", "risk_level": "low", "resolution_mode": "at_home",
+                                    "opinion": "事实清楚"}),
+    "dispatch": ("dispatch", lambda: {"assigned_unit_id": unit_id("D03"), "instructions": "请3日内调处"}),
+    "handle": ("sifa", lambda: {"result": "written_agreement", "process_notes": "双方达成协议", "next_channel": ""}),
+    "feedback": ("sifa", lambda: {"fulfilment": "fulfilled", "summary": "已履行"}),
+    "verify": ("verify", lambda: {"passed": "yes", "opinion": ""}),
+    "close": ("dispatch", lambda: {"closing_type": "mediated", "summary": "案结事了"}),
+}
+CHAIN = list(STEP_FORMS)
+
+
+def open_item(case_id: int):
+    from portal.models import WorkItem, WorkItemStatus
+    return db.session.scalar(select(WorkItem).where(WorkItem.case_id == case_id,
+                                                    WorkItem.status == WorkItemStatus.OPEN))
+
+
+@pytest.fixture
+def make_case(ctx):
+    """Register a case and drive it until ``until`` (a step name) is the open step, or to closed."""
+    from portal.services.cases import complete_task, register_case
+
+    def make(until: str | None = "triage", **overrides):
+        case = register_case(user("window"), intake_data(**overrides))
+        for step in CHAIN:
+            if step == until:
+                break
+            username, form = STEP_FORMS[step]
+            complete_task(user(username), open_item(case.id).id, form())
+        return case.id
+    return make
+
+
+def row_counts() -> dict[str, int]:
+    """How many rows each case table holds (to show a refused action changed nothing)."""
+    from portal.models import AuditEvent, Case, Party, WorkItem
+    return {m.__tablename__: db.session.scalar(select(func.count()).select_from(m))
+            for m in (Case, Party, WorkItem, AuditEvent)}
+
+
+def csrf_token(html: str) -> str:
+    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
