@@ -55,7 +55,7 @@ test-system-packages:
 	@$(MAKE) --no-print-directory system-packages SYSTEM_PACKAGES="$(TEST_SYSTEM_PACKAGES)"
 
 translations: $(VENV)/.installed
-	@$(VENV)/bin/pybabel compile -q -d portal/translations
+	@$(VENV)/bin/pybabel compile -d portal/translations >/dev/null
 
 db: $(VENV)/.installed  ## migrate; on a new database also load the demo county
 	@mkdir -p instance

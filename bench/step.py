@@ -1,0 +1,222 @@
+"""Benchmark: one step of a case, raw engine vs. the full HTTP POST, on a 100,000-case database.
+
+Builds a database (SQLite under bench/out/ by default, or PORTAL_DATABASE_URL)
+with 100,000 demo-shaped cases: a few template cases are driven through the
+real services to every step, then their engine-produced states are copied in
+bulk (each copy gets its own task ids). Then it measures
+
+  (a) engine: restore -> complete the triage task -> dump, through the facade;
+  (b) http:   the POST that completes a triage step through the portal
+              (gunicorn, one worker, logged-in dispatcher, CSRF on),
+
+each over different cases, and prints medians. Last line:
+  step_ratio=<b/a> http_ms=<b median> engine_ms=<a median>
+"""
+from __future__ import annotations
+
+import argparse
+import http.cookiejar
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+OUT = ROOT / "bench" / "out"
+UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+STAGES = ["triage", "dispatch", "handle", "feedback", "verify", "close", None]
+
+
+def build(n_cases: int, url: str) -> None:
+    from flask_migrate import upgrade
+    from sqlalchemy import insert, select
+
+    from portal import create_app
+    from portal.extensions import db
+    from portal.models import AuditEvent, Case, Party, WorkItem
+    from tests.conftest import STEP_FORMS, USERS, _small_county, intake_data, open_item, user
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        upgrade()
+        from portal.services.accounts import create_user, sync_roles
+        from portal.services.cases import complete_task, register_case
+        from portal.services.processes import publish_shipped_processes
+        from portal.services.reference import load_county, load_reference_data
+        sync_roles()
+        load_reference_data()
+        publish_shipped_processes()
+        load_county(*_small_county())
+        for username, roles, org in USERS:
+            create_user(username, username, roles, org, "bench-pass-1")
+        templates = []
+        for stage in STAGES:
+            case = register_case(user("window"), intake_data())
+            for step, (username, form) in STEP_FORMS.items():
+                if step == stage:
+                    break
+                complete_task(user(username), open_item(case.id).id, form())
+            templates.append(case.id)
+        rows = {c.id: c for c in db.session.scalars(select(Case).where(Case.id.in_(templates)))}
+        columns = [c.key for c in Case.__table__.columns if c.key not in ("id", "code")]
+        tmpl = [({k: getattr(rows[i], k) for k in columns},
+                 [{k: getattr(p, k) for k in ("kind", "seq", "name", "id_number", "phone", "address")}
+                  for p in rows[i].parties],
+                 [{k: getattr(w, k) for k in ("task_id", "bpmn_id", "name", "lane", "form_key", "org_unit_id",
+                                              "status", "created_at", "due_at", "completed_at", "completed_by_id",
+                                              "result")}
+                  for w in db.session.scalars(select(WorkItem).where(WorkItem.case_id == i))])
+                for i in templates]
+        first_id = max(templates) + 1
+        chunk = 2000
+        for start in range(0, n_cases - len(templates), chunk):
+            cases, parties, items, events = [], [], [], []
+            for j in range(start, min(start + chunk, n_cases - len(templates))):
+                case_id = first_id + j
+                # Triage-stage states dominate so the HTTP run has enough cases to work on.
+                fields, tparties, titems = tmpl[0] if j % 3 else tmpl[j // 3 % len(tmpl)]
+                fresh: dict[str, str] = {}  # every task id of the copy is new, as in a real case
+                state = UUID_RE.sub(lambda m: fresh.setdefault(m.group(0), str(uuid.uuid4())), fields["wf_state"])
+                new_items = [{**w, "task_id": fresh.get(w["task_id"], str(uuid.uuid4())), "case_id": case_id}
+                             for w in titems]
+                cases.append({**fields, "id": case_id, "code": f"MB{case_id:010d}", "wf_state": state})
+                parties += [{**p, "case_id": case_id} for p in tparties]
+                items += new_items
+                events.append({"at": fields["registered_at"], "action": "case.register", "case_id": case_id,
+                               "username": "bench"})
+            db.session.execute(insert(Case), cases)
+            db.session.execute(insert(Party), parties)
+            db.session.execute(insert(WorkItem), items)
+            db.session.execute(insert(AuditEvent), events)
+            db.session.commit()
+        db.session.commit()
+
+
+def engine_medians(url: str, rounds: int) -> float:
+    from sqlalchemy import select
+
+    from portal import create_app
+    from portal.extensions import db
+    from portal.models import Case, WorkItem, WorkItemStatus
+    from portal.services.engine import get_engine
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        engine = get_engine()
+        rows = db.session.execute(
+            select(Case.wf_state, Case.process_version_id, WorkItem.task_id)
+            .join(WorkItem, WorkItem.case_id == Case.id)
+            .where(WorkItem.status == WorkItemStatus.OPEN, WorkItem.bpmn_id == "triage")
+            .order_by(Case.id.desc()).limit(rounds)).all()
+        from portal.models import ProcessVersion
+        specs = {v.id: v.spec_json for v in db.session.scalars(select(ProcessVersion))}
+        data = {"complexity": "general", "risk_level": "low", "resolution_mode": "at_home"}
+        engine.dump(engine.restore(rows[0][0], specs[rows[0][1]]))  # warm the spec cache, as a running app has
+        times = []
+        for state, version_id, task_id in rows:
+            t0 = time.perf_counter()
+            wf = engine.restore(state, specs[version_id])
+            engine.complete(wf, task_id, data)
+            engine.dump(wf)
+            times.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(times)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http_medians(url: str, rounds: int) -> float:
+    from sqlalchemy import create_engine, text
+    port = _free_port()
+    env = {**os.environ, "PORTAL_DATABASE_URL": url, "PORTAL_SECRET_KEY": "bench"}
+    server = subprocess.Popen([str(ROOT / ".venv/bin/gunicorn"), "--workers", "1", "--bind", f"127.0.0.1:{port}",
+                               "portal:create_app()"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                              stderr=open(OUT / "gunicorn.log", "w"))
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(base + "/login/", timeout=2)
+                break
+            except OSError:
+                time.sleep(0.2)
+        jar = http.cookiejar.CookieJar()
+
+        class NoRedirect(urllib.request.HTTPRedirectHandler):
+            def redirect_request(self, *args, **kwargs):
+                return None
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), NoRedirect)
+
+        def call(path, data=None):
+            body = urllib.parse.urlencode(data).encode() if data is not None else None
+            try:
+                resp = opener.open(base + path, body, timeout=30)
+            except urllib.error.HTTPError as exc:  # 302s arrive here with NoRedirect
+                return exc.code, exc.read().decode()
+            return resp.status, resp.read().decode()
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', call("/login/")[1]).group(1)
+        status, _ = call("/login/", {"username": "dispatch", "password": "bench-pass-1", "csrf_token": token})
+        assert status == 302, status
+        eng = create_engine(url)
+        with eng.connect() as conn:
+            items = [r[0] for r in conn.execute(text(
+                "SELECT id FROM work_item WHERE status='open' AND bpmn_id='triage' ORDER BY id LIMIT :n"),
+                {"n": rounds + 20})]
+        eng.dispose()
+        status, html = call(f"/cases/task/{items[0]}")
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
+        form = {"csrf_token": token, "complexity": "general", "risk_level": "low", "resolution_mode": "at_home",
+                "opinion": "bench"}
+        times = []
+        for i, item_id in enumerate(items):
+            t0 = time.perf_counter()
+            status, body = call(f"/cases/task/{item_id}", form)
+            elapsed = (time.perf_counter() - t0) * 1000
+            assert status == 302, (status, body[:500])
+            if i >= 20:  # the first requests warm the worker
+                times.append(elapsed)
+        return statistics.median(times)
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--cases", type=int, default=100_000)
+    parser.add_argument("--rounds", type=int, default=200)
+    parser.add_argument("--reuse", action="store_true", help="reuse bench/out/step.db if present")
+    args = parser.parse_args()
+    OUT.mkdir(parents=True, exist_ok=True)
+    url = os.environ.get("PORTAL_DATABASE_URL")
+    db_file = OUT / "step.db"
+    if url is None:
+        url = f"sqlite:///{db_file}"
+        if not (args.reuse and db_file.exists()):
+            db_file.unlink(missing_ok=True)
+            t0 = time.perf_counter()
+            build(args.cases, url)
+            print(f"built {args.cases} cases in {time.perf_counter() - t0:.1f}s ({db_file.stat().st_size >> 20} MiB)")
+    else:
+        build(args.cases, url)
+    shutil.rmtree(OUT / "cache", ignore_errors=True)
+    engine_ms = engine_medians(url, args.rounds)
+    http_ms = http_medians(url, args.rounds)
+    print(f"engine: median {engine_ms:.2f} ms over {args.rounds} cases; http: median {http_ms:.2f} ms")
+    print(f"step_ratio={http_ms / engine_ms:.2f} http_ms={http_ms:.2f} engine_ms={engine_ms:.2f}")
+
+
+if __name__ == "__main__":
+    main()
