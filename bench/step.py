@@ -85,7 +85,7 @@ def build(n_cases: int, url: str) -> None:
                 # Triage-stage states dominate so the HTTP run has enough cases to work on.
                 fields, tparties, titems = tmpl[0] if j % 3 else tmpl[j // 3 % len(tmpl)]
                 fresh: dict[str, str] = {}  # every task id of the copy is new, as in a real case
-                state = UUID_RE.sub(lambda m: fresh.setdefault(m.group(0), str(uuid.uuid4())), fields["wf_state"])
+                state = UUID_RE.sub(lambda m, f=fresh: f.setdefault(m.group(0), str(uuid.uuid4())), fields["wf_state"])
                 new_items = [{**w, "task_id": fresh.get(w["task_id"], str(uuid.uuid4())), "case_id": case_id}
                              for w in titems]
                 cases.append({**fields, "id": case_id, "code": f"MB{case_id:010d}", "wf_state": state})

@@ -35,7 +35,7 @@ from portal.models import (
 )
 from portal.services._tx import transaction
 from portal.services.audit import audit
-from portal.services.engine import get_engine
+from portal.services.engine import get_engine, spec_for
 from portal.services.errors import (
     CaseNotFoundError,
     StaleCaseError,
@@ -159,7 +159,7 @@ def complete_task(user, work_item_id: int, data: dict[str, Any]) -> Case:
     now = utcnow()
     task_data = step(case, data)
     engine = get_engine()
-    wf = engine.restore(case.wf_state, case.process_version.spec_json)
+    wf = engine.restore(case.wf_state, spec_for(case.process_version_id))
     try:
         engine.complete(wf, item.task_id, task_data)
     except TaskNotReadyError:

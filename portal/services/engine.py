@@ -11,3 +11,14 @@ def get_engine() -> Engine:
     if engine is None:
         engine = current_app.extensions["portal_engine"] = Engine()
     return engine
+
+
+def spec_for(process_version_id: int) -> str:
+    """A process version's spec JSON. Versions never change once stored, so it is cached per app."""
+    from portal.extensions import db
+    from portal.models import ProcessVersion
+    cache = current_app.extensions.setdefault("portal_specs", {})
+    spec = cache.get(process_version_id)
+    if spec is None:
+        spec = cache[process_version_id] = db.session.get(ProcessVersion, process_version_id).spec_json
+    return spec

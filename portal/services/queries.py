@@ -59,6 +59,12 @@ def case_for(user, case_id: int) -> Case:
     return case
 
 
+def check_case_visible(user, case_id: int) -> None:
+    """Raise CaseForbiddenError unless the user may see the case (one query, nothing loaded)."""
+    if db.session.scalar(select(Case.id).where(Case.id == case_id, visible_cases_filter(user))) is None:
+        raise CaseForbiddenError()
+
+
 def case_by_code(user, code: str) -> Case:
     """Find a case by its code (一案一码), e.g. MT2026000123."""
     case_id = db.session.scalar(select(Case.id).where(Case.code == (code or "").strip().upper()))

@@ -9,7 +9,7 @@ from portal.models import Case
 from portal.services._tx import transaction
 from portal.services.audit import audit
 from portal.services.cases import _sync
-from portal.services.engine import get_engine
+from portal.services.engine import get_engine, spec_for
 
 
 def fire_due_timers(limit: int = 100) -> int:
@@ -30,7 +30,7 @@ def _fire_next() -> bool:
     if case is None:
         return False
     engine = get_engine()
-    wf = engine.restore(case.wf_state, case.process_version.spec_json)
+    wf = engine.restore(case.wf_state, spec_for(case.process_version_id))
     engine.fire_due_timers(wf)
     _sync(case, wf, now)
     audit("case.timer", case=case, status=case.status.value)

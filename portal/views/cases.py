@@ -102,7 +102,7 @@ class CaseView(BaseView):
     @has_access
     def task(self, item_id: int):
         item = queries.work_item(item_id) or abort(404)
-        case = queries.case_for(g.user, item.case_id)
+        queries.check_case_visible(g.user, item.case_id)
         form_cls = FORMS.get(item.form_key) or abort(404)
         form = form_cls()
         _prepare(form, item.form_key)
@@ -116,9 +116,9 @@ class CaseView(BaseView):
                 status = exc.status_code
             else:
                 flash(_("Step “%(step)s” completed.", step=item.name), "success")
-                return redirect(url_for("CaseView.show", case_id=case.id))
+                return redirect(url_for("CaseView.show", case_id=item.case_id))
         elif request.method == "POST":
             flash(_("Please correct the marked fields; nothing was saved."), "danger")
             status = 400
         mine = item.can_be_done_by(g.user, queries.lanes_for(g.user))
-        return self.render_template("portal/task.html", form=form, item=item, case=case, mine=mine), status
+        return self.render_template("portal/task.html", form=form, item=item, case=item.case, mine=mine), status
