@@ -53,7 +53,7 @@ def create_user(username: str, full_name: str, role_names: list[str], org_code: 
             raise ValidationFailed("unknown org unit %(c)s", c=org_code)
     if sm.find_user(username=username) is not None:
         raise ValidationFailed("user %(u)s exists", u=username)
-    user = sm.add_user(username, full_name[:1] or username, full_name[1:] or username,
+    user = sm.add_user(username, full_name or username, "",
                        f"{username}@portal.local", roles, password=password, commit=False)
     user.org_unit = org
     db.session.flush()
