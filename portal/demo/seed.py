@@ -98,6 +98,7 @@ def _seed_cases(rng: random.Random, n: int) -> None:
     for i in range(n):
         start = now - timedelta(days=365 * (1 - i / n) ** 1.3, hours=rng.randint(0, 8))
         start = start.replace(hour=rng.randint(0, 9), minute=rng.randint(0, 59))  # 08:00-17:59 local
+        start = min(start, now - timedelta(hours=rng.randint(2, 30)))  # nothing in the future
         age = (now - start).days
         stage = "closed" if age > 45 and rng.random() < 0.95 else rng.choice(STAGES)
         _drive(rng, users, types, towns, villages, units, start, stage)
@@ -144,6 +145,8 @@ def _drive(rng, users, types, towns, villages, units, t: datetime, stage: str) -
     while i < len(order) and order[i] != stage:
         name = order[i]
         t += timedelta(hours=rng.randint(1, 30))
+        if t >= utcnow():  # recent cases stop where the present is
+            break
         username, form = steps[name]
         if name == "verify" and fail_once:
             form, fail_once = {"passed": "no", "opinion": "当事人反映协议未履行，请继续跟进。"}, False
