@@ -43,21 +43,13 @@ def build(n_cases: int, url: str) -> None:
     from portal import create_app
     from portal.extensions import db
     from portal.models import AuditEvent, Case, Party, WorkItem
-    from tests.conftest import STEP_FORMS, USERS, _small_county, intake_data, open_item, user
+    from tests.conftest import STEP_FORMS, build_test_county, intake_data, open_item, user
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url})
     with app.app_context():
         upgrade()
-        from portal.services.accounts import create_user, sync_roles
         from portal.services.cases import complete_task, register_case
-        from portal.services.processes import publish_shipped_processes
-        from portal.services.reference import load_county, load_reference_data
-        sync_roles()
-        load_reference_data()
-        publish_shipped_processes()
-        load_county(*_small_county())
-        for username, roles, org in USERS:
-            create_user(username, username, roles, org, "bench-pass-1")
+        build_test_county("bench-pass-1")
         templates = []
         for stage in STAGES:
             case = register_case(user("window"), intake_data())

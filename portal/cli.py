@@ -18,12 +18,8 @@ def sync_roles_command() -> None:
 @portal_cli.command("init")
 def init_command() -> None:
     """Roles, dispute taxonomy, the county center and the shipped processes (idempotent)."""
-    from portal.services.accounts import sync_roles
-    from portal.services.processes import publish_shipped_processes
-    from portal.services.reference import load_reference_data
-    sync_roles()
-    load_reference_data()
-    published = publish_shipped_processes()
+    from portal.services.setup import initialise_portal
+    published = initialise_portal()
     click.echo(f"initialised; processes published now: {[f'{p.process_id} v{p.version}' for p in published]}")
 
 

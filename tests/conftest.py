@@ -50,16 +50,19 @@ def app():
                       "SERVER_NAME": None, "SECRET_KEY": "test"})
     with app.app_context():
         upgrade()
-        from portal.services.accounts import create_user, sync_roles
-        from portal.services.processes import publish_shipped_processes
-        from portal.services.reference import load_county, load_reference_data
-        sync_roles()
-        load_reference_data()
-        publish_shipped_processes()
-        load_county(*_small_county())
-        for username, roles, org in USERS:
-            create_user(username, username, roles, org, PASSWORD)
+        build_test_county(PASSWORD)
     yield app
+
+
+def build_test_county(password: str) -> None:
+    """A migrated database becomes a working portal with two townships and one user per role."""
+    from portal.services.accounts import create_user
+    from portal.services.reference import load_county
+    from portal.services.setup import initialise_portal
+    initialise_portal()
+    load_county(*_small_county())
+    for username, roles, org in USERS:
+        create_user(username, username, roles, org, password)
 
 
 @pytest.fixture(autouse=True)
