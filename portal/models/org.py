@@ -81,7 +81,7 @@ class PortalUser(User):
 
     __tablename__ = "ab_user"
     org_unit_id = Column(Integer, ForeignKey("org_unit.id"), nullable=True)
-    org_unit = relationship(OrgUnit)
+    org_unit = relationship(OrgUnit, lazy="joined")  # every permission check needs it
 
     @property
     def role_names(self) -> set[str]:

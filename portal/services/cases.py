@@ -39,6 +39,7 @@ from portal.services.engine import get_engine, spec_for
 from portal.services.errors import (
     CaseNotFoundError,
     StaleCaseError,
+    StepNotOpenError,
     TaskAlreadyDoneError,
     TaskNotYoursError,
     ValidationFailed,
@@ -147,7 +148,7 @@ def complete_task(user, work_item_id: int, data: dict[str, Any]) -> Case:
     if item is None:
         raise CaseNotFoundError()
     case = _lock_case(item.case_id)
-    db.session.refresh(item)
+    db.session.refresh(item)  # as it is now that the case is locked
     if item.status != WorkItemStatus.OPEN:
         who = item.completed_by.username if item.completed_by else "?"
         raise TaskAlreadyDoneError(who=who, when=item.completed_at or "?")
@@ -163,7 +164,7 @@ def complete_task(user, work_item_id: int, data: dict[str, Any]) -> Case:
     try:
         engine.complete(wf, item.task_id, task_data)
     except TaskNotReadyError:
-        raise TaskAlreadyDoneError(who="?", when="?") from None
+        raise StepNotOpenError() from None
     item.status, item.completed_at, item.completed_by_id = WorkItemStatus.DONE, now, user.id
     item.result = json.dumps({k: v for k, v in data.items() if k != "csrf_token"}, ensure_ascii=False, default=str)
     _sync(case, wf, now)
@@ -188,7 +189,14 @@ def _lock_case(case_id: int) -> Case:
 
 
 def _center_id() -> int | None:
-    return db.session.scalar(select(OrgUnit.id).where(OrgUnit.kind == OrgKind.CENTER).limit(1))
+    """The county center's org unit (it never moves, so it is looked up once per app)."""
+    from flask import current_app
+    center = current_app.extensions.get("portal_center_id")
+    if center is None:
+        center = db.session.scalar(select(OrgUnit.id).where(OrgUnit.kind == OrgKind.CENTER).limit(1))
+        if center is not None:
+            current_app.extensions["portal_center_id"] = center
+    return center
 
 
 def _case_code(case: Case, now) -> str:
@@ -200,8 +208,10 @@ def _sync(case: Case, wf, now) -> None:
     """Project the workflow onto the case row and its work items (same transaction)."""
     engine = get_engine()
     ready = engine.ready_user_tasks(wf)
-    open_items = {w.task_id: w for w in db.session.scalars(
-        select(WorkItem).where(WorkItem.case_id == case.id, WorkItem.status == WorkItemStatus.OPEN))}
+    with db.session.no_autoflush:  # one UPDATE of the case per call, not one per query
+        open_items = {w.task_id: w for w in db.session.scalars(
+            select(WorkItem).where(WorkItem.case_id == case.id, WorkItem.status == WorkItemStatus.OPEN))
+            if w.status == WorkItemStatus.OPEN}  # the item just completed is DONE in memory, not yet in the row
     center = None
     for task in ready:
         if task.id in open_items:

@@ -48,6 +48,11 @@ class TaskAlreadyDoneError(DomainError):
     message = _l("This step has already been completed by %(who)s at %(when)s; nothing was changed.")
 
 
+class StepNotOpenError(DomainError):
+    status_code = 409
+    message = _l("This step is no longer open in the case's process; nothing was changed. Reload the case.")
+
+
 class StaleCaseError(DomainError):
     status_code = 409
     message = _l("Someone else updated this case at the same moment; nothing was saved. "

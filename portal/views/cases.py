@@ -109,14 +109,15 @@ class CaseView(BaseView):
         status = 200
         if form.validate_on_submit():
             data = {k: v for k, v in form.data.items() if k != "csrf_token"}
+            case_id, step_name = item.case_id, item.name
             try:
                 complete_task(g.user, item.id, data)
             except DomainError as exc:
                 _show_error(form, exc)
                 status = exc.status_code
             else:
-                flash(_("Step “%(step)s” completed.", step=item.name), "success")
-                return redirect(url_for("CaseView.show", case_id=item.case_id))
+                flash(_("Step “%(step)s” completed.", step=step_name), "success")
+                return redirect(url_for("CaseView.show", case_id=case_id))
         elif request.method == "POST":
             flash(_("Please correct the marked fields; nothing was saved."), "danger")
             status = 400
