@@ -152,3 +152,20 @@ def test_audit_rows_cannot_be_changed(make_case):
     with pytest.raises(AuditLogImmutableError):
         db.session.flush()
     db.session.rollback()
+
+
+def test_an_open_item_whose_task_the_workflow_no_longer_has_is_refused(make_case):
+    from portal.services.engine import get_engine, spec_for
+    from portal.services.errors import StepNotOpenError
+    case_id = make_case(until="triage")
+    case, item = db.session.get(Case, case_id), open_item(case_id)
+    engine = get_engine()  # move the workflow on behind the work item's back (as a bad migration would)
+    wf = engine.restore(case.wf_state, spec_for(case.process_version_id))
+    engine.complete(wf, item.task_id, {"complexity": "general", "risk_level": "low", "resolution_mode": "at_home"})
+    case.wf_state = engine.dump(wf)
+    db.session.commit()
+    before = row_counts()
+    with pytest.raises(StepNotOpenError):
+        complete_task(user("dispatch"), item.id, STEP_FORMS["triage"][1]())
+    assert row_counts() == before
+    assert open_item(case_id).id == item.id
