@@ -296,10 +296,12 @@ def upgrade():
     sa.ForeignKeyConstraint(['case_id'], ['mediation_case.id'], ),
     sa.ForeignKeyConstraint(['completed_by_id'], ['ab_user.id'], ),
     sa.ForeignKeyConstraint(['org_unit_id'], ['org_unit.id'], ),
-    sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('task_id')
+    sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('work_item', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_work_item_task_id'), ['task_id'], unique=False)
+        batch_op.create_index('ux_work_item_open_task', ['task_id'], unique=True,
+                              sqlite_where=sa.text("status = 'open'"), postgresql_where=sa.text("status = 'open'"))
         batch_op.create_index(batch_op.f('ix_work_item_case_id'), ['case_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_work_item_completed_by_id'), ['completed_by_id'], unique=False)
         batch_op.create_index('ix_work_item_open_lane', ['status', 'lane'], unique=False)

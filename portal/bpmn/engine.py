@@ -168,6 +168,7 @@ class Engine:
         task.set_data(**data)
         task.run()
         wf.do_engine_steps()
+        _fold_loops(wf)
         return done
 
     # -- time -------------------------------------------------------------
@@ -175,6 +176,7 @@ class Engine:
         """Fire every timer that is due and run on; the library needs both calls."""
         wf.refresh_timers()
         wf.do_engine_steps()
+        _fold_loops(wf)
 
     def next_timer_due(self, wf: BpmnWorkflow) -> datetime | None:
         """The earliest due time of a waiting timer, in UTC, or None."""
@@ -198,6 +200,38 @@ class Engine:
     def data(wf: BpmnWorkflow) -> dict[str, Any]:
         """Routing data of the workflow: the last completed task's data."""
         return dict(wf.last_task.data) if wf.last_task is not None else dict(wf.data)
+
+
+_LIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
+
+
+def _fold_loops(wf: BpmnWorkflow) -> None:
+    """Keep a workflow's history from growing when a flow loops back.
+
+    The library appends every loop round to its task tree: steps slow down
+    with each round and the instance silently stops after about 250 rounds.
+    When a READY user task has an earlier, completed run of the same step
+    among its ancestors (a verification sent the case back, say), the
+    workflow is reset to that earlier run, carrying the current data. The
+    tree is then as small as in the first round; the portal keeps the
+    history of every round in its own tables. A loop that still has live
+    work beside it (a branch started inside the loop) is left as it is.
+    """
+    for task in wf.get_tasks(state=TaskState.READY, manual=True):
+        earlier = task.parent
+        while earlier is not None and not (earlier.task_spec is task.task_spec
+                                           and earlier.state == TaskState.COMPLETED):
+            earlier = earlier.parent
+        if earlier is None:
+            continue
+        path = set()
+        node = task
+        while node is not earlier:
+            path.add(node.id)
+            node = node.parent
+        if any(t.id not in path and t.has_state(_LIVE) for t in earlier if t is not earlier):
+            continue
+        wf.reset_from_task_id(earlier.id, data=dict(task.data))
 
 
 def _ready(task) -> ReadyTask:

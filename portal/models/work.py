@@ -4,7 +4,7 @@ from __future__ import annotations
 import enum
 
 from flask_appbuilder import Model
-from sqlalchemy import Column, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event
+from sqlalchemy import Column, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event, text
 from sqlalchemy.orm import relationship
 
 from portal.models.base import enum_column_type
@@ -20,10 +20,15 @@ class WorkItem(Model):
     """A user task of a case's workflow, as worklists see it (no workflow is loaded to list them)."""
 
     __tablename__ = "work_item"
-    __table_args__ = (Index("ix_work_item_open_lane", "status", "lane"),)
+    __table_args__ = (
+        Index("ix_work_item_open_lane", "status", "lane"),
+        # A looped step runs again under its first run's task id: one OPEN item per task at a time.
+        Index("ux_work_item_open_task", "task_id", unique=True, sqlite_where=text("status = 'open'"),
+              postgresql_where=text("status = 'open'")),
+    )
     id = Column(Integer, primary_key=True)
     case_id = Column(Integer, ForeignKey("mediation_case.id"), nullable=False, index=True)
-    task_id = Column(String(36), nullable=False, unique=True)
+    task_id = Column(String(36), nullable=False, index=True)
     bpmn_id = Column(String(64), nullable=False)
     name = Column(String(100), nullable=False)
     lane = Column(String(100), nullable=True)

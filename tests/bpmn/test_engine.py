@@ -125,3 +125,37 @@ def test_state_is_json_without_spec(engine, parsed):
     state = json.loads(engine.dump(wf))
     assert "spec" not in state and "subprocess_specs" not in state
     assert state["serializer_version"]
+
+
+def test_three_hundred_returns_neither_stall_nor_grow(engine, parsed):
+    """The library stalls a loop silently after ~250 rounds and grows with each; folded loops do neither."""
+    wf = engine.start(parsed.spec_json)
+    for data in ({}, {}, {"assigned_unit_id": 7}):
+        [task] = engine.ready_user_tasks(wf)
+        engine.complete(wf, task.id, data)
+    sizes = []
+    for _ in range(300):
+        for data in ({}, {}, {"verify_passed": False}):
+            [task] = engine.ready_user_tasks(wf)
+            engine.complete(wf, task.id, data)
+        state = engine.dump(wf)
+        sizes.append(len(state))
+        wf = engine.restore(state, parsed.spec_json)
+    [task] = engine.ready_user_tasks(wf)
+    assert task.bpmn_id == "handle" and task.data["assigned_unit_id"] == 7
+    assert max(sizes) - min(sizes) < 200, (min(sizes), max(sizes))
+    for data in ({}, {}, {"verify_passed": True}, {}):
+        [task] = engine.ready_user_tasks(wf)
+        engine.complete(wf, task.id, data)
+    assert engine.is_completed(wf)
+
+
+def test_a_loop_with_live_work_beside_it_is_not_folded(engine):
+    """Folding must never drop a branch that is still running."""
+    xml = (DATA / "loop_with_side_branch.bpmn").read_bytes()
+    parsed = engine.parse({"side.bpmn": xml}, "side")
+    wf = engine.start(parsed.spec_json)
+    [work] = engine.ready_user_tasks(wf)
+    engine.complete(wf, work.id, {"again": True})   # loops back to work and starts side_task
+    names = sorted(t.bpmn_id for t in engine.ready_user_tasks(wf))
+    assert names == ["side_task", "work"]           # folding would have dropped side_task

@@ -169,3 +169,22 @@ def test_an_open_item_whose_task_the_workflow_no_longer_has_is_refused(make_case
         complete_task(user("dispatch"), item.id, STEP_FORMS["triage"][1]())
     assert row_counts() == before
     assert open_item(case_id).id == item.id
+
+
+def test_a_case_sent_back_three_hundred_times_still_advances(make_case):
+    case_id = make_case(until="verify")
+    sizes = []
+    for _ in range(300):
+        complete_task(user("verify"), open_item(case_id).id, {"passed": "no", "opinion": "请补充履行凭证"})
+        for step in ("handle", "feedback"):
+            username, form = STEP_FORMS[step]
+            complete_task(user(username), open_item(case_id).id, form())
+        sizes.append(len(db.session.get(Case, case_id).wf_state))
+    assert max(sizes) - min(sizes) < 200, "the workflow state must not grow with each return"
+    for step in ("verify", "close"):
+        username, form = STEP_FORMS[step]
+        complete_task(user(username), open_item(case_id).id, form())
+    case = db.session.get(Case, case_id)
+    assert case.status == CaseStatus.CLOSED and case.verify_failures == 300
+    rounds = db.session.scalars(select(WorkItem).where(WorkItem.case_id == case_id, WorkItem.bpmn_id == "handle")).all()
+    assert len(rounds) == 301 and all(r.status == WorkItemStatus.DONE for r in rounds)
