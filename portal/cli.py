@@ -46,7 +46,7 @@ def create_user_command(username: str, roles: tuple[str, ...], org_code: str | N
 
 
 @portal_cli.command("worker")
-@click.option("--once", is_flag=True, help="Fire what is due now and exit.")
+@click.option("--once", is_flag=True, help="Fire everything due now and exit.")
 @click.option("--interval", default=30.0, show_default=True, help="Seconds between rounds.")
 def worker_command(once: bool, interval: float) -> None:
     """Fire due BPMN timers (safe to run on several machines at once)."""
@@ -54,7 +54,7 @@ def worker_command(once: bool, interval: float) -> None:
 
     from portal.services.timers import fire_due_timers
     while True:
-        fired = fire_due_timers()
+        fired = fire_due_timers(limit=None if once else 500)
         if fired:
             click.echo(f"fired timers on {fired} case(s)")
         if once:

@@ -43,6 +43,7 @@ LANE_ROLES = {
     "综合调度": ["dispatcher"],
     "承办单位": ["dept_handler", "mediator", "township_staff"],
     "核查督办": ["verifier", "director"],
+    "中心主任": ["director"],
 }
 
 

@@ -129,6 +129,7 @@ STEP_FORMS = {
     "triage": ("dispatch", lambda: {"complexity": "general", "risk_level": "low", "resolution_mode": "at_home",
                                     "opinion": "事实清楚"}),
     "dispatch": ("dispatch", lambda: {"assigned_unit_id": unit_id("D03"), "instructions": "请3日内调处"}),
+    "accept": ("sifa", lambda: {"accepted": "yes", "reason": ""}),
     "handle": ("sifa", lambda: {"result": "written_agreement", "process_notes": "双方达成协议", "next_channel": ""}),
     "feedback": ("sifa", lambda: {"fulfilment": "fulfilled", "summary": "已履行"}),
     "verify": ("verify", lambda: {"passed": "yes", "opinion": ""}),
@@ -137,10 +138,13 @@ STEP_FORMS = {
 CHAIN = list(STEP_FORMS)
 
 
-def open_item(case_id: int):
+def open_item(case_id: int, form_key: str | None = None):
+    """The case's open work item (of one step, when several are open)."""
     from portal.models import WorkItem, WorkItemStatus
-    return db.session.scalar(select(WorkItem).where(WorkItem.case_id == case_id,
-                                                    WorkItem.status == WorkItemStatus.OPEN))
+    query = select(WorkItem).where(WorkItem.case_id == case_id, WorkItem.status == WorkItemStatus.OPEN)
+    if form_key:
+        query = query.where(WorkItem.form_key == form_key)
+    return db.session.scalars(query.order_by(WorkItem.id)).first()
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
 """The engine facade and the shipped diagrams. The only package that imports SpiffWorkflow."""
 from pathlib import Path
 
+from portal.bpmn.durations import iso_duration
 from portal.bpmn.engine import Engine, ParsedProcess, ReadyTask, UserTaskSpec
 from portal.bpmn.errors import DiagramInvalidError, EngineError, TaskNotReadyError, UnsafeExpressionError
 
@@ -14,4 +15,5 @@ def shipped_diagrams() -> dict[str, bytes]:
 
 
 __all__ = ["Engine", "ParsedProcess", "ReadyTask", "UserTaskSpec", "DiagramInvalidError", "EngineError",
-           "TaskNotReadyError", "UnsafeExpressionError", "PROCESS_DIR", "MAIN_PROCESS_ID", "shipped_diagrams"]
+           "TaskNotReadyError", "UnsafeExpressionError", "PROCESS_DIR", "iso_duration", "MAIN_PROCESS_ID",
+           "shipped_diagrams"]

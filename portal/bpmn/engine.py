@@ -25,6 +25,7 @@ from SpiffWorkflow.spiff.parser.process import VALIDATOR
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
 
+from portal.bpmn import clock
 from portal.bpmn.errors import DiagramInvalidError, TaskNotReadyError, UnsafeExpressionError
 from portal.bpmn.lint import lint_diagram
 from portal.bpmn.sandbox import restricted_script_engine
@@ -86,6 +87,7 @@ class Engine:
     """
 
     def __init__(self) -> None:
+        clock.install()
         self._ser = _serializer()
         self._script_engine = restricted_script_engine()
         self._spec_cache = lru_cache(maxsize=64)(self._restore_spec)
@@ -126,11 +128,12 @@ class Engine:
         return spec, subs
 
     # -- instances --------------------------------------------------------
-    def start(self, spec_json: str) -> BpmnWorkflow:
-        """A new workflow, advanced to its first wait state."""
+    def start(self, spec_json: str, now: datetime | None = None) -> BpmnWorkflow:
+        """A new workflow, advanced to its first wait state (``now``: the time it starts at)."""
         spec, subs = self._spec_cache(spec_json)
         wf = BpmnWorkflow(spec, subs, script_engine=self._script_engine)
-        wf.do_engine_steps()
+        with clock.engine_time(now):
+            wf.do_engine_steps()
         return wf
 
     def restore(self, state: str, spec_json: str) -> BpmnWorkflow:
@@ -152,7 +155,8 @@ class Engine:
         kwargs = {"lane": lane} if lane is not None else {}
         return [_ready(t) for t in wf.get_tasks(state=TaskState.READY, manual=True, **kwargs)]
 
-    def complete(self, wf: BpmnWorkflow, task_id: str, data: dict[str, Any]) -> ReadyTask:
+    def complete(self, wf: BpmnWorkflow, task_id: str, data: dict[str, Any],
+                 now: datetime | None = None) -> ReadyTask:
         """Complete one READY user task with ``data`` and run the engine to the next wait.
 
         Raises TaskNotReadyError when the id is unknown, not a user task or not
@@ -165,18 +169,20 @@ class Engine:
         if task is None or not task.task_spec.manual or task.state != TaskState.READY:
             raise TaskNotReadyError(task_id, TaskState.get_name(task.state) if task else None)
         done = _ready(task)
-        task.set_data(**data)
-        task.run()
-        wf.do_engine_steps()
-        _fold_loops(wf)
+        with clock.engine_time(now):
+            task.set_data(**data)
+            task.run()
+            wf.do_engine_steps()
+            _fold_loops(wf)
         return done
 
     # -- time -------------------------------------------------------------
-    def fire_due_timers(self, wf: BpmnWorkflow) -> None:
-        """Fire every timer that is due and run on; the library needs both calls."""
-        wf.refresh_timers()
-        wf.do_engine_steps()
-        _fold_loops(wf)
+    def fire_due_timers(self, wf: BpmnWorkflow, now: datetime | None = None) -> None:
+        """Fire every timer due at ``now`` and run on; the library needs both calls."""
+        with clock.engine_time(now):
+            wf.refresh_timers()
+            wf.do_engine_steps()
+            _fold_loops(wf)
 
     def next_timer_due(self, wf: BpmnWorkflow) -> datetime | None:
         """The earliest due time of a waiting timer, in UTC, or None."""

@@ -52,7 +52,7 @@ DEMO_USERS = [
     ("relief", "救助经办吴静", ["assistance_handler"], "D13"),
 ] + [(f"dept{d['code'][1:]}", f"{d['short']}承办人", ["dept_handler"], d["code"]) for d in county.DEPARTMENTS]
 
-STAGES = ["triage", "dispatch", "handle", "feedback", "verify", "close", "closed"]
+STAGES = ["triage", "dispatch", "accept", "handle", "feedback", "verify", "close", "closed"]
 
 
 def _id_number(rng: random.Random, born: date) -> str:
@@ -129,6 +129,7 @@ def _drive(rng, users, types, towns, villages, units, t: datetime, stage: str) -
                                 "resolution_mode": rng.choice([m.value for m in ResolutionMode]),
                                 "opinion": "事实清楚，按程序分流。"}),
         "dispatch": ("dispatch", {"assigned_unit_id": unit_id, "instructions": "请按期调处并反馈。"}),
+        "accept": (handler, {"accepted": "yes", "reason": ""}),
         "handle": (handler, {"result": rng.choice([HandlingResult.WRITTEN_AGREEMENT.value] * 6
                                                   + [HandlingResult.ORAL_AGREEMENT.value] * 2
                                                   + [HandlingResult.TERMINATED.value]),
@@ -139,7 +140,7 @@ def _drive(rng, users, types, towns, villages, units, t: datetime, stage: str) -
         "verify": ("verify", {"passed": "yes", "opinion": ""}),
         "close": ("dispatch", {"closing_type": rng.choice([c.value for c in ClosingType]), "summary": "案结事了。"}),
     }
-    order = ["triage", "dispatch", "handle", "feedback", "verify", "close"]
+    order = ["triage", "dispatch", "accept", "handle", "feedback", "verify", "close"]
     fail_once = rng.random() < 0.1
     i = 0
     while i < len(order) and order[i] != stage:
@@ -151,7 +152,7 @@ def _drive(rng, users, types, towns, villages, units, t: datetime, stage: str) -
         if name == "verify" and fail_once:
             form, fail_once = {"passed": "no", "opinion": "当事人反映协议未履行，请继续跟进。"}, False
             i = order.index("handle") - 1
-        item = db.session.scalar(select(WorkItem).where(WorkItem.case_id == case.id,
+        item = db.session.scalar(select(WorkItem).where(WorkItem.case_id == case.id, WorkItem.form_key == name,
                                                         WorkItem.status == WorkItemStatus.OPEN))
         with frozen_at(t):
             complete_task(users[username], item.id, form)

@@ -4,10 +4,20 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 
 from portal.forms.intake import IntakeForm
-from portal.forms.steps import CloseForm, DispatchForm, FeedbackForm, HandleForm, TriageForm, VerifyForm
+from portal.forms.steps import (
+    AcceptForm,
+    CloseForm,
+    DispatchForm,
+    FeedbackForm,
+    HandleForm,
+    SuperviseAcceptForm,
+    TriageForm,
+    VerifyForm,
+)
 
 FORMS: dict[str, type[FlaskForm]] = {
-    "intake": IntakeForm, "triage": TriageForm, "dispatch": DispatchForm, "handle": HandleForm,
+    "intake": IntakeForm, "triage": TriageForm, "dispatch": DispatchForm, "accept": AcceptForm,
+    "supervise_accept": SuperviseAcceptForm, "handle": HandleForm,
     "feedback": FeedbackForm, "verify": VerifyForm, "close": CloseForm,
 }
 

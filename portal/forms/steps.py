@@ -29,6 +29,23 @@ class DispatchForm(FlaskForm):
         self.assigned_unit_id.choices = groups
 
 
+class AcceptForm(FlaskForm):
+    accepted = RadioField(_l("Acceptance"), [InputRequired()],
+                          choices=[("yes", _l("Accept the case")),
+                                   ("no", _l("Object: not this unit's duty, back to triage"))])
+    reason = TextAreaField(_l("Reason for the objection"), [Optional()], widget=BS3TextAreaFieldWidget(),
+                           description=_l("Required when objecting."))
+
+    def validate_reason(self, field):
+        if self.accepted.data == "no" and not (field.data or "").strip():
+            raise ValidationError(_l("Say why the case is not this unit's duty."))
+
+
+class SuperviseAcceptForm(FlaskForm):
+    note = TextAreaField(_l("Supervision note"), [DataRequired()], widget=BS3TextAreaFieldWidget(),
+                         description=_l("Whom you urged, how, and what they promised."))
+
+
 class HandleForm(FlaskForm):
     result = SelectField(_l("Result"), [InputRequired()], choices=HandlingResult.choices, widget=Select2Widget())
     process_notes = TextAreaField(_l("How the case was handled"), [DataRequired()], widget=BS3TextAreaFieldWidget())

@@ -27,6 +27,7 @@ class CaseStatus(LabelledEnum):
     REGISTERED = "registered"
     TRIAGING = "triaging"
     DISPATCHING = "dispatching"
+    ACCEPTING = "accepting"
     HANDLING = "handling"
     FEEDBACK = "feedback"
     VERIFYING = "verifying"
@@ -37,6 +38,7 @@ class CaseStatus(LabelledEnum):
     def LABELS():
         S = CaseStatus
         return {S.REGISTERED: _l("Registered"), S.TRIAGING: _l("Being triaged"), S.DISPATCHING: _l("Awaiting dispatch"),
+                S.ACCEPTING: _l("Awaiting acceptance by the unit"),
                 S.HANDLING: _l("Being handled"), S.FEEDBACK: _l("Awaiting feedback"),
                 S.VERIFYING: _l("Being verified"), S.CLOSING: _l("Awaiting closing"), S.CLOSED: _l("Closed")}
 

@@ -16,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.orm.exc import StaleDataError
 
-from portal.bpmn import TaskNotReadyError
+from portal.bpmn import TaskNotReadyError, iso_duration
 from portal.clock import utcnow
 from portal.extensions import db
 from portal.idcard import is_valid_id_number
@@ -125,11 +125,11 @@ def register_case(user, data: IntakeData) -> Case:
     db.session.add(case)
     db.session.flush()
     case.code = _case_code(case, now)
-    wf = engine.start(version.spec_json)
+    wf = engine.start(version.spec_json, now=now)
     intake = next((t for t in engine.ready_user_tasks(wf) if t.form_key == "intake"), None)
     if intake is None:
         raise ValidationFailed(_l("The published process does not begin with the intake step."))
-    engine.complete(wf, intake.id, STEPS["intake"](case, {}))
+    engine.complete(wf, intake.id, STEPS["intake"](case, {}), now=now)
     item = WorkItem(case_id=case.id, task_id=intake.id, bpmn_id=intake.bpmn_id, name=intake.name,
                     lane=intake.lane, form_key="intake", org_unit_id=_center_id(), status=WorkItemStatus.DONE,
                     created_at=now, completed_at=now, completed_by_id=user.id,
@@ -162,7 +162,7 @@ def complete_task(user, work_item_id: int, data: dict[str, Any]) -> Case:
     engine = get_engine()
     wf = engine.restore(case.wf_state, spec_for(case.process_version_id))
     try:
-        engine.complete(wf, item.task_id, task_data)
+        engine.complete(wf, item.task_id, task_data, now=now)
     except TaskNotReadyError:
         raise StepNotOpenError() from None
     item.status, item.completed_at, item.completed_by_id = WorkItemStatus.DONE, now, user.id
@@ -176,12 +176,17 @@ def complete_task(user, work_item_id: int, data: dict[str, Any]) -> Case:
     return case
 
 
+def take_sqlite_write_lock() -> None:
+    """SQLite has no row locks: a write that matches nothing takes the database's write lock
+    for the rest of this transaction, so the next writer waits instead of racing."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        db.session.execute(update(Case).where(Case.id == -1).values(id=Case.id)
+                           .execution_options(synchronize_session=False))
+
+
 def _lock_case(case_id: int) -> Case:
     """Take the case row's write lock, then load it fresh."""
-    if db.session.get_bind().dialect.name == "sqlite":
-        # SQLite has no row locks: a no-op write takes the database write lock for this transaction.
-        db.session.execute(update(Case).where(Case.id == case_id).values(id=Case.id)
-                           .execution_options(synchronize_session=False))
+    take_sqlite_write_lock()
     case = db.session.get(Case, case_id, with_for_update=True, populate_existing=True)
     if case is None:
         raise CaseNotFoundError()
@@ -222,10 +227,11 @@ def _sync(case: Case, wf, now) -> None:
         else:
             center = center or _center_id()
             unit_id = center
+        due_after = task.properties.get("dueAfter")
+        due_at = now + iso_duration(due_after) if due_after else (case.due_at if var else None)
         db.session.add(WorkItem(case_id=case.id, task_id=task.id, bpmn_id=task.bpmn_id, name=task.name,
                                 lane=task.lane, form_key=task.form_key or "", org_unit_id=unit_id,
-                                status=WorkItemStatus.OPEN, created_at=now,
-                                due_at=case.due_at if var else None))
+                                status=WorkItemStatus.OPEN, created_at=now, due_at=due_at))
     ready_ids = {t.id for t in ready}
     for task_id, item in open_items.items():
         if task_id not in ready_ids:
@@ -233,7 +239,9 @@ def _sync(case: Case, wf, now) -> None:
     if engine.is_completed(wf):
         case.status, case.closed_at, case.current_step = CaseStatus.CLOSED, now, None
     elif ready:
-        case.status = CaseStatus(ready[0].properties.get("caseStatus", case.status.value))
+        # The case takes the status of its main step; side steps (supervision) declare none.
+        status = next((t.properties["caseStatus"] for t in ready if t.properties.get("caseStatus")), None)
+        case.status = CaseStatus(status) if status else case.status
         case.current_step = "、".join(t.name for t in ready)
     case.wf_state = engine.dump(wf)
     due = engine.next_timer_due(wf)

@@ -6,7 +6,7 @@ import hashlib
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from portal.bpmn import MAIN_PROCESS_ID, DiagramInvalidError, ParsedProcess, shipped_diagrams
+from portal.bpmn import MAIN_PROCESS_ID, DiagramInvalidError, ParsedProcess, iso_duration, shipped_diagrams
 from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import CaseStatus, ProcessStatus, ProcessVersion
@@ -26,8 +26,15 @@ def check_portal_rules(parsed: ParsedProcess, file_name: str) -> None:
         if task.form_key not in STEPS:
             problems.append((file_name, None, task.bpmn_id, str(_l("unknown form key %(key)r", key=task.form_key))))
         status = task.properties.get("caseStatus")
-        if status not in _STATUSES:
+        if status is not None and status not in _STATUSES:
             problems.append((file_name, None, task.bpmn_id, str(_l("unknown case status %(s)r", s=status))))
+        due_after = task.properties.get("dueAfter")
+        if due_after is not None:
+            try:
+                iso_duration(due_after)
+            except ValueError:
+                problems.append((file_name, None, task.bpmn_id,
+                                 str(_l("dueAfter %(d)r is not a duration such as PT1H or P3D", d=due_after))))
         if not task.lane:
             problems.append((file_name, None, task.bpmn_id, str(_l("user task outside any lane"))))
     if problems:

@@ -72,6 +72,19 @@ def dispatch(case: Case, data: dict[str, Any]) -> dict[str, Any]:
     return {"assigned_unit_id": unit.id}
 
 
+def accept(case: Case, data: dict[str, Any]) -> dict[str, Any]:
+    accepted = data.get("accepted") in (True, "yes", "1", "true")
+    if not accepted:
+        _text(data, "reason")
+        case.assigned_unit_id = None  # back to triage: no unit holds the case until it is dispatched again
+    return {"accepted": accepted}
+
+
+def supervise_accept(case: Case, data: dict[str, Any]) -> dict[str, Any]:
+    _text(data, "note")
+    return {}
+
+
 def handle(case: Case, data: dict[str, Any]) -> dict[str, Any]:
     result = _enum(HandlingResult, data.get("result"), "result")
     _text(data, "process_notes")
@@ -108,5 +121,6 @@ def intake(case: Case, data: dict[str, Any]) -> dict[str, Any]:
             "source_channel": case.source_channel.value}
 
 
-STEPS: dict[str, Step] = {"intake": intake, "triage": triage, "dispatch": dispatch, "handle": handle,
+STEPS: dict[str, Step] = {"intake": intake, "triage": triage, "dispatch": dispatch, "accept": accept,
+                          "supervise_accept": supervise_accept, "handle": handle,
                           "feedback": feedback, "verify": verify, "close": close}

@@ -9,7 +9,8 @@ import pytest
 from portal.bpmn import MAIN_PROCESS_ID, DiagramInvalidError, Engine, TaskNotReadyError, shipped_diagrams
 
 DATA = Path(__file__).parent / "data"
-PATH = [("intake", "受理窗口"), ("triage", "综合调度"), ("dispatch", "综合调度"), ("handle", "承办单位"),
+PATH = [("intake", "受理窗口"), ("triage", "综合调度"), ("dispatch", "综合调度"), ("accept", "承办单位"),
+        ("triage", "综合调度"), ("dispatch", "综合调度"), ("accept", "承办单位"), ("handle", "承办单位"),
         ("feedback", "承办单位"), ("verify", "核查督办"), ("handle", "承办单位"), ("feedback", "承办单位"),
         ("verify", "核查督办"), ("close", "综合调度")]
 
@@ -26,7 +27,7 @@ def parsed(engine):
 
 def test_chain_walks_with_a_restore_after_every_step(engine, parsed):
     wf = engine.start(parsed.spec_json)
-    seen, verifies = [], 0
+    seen, verifies, accepts = [], 0, 0
     for expected in PATH:
         state = engine.dump(wf)
         assert "task_specs" not in state, "the spec must not be stored with the case"
@@ -41,6 +42,9 @@ def test_chain_walks_with_a_restore_after_every_step(engine, parsed):
             data = {"verify_passed": verifies == 2}
         if task.bpmn_id == "dispatch":
             data = {"assigned_unit_id": 42}
+        if task.bpmn_id == "accept":
+            accepts += 1
+            data = {"accepted": accepts == 2}  # the first unit objects: back to triage
         engine.complete(wf, task.id, data)
         assert (expected[0], expected[1]) == seen[-1]
     wf = engine.restore(engine.dump(wf), parsed.spec_json)
@@ -56,7 +60,8 @@ def test_ready_tasks_by_lane(engine, parsed):
 
 def test_completing_a_task_that_is_not_ready_is_refused(engine, parsed):
     wf = engine.start(parsed.spec_json)
-    future = next(t for t in wf.get_tasks() if t.task_spec.bpmn_id == "close")
+    future = next(t for t in wf.get_tasks() if t.task_spec.bpmn_id == "triage")
+    assert future.state != 16  # not READY (SpiffWorkflow's READY is 16)
     before = engine.dump(wf)
     with pytest.raises(TaskNotReadyError):
         engine.complete(wf, str(future.id), {})
@@ -67,9 +72,10 @@ def test_completing_a_task_that_is_not_ready_is_refused(engine, parsed):
 
 def test_user_tasks_declare_form_status_and_lane(parsed):
     for task in parsed.user_tasks:
-        assert task.lane and task.form_key and task.properties.get("caseStatus"), task
-    assert {t.bpmn_id for t in parsed.user_tasks} == {"intake", "triage", "dispatch", "handle", "feedback",
-                                                      "verify", "close"}
+        assert task.lane and task.form_key, task
+        assert task.properties.get("caseStatus") or task.bpmn_id == "supervise_accept", task
+    assert {t.bpmn_id for t in parsed.user_tasks} == {"intake", "triage", "dispatch", "accept", "supervise_accept",
+                                                      "handle", "feedback", "verify", "close"}
 
 
 @pytest.mark.parametrize("condition", [
@@ -130,7 +136,7 @@ def test_state_is_json_without_spec(engine, parsed):
 def test_three_hundred_returns_neither_stall_nor_grow(engine, parsed):
     """The library stalls a loop silently after ~250 rounds and grows with each; folded loops do neither."""
     wf = engine.start(parsed.spec_json)
-    for data in ({}, {}, {"assigned_unit_id": 7}):
+    for data in ({}, {}, {"assigned_unit_id": 7}, {"accepted": True}):
         [task] = engine.ready_user_tasks(wf)
         engine.complete(wf, task.id, data)
     sizes = []

@@ -62,6 +62,9 @@ def test_a_case_from_the_window_to_closed(page):
         choose(p, "assigned_unit_id", "县司法局")
         p.fill("#instructions", "请司法所上门调解。")
 
+    def accept(p):
+        p.check("input[name=accepted][value=yes]")
+
     def handle(p):
         choose(p, "result", "调解成功（书面协议）")
         p.fill("#process_notes", "上门调解，双方签订协议。")
@@ -78,7 +81,7 @@ def test_a_case_from_the_window_to_closed(page):
         p.fill("#summary", "案结事了。")
 
     for username, step, fill in [("dispatch", "研判", triage), ("dispatch", "分流交办", dispatch),
-                                 ("sifa", "办理", handle), ("sifa", "反馈", feedback),
+                                 ("sifa", "接件", accept), ("sifa", "办理", handle), ("sifa", "反馈", feedback),
                                  ("verify", "核查", verify), ("dispatch", "结案", close)]:
         work_open_step(page, username, step, fill)
     assert page.inner_text("#case-status") == "已结案"

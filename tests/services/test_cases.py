@@ -13,7 +13,7 @@ from portal.services.cases import complete_task, register_case
 from portal.services.errors import StaleCaseError, TaskAlreadyDoneError, TaskNotYoursError, ValidationFailed
 from tests.conftest import CHAIN, STEP_FORMS, intake_data, open_item, row_counts, unit_id, user
 
-EXPECTED_STATUS = {"triage": CaseStatus.TRIAGING, "dispatch": CaseStatus.DISPATCHING,
+EXPECTED_STATUS = {"triage": CaseStatus.TRIAGING, "dispatch": CaseStatus.DISPATCHING, "accept": CaseStatus.ACCEPTING,
                    "handle": CaseStatus.HANDLING, "feedback": CaseStatus.FEEDBACK,
                    "verify": CaseStatus.VERIFYING, "close": CaseStatus.CLOSING}
 
@@ -38,7 +38,7 @@ def test_one_case_from_window_to_closed(ctx):
         item = open_item(case_id)
         assert item.bpmn_id == step
         username, form = STEP_FORMS[step]
-        if step in ("handle", "feedback"):
+        if step in ("accept", "handle", "feedback"):
             assert item.org_unit_id == unit_id("D03") and item.due_at is not None
         complete_task(user(username), item.id, form())
     case = db.session.get(Case, case_id)
@@ -47,7 +47,7 @@ def test_one_case_from_window_to_closed(ctx):
     actions = [e.action for e in db.session.scalars(select(AuditEvent).where(AuditEvent.case_id == case_id))]
     assert actions == ["case.register"] + ["case.step"] * len(CHAIN)
     history = db.session.scalars(select(WorkItem).where(WorkItem.case_id == case_id).order_by(WorkItem.id)).all()
-    assert [h.completed_by.username for h in history] == ["window", "dispatch", "dispatch", "sifa", "sifa",
+    assert [h.completed_by.username for h in history] == ["window", "dispatch", "dispatch", "sifa", "sifa", "sifa",
                                                         "verify", "dispatch"]
     assert json.loads(history[2].result)["assigned_unit_name"] == "县司法局"
 
