@@ -37,12 +37,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         _register_views(appbuilder, _l)
     _register_error_handlers(app)
     _register_filters(app)
+    from portal.services.audit import audit_settings_changes
+    audit_settings_changes()
     app.cli.add_command(portal_cli)
     return app
 
 
 def _register_views(appbuilder, _l) -> None:
     from portal.views.cases import CaseView
+    from portal.views.settings import CalendarDayView, DeadlineRuleView
     from portal.views.worklist import WorklistView
 
     appbuilder.add_view(WorklistView, "Worklist", label=_l("My worklist"), icon="fa-inbox")
@@ -52,6 +55,10 @@ def _register_views(appbuilder, _l) -> None:
                         category_icon="fa-folder-open")
     appbuilder.add_link("FindCase", label=_l("Find a case by code"), href="/cases/find",
                         icon="fa-magnifying-glass", category="Cases")
+    appbuilder.add_view(DeadlineRuleView, "DeadlineRules", label=_l("Deadline rules"), icon="fa-clock",
+                        category="Settings", category_label=_l("Settings"), category_icon="fa-gears")
+    appbuilder.add_view(CalendarDayView, "CalendarDays", label=_l("Holidays and make-up days"),
+                        icon="fa-calendar-days", category="Settings")
 
 
 def _register_error_handlers(app: Flask) -> None:

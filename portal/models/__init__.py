@@ -14,6 +14,7 @@ from portal.models.case import (
                                 SourceChannel,
 )
 from portal.models.org import DisputeType, LaneRole, OrgKind, OrgUnit, PortalUser, StationMode
+from portal.models.settings import CalendarDay, DeadlineRule
 from portal.models.work import (
                                 AuditEvent,
                                 AuditLogImmutableError,
@@ -23,7 +24,8 @@ from portal.models.work import (
                                 WorkItemStatus,
 )
 
-__all__ = ["Case", "CaseStatus", "ClosingType", "Complexity", "Fulfilment", "HandlingResult", "ResolutionMode",
+__all__ = ["CalendarDay", "DeadlineRule",
+           "Case", "CaseStatus", "ClosingType", "Complexity", "Fulfilment", "HandlingResult", "ResolutionMode",
            "RiskLevel", "Party", "PartyKind", "PlaceKind", "SourceChannel", "DisputeType",
            "LaneRole", "OrgKind", "OrgUnit", "PortalUser", "StationMode", "AuditEvent",
            "AuditLogImmutableError", "ProcessStatus", "ProcessVersion", "WorkItem", "WorkItemStatus"]

@@ -29,3 +29,37 @@ def record_login(user, success: bool) -> None:
     """Audit a login attempt (FAB calls this after its own commit)."""
     audit("login" if success else "login_failed", user=user if success else None,
           username=getattr(user, "username", None))
+
+
+_SETTINGS_AUDITED = False
+
+
+def audit_settings_changes() -> None:
+    """Audit every insert, change and deletion of a settings row in the transaction that makes it.
+
+    Settings are edited through the admin pages' generic CRUD, not a service, so the audit
+    row is added by a flush hook instead (once per process).
+    """
+    global _SETTINGS_AUDITED
+    if _SETTINGS_AUDITED:
+        return
+    from flask import g, has_app_context
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    from portal.models import CalendarDay, DeadlineRule
+
+    @event.listens_for(Session, "before_flush")
+    def _audit(session, _context, _instances):
+        changes = [("settings.create", o) for o in session.new] + \
+                  [("settings.update", o) for o in session.dirty if session.is_modified(o)] + \
+                  [("settings.delete", o) for o in session.deleted]
+        user = getattr(g, "user", None) if has_app_context() else None
+        for action, obj in changes:
+            if isinstance(obj, (DeadlineRule, CalendarDay)):
+                session.add(AuditEvent(at=utcnow(), user_id=getattr(user, "id", None),
+                                       username=getattr(user, "username", None), action=action,
+                                       detail=json.dumps({"table": obj.__tablename__, "row": repr(obj)},
+                                                         ensure_ascii=False),
+                                       remote_addr=request.remote_addr if has_request_context() else None))
+    _SETTINGS_AUDITED = True

@@ -5,9 +5,11 @@ from flask import current_app
 from sqlalchemy import select
 
 from portal.extensions import db
-from portal.models import DisputeType, OrgKind, OrgUnit
+from portal.models import DeadlineRule, DisputeType, OrgKind, OrgUnit
 from portal.services._tx import transaction
 from portal.services.audit import audit
+from portal.services.deadlines import DEFAULT_RULES
+from portal.workdays import DayUnit
 
 # Two-level taxonomy recommended for the county (domain research §4.3 d).
 TAXONOMY: list[tuple[str, str, list[str]]] = [
@@ -56,6 +58,12 @@ def load_reference_data() -> None:
             child_code = f"{code}{i:02d}"
             if db.session.scalar(select(DisputeType.id).where(DisputeType.code == child_code)) is None:
                 db.session.add(DisputeType(code=child_code, name=child, parent=parent))
+    for tier, days in DEFAULT_RULES.items():
+        exists = db.session.scalar(select(DeadlineRule.id).where(DeadlineRule.dispute_type_id.is_(None),
+                                                                 DeadlineRule.complexity == tier))
+        if exists is None:
+            db.session.add(DeadlineRule(complexity=tier, days=days, unit=DayUnit.CALENDAR,
+                                        note="县矛调中心默认时限"))
     county = _unit("COUNTY", current_app.config["PORTAL_COUNTY_NAME"], OrgKind.COUNTY, None)
     _unit("CENTER", f"{county.name}矛盾纠纷调处化解中心", OrgKind.CENTER, county)
     audit("reference.load")

@@ -7,7 +7,6 @@ needs (only small, JSON-safe values go into the engine). ``intake`` is done by
 """
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any, Callable
 
 from flask_babel import lazy_gettext as _l
@@ -25,10 +24,9 @@ from portal.models import (
     ResolutionMode,
     RiskLevel,
 )
+from portal.services.deadlines import case_due_at
 from portal.services.errors import ValidationFailed
 
-# Local policy from the county (即来即办 / 3 / 10 / 30 days); the next release makes it an admin table.
-TIER_DAYS = {Complexity.SIMPLE: 1, Complexity.GENERAL: 3, Complexity.COMPLEX: 10, Complexity.DIFFICULT: 30}
 ASSIGNABLE_KINDS = (OrgKind.DEPARTMENT, OrgKind.COMMITTEE, OrgKind.STUDIO, OrgKind.TOWNSHIP, OrgKind.VILLAGE)
 
 Step = Callable[[Case, dict[str, Any]], dict[str, Any]]
@@ -54,7 +52,7 @@ def triage(case: Case, data: dict[str, Any]) -> dict[str, Any]:
     mode = _enum(ResolutionMode, data.get("resolution_mode"), "resolution_mode")
     _text(data, "opinion")
     case.complexity, case.risk_level, case.resolution_mode = tier.value, risk.value, mode.value
-    case.due_at = case.registered_at + timedelta(days=TIER_DAYS[tier])
+    case.due_at = case_due_at(case.registered_at, case.dispute_type, tier)
     return {"complexity": tier.value, "risk_level": risk.value, "resolution_mode": mode.value}
 
 
