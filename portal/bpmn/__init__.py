@@ -10,10 +10,15 @@ MAIN_PROCESS_ID = "mediation_chain"
 
 
 def shipped_diagrams() -> dict[str, bytes]:
-    """The BPMN files the portal ships, by file name."""
+    """The BPMN diagrams the portal ships, by file name."""
     return {p.name: p.read_bytes() for p in sorted(PROCESS_DIR.glob("*.bpmn"))}
+
+
+def shipped_decisions() -> dict[str, bytes]:
+    """The DMN decision tables the portal ships, by file name (one decision per file)."""
+    return {p.name: p.read_bytes() for p in sorted(PROCESS_DIR.glob("*.dmn"))}
 
 
 __all__ = ["Engine", "ParsedProcess", "ReadyTask", "UserTaskSpec", "DiagramInvalidError", "EngineError",
            "TaskNotReadyError", "UnsafeExpressionError", "PROCESS_DIR", "iso_duration", "MAIN_PROCESS_ID",
-           "shipped_diagrams"]
+           "shipped_diagrams", "shipped_decisions"]

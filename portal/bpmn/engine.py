@@ -94,7 +94,8 @@ class Engine:
 
     # -- diagrams ---------------------------------------------------------
     def parse(self, files: dict[str, bytes], process_id: str) -> ParsedProcess:
-        """Validate and parse diagram files; raise DiagramInvalidError with file and line."""
+        """Validate and parse diagram files (.bpmn, and .dmn decision tables they call);
+        raise DiagramInvalidError with file and line."""
         problems = []
         for name, xml in files.items():
             problems.extend(lint_diagram(name, xml))
@@ -103,7 +104,10 @@ class Engine:
         parser = SpiffBpmnParser(validator=VALIDATOR)
         try:
             for name, xml in files.items():
-                parser.add_bpmn_str(xml, filename=name)
+                if name.endswith(".dmn"):
+                    parser.add_dmn_str(xml, filename=name)
+                else:
+                    parser.add_bpmn_str(xml, filename=name)
             spec = parser.get_spec(process_id)
             subs = parser.get_subprocess_specs(process_id)
         except ValidationException as exc:

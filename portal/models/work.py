@@ -40,6 +40,7 @@ class WorkItem(Model):
     completed_at = Column(DateTime, nullable=True)
     completed_by_id = Column(Integer, ForeignKey("ab_user.id"), nullable=True, index=True)
     result = Column(Text, nullable=True)  # JSON of what the form recorded
+    form_defaults = Column(Text, nullable=True)  # JSON: values the form opens with (rule proposals)
 
     case = relationship("Case")
     org_unit = relationship("OrgUnit")
@@ -63,6 +64,7 @@ class ProcessVersion(Model):
     status = Column(enum_column_type(ProcessStatus), nullable=False)
     checksum = Column(String(64), nullable=False)
     bpmn_xml = Column(Text, nullable=False)
+    decision_files = Column(Text, nullable=True)  # JSON {file name: DMN text} the diagram calls
     spec_json = Column(Text, nullable=False)
     created_at = Column(DateTime, nullable=False)
 

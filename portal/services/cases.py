@@ -209,6 +209,17 @@ def _case_code(case: Case, now) -> str:
     return f"{current_app.config['PORTAL_CASE_CODE_PREFIX']}{now:%Y}{case.id:06d}"
 
 
+def _form_defaults(task) -> str | None:
+    """What the step's form opens with: ``formDefaults`` maps form fields to workflow data
+    ("complexity=proposed_complexity,…"), e.g. the proposals of the triage rules."""
+    spec = task.properties.get("formDefaults")
+    if not spec:
+        return None
+    pairs = (item.split("=", 1) for item in spec.split(",") if "=" in item)
+    values = {field.strip(): task.data.get(var.strip()) for field, var in pairs}
+    return json.dumps({k: v for k, v in values.items() if v is not None}, ensure_ascii=False)
+
+
 def _sync(case: Case, wf, now) -> None:
     """Project the workflow onto the case row and its work items (same transaction)."""
     engine = get_engine()
@@ -231,7 +242,8 @@ def _sync(case: Case, wf, now) -> None:
         due_at = now + iso_duration(due_after) if due_after else (case.due_at if var else None)
         db.session.add(WorkItem(case_id=case.id, task_id=task.id, bpmn_id=task.bpmn_id, name=task.name,
                                 lane=task.lane, form_key=task.form_key or "", org_unit_id=unit_id,
-                                status=WorkItemStatus.OPEN, created_at=now, due_at=due_at))
+                                status=WorkItemStatus.OPEN, created_at=now, due_at=due_at,
+                                form_defaults=_form_defaults(task)))
     ready_ids = {t.id for t in ready}
     for task_id, item in open_items.items():
         if task_id not in ready_ids:

@@ -2,11 +2,19 @@
 from __future__ import annotations
 
 import hashlib
+import json
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from portal.bpmn import MAIN_PROCESS_ID, DiagramInvalidError, ParsedProcess, iso_duration, shipped_diagrams
+from portal.bpmn import (
+    MAIN_PROCESS_ID,
+    DiagramInvalidError,
+    ParsedProcess,
+    iso_duration,
+    shipped_decisions,
+    shipped_diagrams,
+)
 from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import CaseStatus, ProcessStatus, ProcessVersion
@@ -54,22 +62,26 @@ def published_version(process_id: str = MAIN_PROCESS_ID) -> ProcessVersion:
 
 @transaction
 def publish_shipped_processes(user=None) -> list[ProcessVersion]:
-    """Publish the diagrams shipped in portal/bpmn, once per distinct content (idempotent)."""
+    """Publish the diagrams shipped in portal/bpmn (with the decision tables they call),
+    once per distinct content (idempotent)."""
+    decisions = shipped_decisions()
     published = []
     for file_name, xml in shipped_diagrams().items():
         process_id = file_name.rsplit(".", 1)[0]
-        checksum = hashlib.sha256(xml).hexdigest()
+        checksum = hashlib.sha256(xml + b"".join(decisions[k] for k in sorted(decisions))).hexdigest()
         existing = db.session.scalars(select(ProcessVersion).where(
             ProcessVersion.process_id == process_id, ProcessVersion.checksum == checksum)).first()
         if existing is not None:
             continue
-        parsed = get_engine().parse({file_name: xml}, process_id)
+        parsed = get_engine().parse({file_name: xml, **decisions}, process_id)
         check_portal_rules(parsed, file_name)
         last = db.session.scalar(select(func.max(ProcessVersion.version))
                                  .where(ProcessVersion.process_id == process_id)) or 0
         version = ProcessVersion(process_id=process_id, version=last + 1, name=parsed.name,
                                  status=ProcessStatus.PUBLISHED, checksum=checksum,
-                                 bpmn_xml=xml.decode("utf-8"), spec_json=parsed.spec_json, created_at=utcnow())
+                                 bpmn_xml=xml.decode("utf-8"), spec_json=parsed.spec_json, created_at=utcnow(),
+                                 decision_files=json.dumps({k: v.decode("utf-8") for k, v in decisions.items()},
+                                                           ensure_ascii=False))
         db.session.add(version)
         db.session.flush()
         audit("process.publish", user=user, process_id=process_id, version=version.version)

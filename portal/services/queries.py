@@ -95,3 +95,7 @@ def org_units(*kinds: OrgKind) -> list[OrgUnit]:
 
 def parties_named(name: str) -> list[Party]:
     return list(db.session.scalars(select(Party).where(Party.name == name)))
+
+
+def org_unit_id(code: str | None) -> int | None:
+    return db.session.scalar(select(OrgUnit.id).where(OrgUnit.code == code)) if code else None

@@ -104,7 +104,10 @@ class CaseView(BaseView):
         item = queries.work_item(item_id) or abort(404)
         queries.check_case_visible(g.user, item.case_id)
         form_cls = FORMS.get(item.form_key) or abort(404)
-        form = form_cls()
+        defaults = json.loads(item.form_defaults or "{}")
+        if "assigned_unit_code" in defaults:  # rules propose a unit by its code
+            defaults["assigned_unit_id"] = queries.org_unit_id(defaults.pop("assigned_unit_code"))
+        form = form_cls(data=defaults)
         _prepare(form, item.form_key)
         status = 200
         if form.validate_on_submit():

@@ -6,7 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from portal.bpmn import MAIN_PROCESS_ID, DiagramInvalidError, Engine, TaskNotReadyError, shipped_diagrams
+from portal.bpmn import (
+    MAIN_PROCESS_ID,
+    DiagramInvalidError,
+    Engine,
+    TaskNotReadyError,
+    shipped_decisions,
+    shipped_diagrams,
+)
 
 DATA = Path(__file__).parent / "data"
 PATH = [("intake", "受理窗口"), ("triage", "综合调度"), ("dispatch", "综合调度"), ("accept", "承办单位"),
@@ -20,9 +27,13 @@ def engine():
     return Engine()
 
 
+INTAKE = {"dispute_type": "0301", "people_count": 2, "amount": 5000.0, "township": "T01",
+          "source_channel": "walk_in"}
+
+
 @pytest.fixture(scope="module")
 def parsed(engine):
-    return engine.parse(shipped_diagrams(), MAIN_PROCESS_ID)
+    return engine.parse({**shipped_diagrams(), **shipped_decisions()}, MAIN_PROCESS_ID)
 
 
 def test_chain_walks_with_a_restore_after_every_step(engine, parsed):
@@ -36,7 +47,7 @@ def test_chain_walks_with_a_restore_after_every_step(engine, parsed):
         [task] = engine.ready_user_tasks(wf)
         seen.append((task.bpmn_id, task.lane))
         assert task.form_key == task.bpmn_id
-        data = {}
+        data = dict(INTAKE) if task.bpmn_id == "intake" else {}
         if task.bpmn_id == "verify":
             verifies += 1
             data = {"verify_passed": verifies == 2}
@@ -136,7 +147,7 @@ def test_state_is_json_without_spec(engine, parsed):
 def test_three_hundred_returns_neither_stall_nor_grow(engine, parsed):
     """The library stalls a loop silently after ~250 rounds and grows with each; folded loops do neither."""
     wf = engine.start(parsed.spec_json)
-    for data in ({}, {}, {"assigned_unit_id": 7}, {"accepted": True}):
+    for data in (INTAKE, {}, {"assigned_unit_id": 7}, {"accepted": True}):
         [task] = engine.ready_user_tasks(wf)
         engine.complete(wf, task.id, data)
     sizes = []

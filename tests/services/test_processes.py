@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from portal.bpmn import MAIN_PROCESS_ID, shipped_diagrams
+from portal.bpmn import MAIN_PROCESS_ID, shipped_decisions, shipped_diagrams
 from portal.extensions import db
 from portal.forms import FORMS
 from portal.models import ProcessVersion
@@ -15,7 +15,7 @@ from portal.services.steps import STEPS
 def test_every_user_task_of_every_shipped_diagram_has_a_form_and_a_step(ctx):
     engine = get_engine()
     for file_name, xml in shipped_diagrams().items():
-        parsed = engine.parse({file_name: xml}, file_name.rsplit(".", 1)[0])
+        parsed = engine.parse({file_name: xml, **shipped_decisions()}, file_name.rsplit(".", 1)[0])
         for task in parsed.user_tasks:
             assert task.form_key in FORMS, (file_name, task.bpmn_id)
             assert task.form_key in STEPS, (file_name, task.bpmn_id)

@@ -142,3 +142,15 @@ def test_english_is_selectable(login_as):
     assert "My worklist" in client.get("/worklist/").get_data(as_text=True)
     client.get("/lang/zh")
     assert "我的待办" in client.get("/worklist/").get_data(as_text=True)
+
+
+def test_forms_open_with_the_rules_proposals(login_as, make_case):
+    case_id = make_case(until="triage")  # 0301 宅基地, 2 people, 5000 yuan: general / low, lead 自然资源局
+    client = login_as("dispatch")
+    html = client.get(f"/cases/task/{open_item(case_id).id}").get_data(as_text=True)
+    assert '<option selected value="general">' in html and '<option selected value="low">' in html
+    client.post(f"/cases/task/{open_item(case_id).id}", data=STEP_FORMS["triage"][1]())
+    html = client.get(f"/cases/task/{open_item(case_id).id}").get_data(as_text=True)
+    assert 'selected value="' in html
+    selected = html.split('id="assigned_unit_id"')[1].split("</select>")[0]
+    assert "selected" in selected.split("县自然资源局")[0].rsplit("<option", 1)[1]
