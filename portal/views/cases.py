@@ -37,6 +37,15 @@ def _prepare(form, form_key: str) -> None:
         form.set_choices(queries.org_units(*ASSIGNABLE_KINDS))
 
 
+def _parties_for(user, case) -> list[dict]:
+    """The case's parties, with ID numbers and phones masked for roles that do not need them."""
+    full = sees_personal_data(user.role_names)
+    return [{"kind": p.kind.label, "name": p.name,
+             "id_number": (p.id_number or "") if full else mask_id_number(p.id_number),
+             "phone": (p.phone or "") if full else mask_phone(p.phone), "address": p.address or ""}
+            for p in case.parties]
+
+
 def _show_error(form, exc: DomainError) -> None:
     field = getattr(form, getattr(exc, "field", None) or "", None)
     if field is not None and isinstance(exc, ValidationFailed):
@@ -87,11 +96,7 @@ class CaseView(BaseView):
     @has_access
     def show(self, case_id: int):
         case = queries.case_for(g.user, case_id)
-        full = sees_personal_data(g.user.role_names)
-        parties = [{"kind": p.kind.label, "name": p.name,
-                    "id_number": (p.id_number or "") if full else mask_id_number(p.id_number),
-                    "phone": (p.phone or "") if full else mask_phone(p.phone), "address": p.address or ""}
-                   for p in case.parties]
+        parties = _parties_for(g.user, case)
         history = [(item, describe(item.form_key, json.loads(item.result or "{}")))
                    for item in queries.case_history(case.id)]
         lanes = queries.lanes_for(g.user)
@@ -125,4 +130,5 @@ class CaseView(BaseView):
             flash(_("Please correct the marked fields; nothing was saved."), "danger")
             status = 400
         mine = item.can_be_done_by(g.user, queries.lanes_for(g.user))
-        return self.render_template("portal/task.html", form=form, item=item, case=item.case, mine=mine), status
+        return self.render_template("portal/task.html", form=form, item=item, case=item.case, mine=mine,
+                                    parties=_parties_for(g.user, item.case)), status
