@@ -45,7 +45,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 def _register_views(appbuilder, _l) -> None:
     from portal.views.cases import CaseView
-    from portal.views.settings import CalendarDayView, DeadlineRuleView
+    from portal.views.settings import CalendarDayView, DeadlineRuleView, SupervisionRuleView
     from portal.views.worklist import WorklistView
 
     appbuilder.add_view(WorklistView, "Worklist", label=_l("My worklist"), icon="fa-inbox")
@@ -59,6 +59,8 @@ def _register_views(appbuilder, _l) -> None:
                         category="Settings", category_label=_l("Settings"), category_icon="fa-gears")
     appbuilder.add_view(CalendarDayView, "CalendarDays", label=_l("Holidays and make-up days"),
                         icon="fa-calendar-days", category="Settings")
+    appbuilder.add_view(SupervisionRuleView, "SupervisionRules", label=_l("Supervision card thresholds"),
+                        icon="fa-flag", category="Settings")
 
 
 def _register_error_handlers(app: Flask) -> None:
@@ -75,6 +77,11 @@ def _register_filters(app: Flask) -> None:
     from zoneinfo import ZoneInfo
 
     zone = ZoneInfo(app.config["PORTAL_TIMEZONE"])
+
+    @app.template_filter("fromjson")
+    def fromjson(value):
+        import json
+        return json.loads(value or "{}")
 
     @app.template_filter("localtime")
     def localtime(value):

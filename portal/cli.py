@@ -49,14 +49,18 @@ def create_user_command(username: str, roles: tuple[str, ...], org_code: str | N
 @click.option("--once", is_flag=True, help="Fire everything due now and exit.")
 @click.option("--interval", default=30.0, show_default=True, help="Seconds between rounds.")
 def worker_command(once: bool, interval: float) -> None:
-    """Fire due BPMN timers (safe to run on several machines at once)."""
+    """Fire due BPMN timers and raise due supervision cards (safe on several machines at once)."""
     import time
 
+    from portal.services.supervision import raise_due_cards
     from portal.services.timers import fire_due_timers
     while True:
         fired = fire_due_timers(limit=None if once else 500)
         if fired:
             click.echo(f"fired timers on {fired} case(s)")
+        cards = raise_due_cards(limit=None if once else 500)
+        if cards:
+            click.echo(f"raised {cards} supervision card(s)")
         if once:
             return
         time.sleep(interval)

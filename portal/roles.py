@@ -14,6 +14,7 @@ READ = [("can_read", "Worklist"), ("can_read", "Case"), ("menu_access", "Worklis
         ("menu_access", "FindCase"), ("menu_access", "Cases")]
 WORK = [*READ, ("can_work", "Case")]
 REGISTER = [*WORK, ("can_register", "Case"), ("menu_access", "RegisterCase")]
+SUPERVISE = [*WORK, ("can_supervise", "Case")]
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,8 @@ ROLES = [
     RoleDef("mediator", _l("Mediator"), WORK, sees_personal_data=True),
     RoleDef("township_staff", _l("Township center staff"), WORK, sees_personal_data=True),
     RoleDef("verifier", _l("Verifier"), WORK),
-    RoleDef("director", _l("Center director"), WORK),
+    RoleDef("director", _l("Center director"), SUPERVISE),
+    RoleDef("unit_leader", _l("Unit leader"), WORK, sees_personal_data=True),
     RoleDef("grid_member", _l("Grid member"), READ),
     RoleDef("assistance_handler", _l("Assistance handler"), READ),
 ]
@@ -44,6 +46,7 @@ LANE_ROLES = {
     "承办单位": ["dept_handler", "mediator", "township_staff"],
     "核查督办": ["verifier", "director"],
     "中心主任": ["director"],
+    "单位负责人": ["unit_leader"],  # supervision cards (not a BPMN lane: cards live beside the workflow)
 }
 
 

@@ -19,10 +19,10 @@ PASSWORD = "test-pass-1"
 USERS = [  # username, roles, org code
     ("window", ["intake_clerk"], "CENTER"), ("dispatch", ["dispatcher"], "CENTER"),
     ("verify", ["verifier"], "CENTER"), ("director", ["director"], "CENTER"),
-    ("sifa", ["dept_handler"], "D03"), ("renshe", ["dept_handler"], "D06"),
+    ("sifa", ["dept_handler"], "D03"), ("renshe", ["dept_handler"], "D06"), ("sifalead", ["unit_leader"], "D03"),
     ("grid", ["grid_member"], "T01V01G1"), ("admin", ["Admin"], "CENTER"),
 ]
-CASE_TABLES = ["audit_event", "work_item", "party", "mediation_case"]
+CASE_TABLES = ["supervision_card", "audit_event", "work_item", "party", "mediation_case"]
 
 
 def _database_url(tmp: Path) -> str:
@@ -165,9 +165,9 @@ def make_case(ctx):
 
 def row_counts() -> dict[str, int]:
     """How many rows each case table holds (to show a refused action changed nothing)."""
-    from portal.models import AuditEvent, Case, Party, WorkItem
+    from portal.models import AuditEvent, Case, Party, SupervisionCard, WorkItem
     return {m.__tablename__: db.session.scalar(select(func.count()).select_from(m))
-            for m in (Case, Party, WorkItem, AuditEvent)}
+            for m in (Case, Party, WorkItem, AuditEvent, SupervisionCard)}
 
 
 def csrf_token(html: str) -> str:

@@ -50,7 +50,9 @@ DEMO_USERS = [
     ("township", "城关镇矛调中心刘洋", ["township_staff"], "T01"),
     ("grid", "网格员孙丽", ["grid_member"], "T01V01G1"),
     ("relief", "救助经办吴静", ["assistance_handler"], "D13"),
-] + [(f"dept{d['code'][1:]}", f"{d['short']}承办人", ["dept_handler"], d["code"]) for d in county.DEPARTMENTS]
+] + [(f"dept{d['code'][1:]}", f"{d['short']}承办人", ["dept_handler"], d["code"]) for d in county.DEPARTMENTS] \
+  + [(f"lead{d['code'][1:]}", f"{d['short']}负责人", ["unit_leader"], d["code"]) for d in county.DEPARTMENTS] \
+  + [("centerlead", "矛调中心副主任", ["unit_leader"], "CENTER")]
 
 STAGES = ["triage", "dispatch", "accept", "handle", "feedback", "verify", "close", "closed"]
 

@@ -10,7 +10,9 @@ from portal.forms.steps import (
     DispatchForm,
     FeedbackForm,
     HandleForm,
+    RaiseCardForm,
     SuperviseAcceptForm,
+    SupervisionCardForm,
     TriageForm,
     VerifyForm,
 )
@@ -20,11 +22,13 @@ FORMS: dict[str, type[FlaskForm]] = {
     "supervise_accept": SuperviseAcceptForm, "handle": HandleForm,
     "feedback": FeedbackForm, "verify": VerifyForm, "close": CloseForm,
 }
+# Forms of work items that live beside the workflow (not BPMN user tasks).
+SIDE_FORMS: dict[str, type[FlaskForm]] = {"supervision_card": SupervisionCardForm}
 
 
 def describe(form_key: str, data: dict) -> list[tuple[str, str]]:
     """(label, shown value) pairs of a completed step's recorded data, for the case history."""
-    form_cls = FORMS.get(form_key)
+    form_cls = FORMS.get(form_key) or SIDE_FORMS.get(form_key)
     if form_cls is None:
         return []
     form = form_cls(meta={"csrf": False}, formdata=None)
@@ -42,4 +46,4 @@ def describe(form_key: str, data: dict) -> list[tuple[str, str]]:
     return rows
 
 
-__all__ = ["FORMS", "describe", "IntakeForm"]
+__all__ = ["FORMS", "SIDE_FORMS", "describe", "IntakeForm", "RaiseCardForm"]

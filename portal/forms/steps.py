@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Optional, ValidationError
 
-from portal.models import ClosingType, Complexity, Fulfilment, HandlingResult, ResolutionMode, RiskLevel
+from portal.models import CardLevel, ClosingType, Complexity, Fulfilment, HandlingResult, ResolutionMode, RiskLevel
 
 
 class TriageForm(FlaskForm):
@@ -78,3 +78,14 @@ class CloseForm(FlaskForm):
     closing_type = SelectField(_l("Closing type"), [InputRequired()], choices=ClosingType.choices,
                                widget=Select2Widget())
     summary = TextAreaField(_l("Closing summary"), [DataRequired()], widget=BS3TextAreaFieldWidget())
+
+
+class SupervisionCardForm(FlaskForm):
+    answer = TextAreaField(_l("Answer to the supervision"), [DataRequired()], widget=BS3TextAreaFieldWidget(),
+                           description=_l("What the unit has done and will do, and by when."))
+
+
+class RaiseCardForm(FlaskForm):
+    level = SelectField(_l("Card"), [InputRequired()], widget=Select2Widget(),
+                        choices=lambda: [(level.value, level.label) for level in CardLevel])
+    reason = TextAreaField(_l("Reason"), [DataRequired()], widget=BS3TextAreaFieldWidget())

@@ -14,17 +14,18 @@ from portal.models.case import (
                                 SourceChannel,
 )
 from portal.models.org import DisputeType, LaneRole, OrgKind, OrgUnit, PortalUser, StationMode
-from portal.models.settings import CalendarDay, DeadlineRule
+from portal.models.settings import CalendarDay, CardLevel, DeadlineRule, SupervisionCard, SupervisionRule
 from portal.models.work import (
                                 AuditEvent,
                                 AuditLogImmutableError,
                                 ProcessStatus,
                                 ProcessVersion,
                                 WorkItem,
+                                WorkItemKind,
                                 WorkItemStatus,
 )
 
-__all__ = ["CalendarDay", "DeadlineRule",
+__all__ = ["CalendarDay", "CardLevel", "DeadlineRule", "SupervisionCard", "SupervisionRule", "WorkItemKind",
            "Case", "CaseStatus", "ClosingType", "Complexity", "Fulfilment", "HandlingResult", "ResolutionMode",
            "RiskLevel", "Party", "PartyKind", "PlaceKind", "SourceChannel", "DisputeType",
            "LaneRole", "OrgKind", "OrgUnit", "PortalUser", "StationMode", "AuditEvent",

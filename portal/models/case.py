@@ -116,7 +116,7 @@ class Case(Model):
     risk_level = Column(String(16), nullable=True)
     resolution_mode = Column(String(32), nullable=True)
     assigned_unit_id = Column(Integer, ForeignKey("org_unit.id"), nullable=True, index=True)
-    due_at = Column(DateTime, nullable=True)
+    due_at = Column(DateTime, nullable=True, index=True)
     verify_failures = Column(Integer, nullable=False, default=0)
     closing_type = Column(String(32), nullable=True)
     registered_by_id = Column(Integer, ForeignKey("ab_user.id"), nullable=False)

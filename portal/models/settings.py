@@ -1,8 +1,11 @@
 """Settings administrators keep: deadline rules per dispute type and complexity, and calendar days."""
 from __future__ import annotations
 
+import enum
+
 from flask_appbuilder import Model
-from sqlalchemy import Boolean, Column, Date, ForeignKey, Index, Integer, String, UniqueConstraint, text
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Boolean, Column, Date, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import relationship
 
 from portal.models.base import enum_column_type
@@ -33,6 +36,47 @@ class DeadlineRule(Model):
 
     def __repr__(self) -> str:
         return f"{self.dispute_type or '*'} {self.complexity.value} {self.days} {self.unit.value}"
+
+
+class CardLevel(enum.Enum):
+    NORMAL = "normal"   # 普通督办: the deadline is near
+    YELLOW = "yellow"   # 黄牌督办: the deadline has passed
+    RED = "red"         # 红牌督办: far past the deadline
+
+    @property
+    def label(self):
+        return {CardLevel.NORMAL: _l("Ordinary supervision"), CardLevel.YELLOW: _l("Yellow card"),
+                CardLevel.RED: _l("Red card")}[self]
+
+
+class SupervisionRule(Model):
+    """When a card of a level is raised automatically: hours after the case deadline (negative: before)."""
+
+    __tablename__ = "supervision_rule"
+    id = Column(Integer, primary_key=True)
+    level = Column(enum_column_type(CardLevel), nullable=False, unique=True)
+    offset_hours = Column(Integer, nullable=False)
+    note = Column(String(200), nullable=True)
+
+    def __repr__(self) -> str:
+        return f"{self.level.value} {self.offset_hours:+d}h"
+
+
+class SupervisionCard(Model):
+    """A 督办卡 raised on a case, automatically by its deadline or by hand; answered by the unit's leader."""
+
+    __tablename__ = "supervision_card"
+    __table_args__ = (UniqueConstraint("case_id", "level", "deadline_at"),)
+    id = Column(Integer, primary_key=True)
+    case_id = Column(Integer, ForeignKey("mediation_case.id"), nullable=False, index=True)
+    level = Column(enum_column_type(CardLevel), nullable=False)
+    reason = Column(String(500), nullable=False)
+    deadline_at = Column(DateTime, nullable=True)  # the case deadline the card is about
+    raised_at = Column(DateTime, nullable=False)
+    raised_by_id = Column(Integer, ForeignKey("ab_user.id"), nullable=True)  # None: raised by the worker
+    work_item_id = Column(Integer, ForeignKey("work_item.id"), nullable=False)
+    work_item = relationship("WorkItem")
+    raised_by = relationship("PortalUser")
 
 
 class CalendarDay(Model):

@@ -10,6 +10,11 @@ from sqlalchemy.orm import relationship
 from portal.models.base import enum_column_type
 
 
+class WorkItemKind(enum.Enum):
+    TASK = "task"    # a BPMN user task of the case's workflow
+    CARD = "card"    # a supervision card (督办卡) to a unit's leader, outside the workflow
+
+
 class WorkItemStatus(enum.Enum):
     OPEN = "open"
     DONE = "done"
@@ -33,6 +38,7 @@ class WorkItem(Model):
     name = Column(String(100), nullable=False)
     lane = Column(String(100), nullable=True)
     form_key = Column(String(64), nullable=False)
+    kind = Column(enum_column_type(WorkItemKind), nullable=False, default=WorkItemKind.TASK)
     org_unit_id = Column(Integer, ForeignKey("org_unit.id"), nullable=True, index=True)
     status = Column(enum_column_type(WorkItemStatus), nullable=False, default=WorkItemStatus.OPEN)
     created_at = Column(DateTime, nullable=False)

@@ -31,6 +31,7 @@ from portal.models import (
     PlaceKind,
     SourceChannel,
     WorkItem,
+    WorkItemKind,
     WorkItemStatus,
 )
 from portal.services._tx import transaction
@@ -131,7 +132,7 @@ def register_case(user, data: IntakeData) -> Case:
         raise ValidationFailed(_l("The published process does not begin with the intake step."))
     engine.complete(wf, intake.id, STEPS["intake"](case, {}), now=now)
     item = WorkItem(case_id=case.id, task_id=intake.id, bpmn_id=intake.bpmn_id, name=intake.name,
-                    lane=intake.lane, form_key="intake", org_unit_id=_center_id(), status=WorkItemStatus.DONE,
+                    lane=intake.lane, form_key="intake", org_unit_id=center_id(), status=WorkItemStatus.DONE,
                     created_at=now, completed_at=now, completed_by_id=user.id,
                     result=json.dumps({"title": case.title}, ensure_ascii=False))
     db.session.add(item)
@@ -154,10 +155,12 @@ def complete_task(user, work_item_id: int, data: dict[str, Any]) -> Case:
         raise TaskAlreadyDoneError(who=who, when=item.completed_at or "?")
     if not item.can_be_done_by(user, lanes_for(user)):
         raise TaskNotYoursError()
+    now = utcnow()
+    if item.kind == WorkItemKind.CARD:
+        return _answer_card(user, case, item, data, now)
     step = STEPS.get(item.form_key)
     if step is None:
         raise ValidationFailed(_l("This step has no form in this portal."))
-    now = utcnow()
     task_data = step(case, data)
     engine = get_engine()
     wf = engine.restore(case.wf_state, spec_for(case.process_version_id))
@@ -173,6 +176,17 @@ def complete_task(user, work_item_id: int, data: dict[str, Any]) -> Case:
         db.session.flush()
     except StaleDataError:
         raise StaleCaseError() from None
+    return case
+
+
+def _answer_card(user, case: Case, item: WorkItem, data: dict[str, Any], now) -> Case:
+    """The unit's leader answers a supervision card: what the unit will do, by when."""
+    answer = (data.get("answer") or "").strip()
+    if not answer:
+        raise ValidationFailed(_l("This field is required."), field="answer")
+    item.status, item.completed_at, item.completed_by_id = WorkItemStatus.DONE, now, user.id
+    item.result = json.dumps({"answer": answer}, ensure_ascii=False)
+    audit("case.card_answer", user=user, case=case, work_item=item)
     return case
 
 
@@ -193,7 +207,7 @@ def _lock_case(case_id: int) -> Case:
     return case
 
 
-def _center_id() -> int | None:
+def center_id() -> int | None:
     """The county center's org unit (it never moves, so it is looked up once per app)."""
     from flask import current_app
     center = current_app.extensions.get("portal_center_id")
@@ -228,6 +242,8 @@ def _sync(case: Case, wf, now) -> None:
         open_items = {w.task_id: w for w in db.session.scalars(
             select(WorkItem).where(WorkItem.case_id == case.id, WorkItem.status == WorkItemStatus.OPEN))
             if w.status == WorkItemStatus.OPEN}  # the item just completed is DONE in memory, not yet in the row
+    cards = [w for w in open_items.values() if w.kind == WorkItemKind.CARD]
+    open_items = {k: w for k, w in open_items.items() if w.kind != WorkItemKind.CARD}
     center = None
     for task in ready:
         if task.id in open_items:
@@ -236,7 +252,7 @@ def _sync(case: Case, wf, now) -> None:
         if var and task.data.get(var):
             unit_id = int(task.data[var])
         else:
-            center = center or _center_id()
+            center = center or center_id()
             unit_id = center
         due_after = task.properties.get("dueAfter")
         due_at = now + iso_duration(due_after) if due_after else (case.due_at if var else None)
@@ -250,6 +266,8 @@ def _sync(case: Case, wf, now) -> None:
             item.status = WorkItemStatus.CANCELLED
     if engine.is_completed(wf):
         case.status, case.closed_at, case.current_step = CaseStatus.CLOSED, now, None
+        for card in cards:  # nothing left to supervise
+            card.status = WorkItemStatus.CANCELLED
     elif ready:
         # The case takes the status of its main step; side steps (supervision) declare none.
         status = next((t.properties["caseStatus"] for t in ready if t.properties.get("caseStatus")), None)

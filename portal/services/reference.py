@@ -9,6 +9,7 @@ from portal.models import DeadlineRule, DisputeType, OrgKind, OrgUnit
 from portal.services._tx import transaction
 from portal.services.audit import audit
 from portal.services.deadlines import DEFAULT_RULES
+from portal.services.supervision import load_default_rules
 from portal.workdays import DayUnit
 
 # Two-level taxonomy recommended for the county (domain research §4.3 d).
@@ -64,6 +65,7 @@ def load_reference_data() -> None:
         if exists is None:
             db.session.add(DeadlineRule(complexity=tier, days=days, unit=DayUnit.CALENDAR,
                                         note="县矛调中心默认时限"))
+    load_default_rules()
     county = _unit("COUNTY", current_app.config["PORTAL_COUNTY_NAME"], OrgKind.COUNTY, None)
     _unit("CENTER", f"{county.name}矛盾纠纷调处化解中心", OrgKind.CENTER, county)
     audit("reference.load")

@@ -7,7 +7,7 @@ from flask import abort, flash, g, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import gettext as _
 
-from portal.forms import FORMS, IntakeForm, describe
+from portal.forms import FORMS, SIDE_FORMS, IntakeForm, RaiseCardForm, describe
 from portal.idcard import mask_id_number, mask_phone
 from portal.models import OrgKind, PartyKind
 from portal.roles import sees_personal_data
@@ -15,6 +15,7 @@ from portal.services import queries
 from portal.services.cases import IntakeData, PartyData, complete_task, register_case
 from portal.services.errors import DomainError, ValidationFailed
 from portal.services.steps import ASSIGNABLE_KINDS
+from portal.services.supervision import SUPERVISORS, cards_of, raise_card
 from portal.views.qr import qr_svg
 
 
@@ -57,7 +58,8 @@ class CaseView(BaseView):
     route_base = "/cases"
     default_view = "find"
     class_permission_name = "Case"
-    method_permission_name = {"show": "read", "find": "read", "register": "register", "task": "work"}
+    method_permission_name = {"show": "read", "find": "read", "register": "register", "task": "work",
+                              "card": "supervise"}
 
     @expose("/register", methods=["GET", "POST"])
     @has_access
@@ -101,14 +103,35 @@ class CaseView(BaseView):
                    for item in queries.case_history(case.id)]
         lanes = queries.lanes_for(g.user)
         return self.render_template("portal/case.html", case=case, parties=parties, history=history,
-                                    lanes=lanes, qr=qr_svg(case.code))
+                                    lanes=lanes, qr=qr_svg(case.code), cards=cards_of(case.id),
+                                    can_supervise=bool(SUPERVISORS & g.user.role_names))
+
+    @expose("/<int:case_id>/card", methods=["GET", "POST"])
+    @has_access
+    def card(self, case_id: int):
+        case = queries.case_for(g.user, case_id)
+        form = RaiseCardForm()
+        status = 200
+        if form.validate_on_submit():
+            try:
+                raise_card(g.user, case.id, form.level.data, form.reason.data)
+            except DomainError as exc:
+                _show_error(form, exc)
+                status = exc.status_code
+            else:
+                flash(_("Supervision card raised."), "success")
+                return redirect(url_for("CaseView.show", case_id=case_id))
+        elif request.method == "POST":
+            flash(_("Please correct the marked fields; nothing was saved."), "danger")
+            status = 400
+        return self.render_template("portal/card.html", form=form, case=case), status
 
     @expose("/task/<int:item_id>", methods=["GET", "POST"])
     @has_access
     def task(self, item_id: int):
         item = queries.work_item(item_id) or abort(404)
         queries.check_case_visible(g.user, item.case_id)
-        form_cls = FORMS.get(item.form_key) or abort(404)
+        form_cls = FORMS.get(item.form_key) or SIDE_FORMS.get(item.form_key) or abort(404)
         defaults = json.loads(item.form_defaults or "{}")
         if "assigned_unit_code" in defaults:  # rules propose a unit by its code
             defaults["assigned_unit_id"] = queries.org_unit_id(defaults.pop("assigned_unit_code"))

@@ -7,7 +7,7 @@ from wtforms import BooleanField, SelectField
 from wtforms.validators import InputRequired
 from wtforms.widgets import CheckboxInput
 
-from portal.models import CalendarDay, Complexity, DeadlineRule
+from portal.models import CalendarDay, CardLevel, Complexity, DeadlineRule, SupervisionRule
 from portal.workdays import DayUnit
 
 UNIT_LABELS = {DayUnit.CALENDAR: _l("Calendar days"), DayUnit.WORKING: _l("Working days")}
@@ -55,3 +55,16 @@ class CalendarDayView(ModelView):
     label_columns = {"day": _l("Day"), "is_workday": _l("Working day"), "note": _l("Note")}
     description_columns = {"is_workday": _l("Tick for a make-up working day (调休); leave empty for a holiday.")}
     base_order = ("day", "desc")
+
+
+class SupervisionRuleView(ModelView):
+    datamodel = SQLAInterface(SupervisionRule)
+    list_title = show_title = _l("Supervision card thresholds")
+    edit_title = _l("Edit a supervision threshold")
+    list_columns = show_columns = ["level", "offset_hours", "note"]
+    edit_columns = ["offset_hours", "note"]  # the three levels are fixed; only their timing is set here
+    base_permissions = ["can_list", "can_show", "can_edit"]
+    search_columns = ["note"]
+    label_columns = {"level": _l("Card"), "offset_hours": _l("Hours after the deadline"), "note": _l("Note")}
+    description_columns = {"offset_hours": _l("Negative: before the deadline (e.g. -24 raises it a day before).")}
+    formatters_columns = {"level": lambda v: CardLevel(getattr(v, "value", v)).label}

@@ -154,3 +154,17 @@ def test_forms_open_with_the_rules_proposals(login_as, make_case):
     assert 'selected value="' in html
     selected = html.split('id="assigned_unit_id"')[1].split("</select>")[0]
     assert "selected" in selected.split("县自然资源局")[0].rsplit("<option", 1)[1]
+
+
+def test_director_raises_a_card_from_the_case_page(login_as, make_case):
+    case_id = make_case(until="handle")
+    assert login_as("dispatch").get(f"/cases/{case_id}/card").status_code == 403
+    client = login_as("director")
+    assert "raise-card" in client.get(f"/cases/{case_id}").get_data(as_text=True)
+    before = row_counts()
+    resp = client.post(f"/cases/{case_id}/card", data={"level": "yellow", "reason": ""})
+    assert resp.status_code == 400 and row_counts() == before
+    resp = client.post(f"/cases/{case_id}/card", data={"level": "yellow", "reason": "逾期未反馈"})
+    assert resp.status_code == 302
+    page = login_as("sifalead").get("/worklist/").get_data(as_text=True)
+    assert "黄牌督办" in page
