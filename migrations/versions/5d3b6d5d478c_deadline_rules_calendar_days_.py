@@ -1,4 +1,4 @@
-"""deadline rules, calendar days, supervision cards, decision tables
+"""deadline rules, calendar days, supervision cards, decision tables, lawful channel
 
 Revision ID: 5d3b6d5d478c
 Revises: fee4e495f6aa
@@ -68,6 +68,10 @@ def upgrade():
 
     with op.batch_alter_table('mediation_case', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_mediation_case_due_at'), ['due_at'], unique=False)
+        batch_op.add_column(sa.Column('route', sa.Enum('mediation', 'litigation', 'labour_arbitration',
+                                                       'land_arbitration', 'admin_review', 'petition',
+                                                       name='lawfulchannel', native_enum=False, length=32),
+                                      nullable=False, server_default='mediation'))
 
     with op.batch_alter_table('process_version', schema=None) as batch_op:
         batch_op.add_column(sa.Column('decision_files', sa.Text(), nullable=True))
@@ -91,6 +95,7 @@ def downgrade():
         batch_op.drop_column('decision_files')
 
     with op.batch_alter_table('mediation_case', schema=None) as batch_op:
+        batch_op.drop_column('route')
         batch_op.drop_index(batch_op.f('ix_mediation_case_due_at'))
 
     with op.batch_alter_table('supervision_card', schema=None) as batch_op:

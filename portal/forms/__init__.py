@@ -11,6 +11,8 @@ from portal.forms.steps import (
     FeedbackForm,
     HandleForm,
     RaiseCardForm,
+    ReferFollowupForm,
+    ReferForm,
     SuperviseAcceptForm,
     SupervisionCardForm,
     TriageForm,
@@ -18,7 +20,8 @@ from portal.forms.steps import (
 )
 
 FORMS: dict[str, type[FlaskForm]] = {
-    "intake": IntakeForm, "triage": TriageForm, "dispatch": DispatchForm, "accept": AcceptForm,
+    "intake": IntakeForm, "refer": ReferForm, "refer_followup": ReferFollowupForm, "triage": TriageForm,
+    "dispatch": DispatchForm, "accept": AcceptForm,
     "supervise_accept": SuperviseAcceptForm, "handle": HandleForm,
     "feedback": FeedbackForm, "verify": VerifyForm, "close": CloseForm,
 }

@@ -8,7 +8,7 @@ from wtforms import DecimalField, FieldList, Form, FormField, IntegerField, Sele
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from portal.forms.validators import IdNumber, Phone
-from portal.models import PlaceKind, SourceChannel
+from portal.models import LawfulChannel, PlaceKind, SourceChannel
 
 
 class ApplicantForm(Form):
@@ -45,6 +45,10 @@ class IntakeForm(FlaskForm):
                                 default=2, widget=BS3TextFieldWidget())
     source_channel = SelectField(_l("Source channel"), [InputRequired()], choices=SourceChannel.choices,
                                  widget=Select2Widget())
+    route = SelectField(_l("Lawful channel"), [InputRequired()], choices=LawfulChannel.choices,
+                        default=LawfulChannel.MEDIATION.value, widget=Select2Widget(),
+                        description=_l("Matters the law gives to a court, arbitration, administrative review "
+                                       "or the petition procedure go there first; the rest to mediation."))
 
     def set_choices(self, dispute_types, townships, villages) -> None:
         """Fill the select boxes from the county's data (grouped, as the staff read them)."""

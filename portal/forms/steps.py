@@ -89,3 +89,17 @@ class RaiseCardForm(FlaskForm):
     level = SelectField(_l("Card"), [InputRequired()], widget=Select2Widget(),
                         choices=lambda: [(level.value, level.label) for level in CardLevel])
     reason = TextAreaField(_l("Reason"), [DataRequired()], widget=BS3TextAreaFieldWidget())
+
+
+class ReferForm(FlaskForm):
+    receiving_body = TextAreaField(_l("Receiving body"), [DataRequired()], widget=BS3TextAreaFieldWidget(),
+                                   description=_l("e.g. 县人民法院立案庭, 县劳动人事争议仲裁委员会, 县信访局"))
+    notice = TextAreaField(_l("How the parties were told"), [DataRequired()], widget=BS3TextAreaFieldWidget(),
+                           description=_l("The channel, the body, what to bring, and the time limits they must keep."))
+
+
+class ReferFollowupForm(FlaskForm):
+    outcome = SelectField(_l("Outcome at the receiving body"), [InputRequired()], widget=Select2Widget(),
+                          choices=[("accepted", _l("Accepted")), ("refused", _l("Not accepted")),
+                                   ("answered", _l("Answered in writing"))])
+    note = TextAreaField(_l("What was learned"), [DataRequired()], widget=BS3TextAreaFieldWidget())

@@ -6,6 +6,7 @@ from portal.models.case import (
                                 Complexity,
                                 Fulfilment,
                                 HandlingResult,
+                                LawfulChannel,
                                 Party,
                                 PartyKind,
                                 PlaceKind,
@@ -26,6 +27,7 @@ from portal.models.work import (
 )
 
 __all__ = ["CalendarDay", "CardLevel", "DeadlineRule", "SupervisionCard", "SupervisionRule", "WorkItemKind",
+           "LawfulChannel",
            "Case", "CaseStatus", "ClosingType", "Complexity", "Fulfilment", "HandlingResult", "ResolutionMode",
            "RiskLevel", "Party", "PartyKind", "PlaceKind", "SourceChannel", "DisputeType",
            "LaneRole", "OrgKind", "OrgUnit", "PortalUser", "StationMode", "AuditEvent",

@@ -28,6 +28,8 @@ class CaseStatus(LabelledEnum):
     TRIAGING = "triaging"
     DISPATCHING = "dispatching"
     ACCEPTING = "accepting"
+    REFERRING = "referring"
+    REFERRED = "referred"
     HANDLING = "handling"
     FEEDBACK = "feedback"
     VERIFYING = "verifying"
@@ -39,8 +41,29 @@ class CaseStatus(LabelledEnum):
         S = CaseStatus
         return {S.REGISTERED: _l("Registered"), S.TRIAGING: _l("Being triaged"), S.DISPATCHING: _l("Awaiting dispatch"),
                 S.ACCEPTING: _l("Awaiting acceptance by the unit"),
+                S.REFERRING: _l("To be referred to the lawful channel"),
+                S.REFERRED: _l("Referred: following the lawful channel"),
                 S.HANDLING: _l("Being handled"), S.FEEDBACK: _l("Awaiting feedback"),
                 S.VERIFYING: _l("Being verified"), S.CLOSING: _l("Awaiting closing"), S.CLOSED: _l("Closed")}
+
+
+class LawfulChannel(LabelledEnum):
+    """Where the law sends a matter (信访工作条例 §31): mediation, or the procedure of its own."""
+
+    MEDIATION = "mediation"
+    LITIGATION = "litigation"
+    LABOUR_ARBITRATION = "labour_arbitration"
+    LAND_ARBITRATION = "land_arbitration"
+    ADMIN_REVIEW = "admin_review"
+    PETITION = "petition"
+
+    @staticmethod
+    def LABELS():
+        C = LawfulChannel
+        return {C.MEDIATION: _l("Mediation"), C.LITIGATION: _l("Litigation (people's court)"),
+                C.LABOUR_ARBITRATION: _l("Labour dispute arbitration"),
+                C.LAND_ARBITRATION: _l("Rural land contract arbitration"),
+                C.ADMIN_REVIEW: _l("Administrative review"), C.PETITION: _l("Petition (信访) procedure")}
 
 
 class SourceChannel(LabelledEnum):
@@ -110,6 +133,7 @@ class Case(Model):
     amount = Column(Numeric(14, 2), nullable=True)
     people_count = Column(Integer, nullable=False, default=2)
     source_channel = Column(enum_column_type(SourceChannel), nullable=False)
+    route = Column(enum_column_type(LawfulChannel), nullable=False, default=LawfulChannel.MEDIATION)
     status = Column(enum_column_type(CaseStatus), nullable=False, index=True)
     current_step = Column(String(100), nullable=True)
     complexity = Column(String(16), nullable=True)

@@ -24,6 +24,7 @@ from portal.models import (
     Case,
     CaseStatus,
     DisputeType,
+    LawfulChannel,
     OrgKind,
     OrgUnit,
     Party,
@@ -75,6 +76,7 @@ class IntakeData:
     people_count: int
     source_channel: str
     parties: list[PartyData] = field(default_factory=list)
+    route: str = "mediation"
 
 
 def _check_intake(data: IntakeData) -> tuple[DisputeType, OrgUnit, OrgUnit | None, Decimal | None]:
@@ -101,7 +103,7 @@ def _check_intake(data: IntakeData) -> tuple[DisputeType, OrgUnit, OrgUnit | Non
     if amount is not None and amount < 0:
         raise ValidationFailed(_l("The amount cannot be negative."), field="amount")
     try:
-        PlaceKind(data.place_kind), SourceChannel(data.source_channel)
+        PlaceKind(data.place_kind), SourceChannel(data.source_channel), LawfulChannel(data.route)
     except ValueError:
         raise ValidationFailed(_l("Choose a valid value."), field="source_channel") from None
     return dtype, township, village, amount
@@ -118,6 +120,7 @@ def register_case(user, data: IntakeData) -> Case:
                 place_kind=PlaceKind(data.place_kind), place_detail=data.place_detail.strip() or None,
                 facts=data.facts.strip(), requests=data.requests.strip(), amount=amount,
                 people_count=data.people_count, source_channel=SourceChannel(data.source_channel),
+                route=LawfulChannel(data.route),
                 status=CaseStatus.REGISTERED, registered_by_id=user.id, registered_at=now,
                 process_version=version, wf_state="{}", updated_at=now)
     case.parties = [Party(kind=PartyKind(p.kind), seq=i, name=p.name.strip(),
@@ -255,7 +258,8 @@ def _sync(case: Case, wf, now) -> None:
             center = center or center_id()
             unit_id = center
         due_after = task.properties.get("dueAfter")
-        due_at = now + iso_duration(due_after) if due_after else (case.due_at if var else None)
+        due_at = now + iso_duration(due_after) if due_after else (
+            case.due_at if var or task.properties.get("caseDeadline") else None)
         db.session.add(WorkItem(case_id=case.id, task_id=task.id, bpmn_id=task.bpmn_id, name=task.name,
                                 lane=task.lane, form_key=task.form_key or "", org_unit_id=unit_id,
                                 status=WorkItemStatus.OPEN, created_at=now, due_at=due_at,

@@ -34,11 +34,15 @@ def rule_for(dispute_type: DisputeType, tier: Complexity) -> DeadlineRule:
                               "an administrator must add one."), field="complexity")
 
 
+def legal_due_at(start: datetime, days: int, unit: DayUnit) -> datetime:
+    """The end (23:59:59 local) of a statutory period starting on ``start`` (naive UTC in and out)."""
+    zone = ZoneInfo(current_app.config["PORTAL_TIMEZONE"])
+    first = start.replace(tzinfo=timezone.utc).astimezone(zone).date()
+    last_day = deadline(first, days, unit, calendar_overrides())
+    return datetime.combine(last_day, time(23, 59, 59), tzinfo=zone).astimezone(timezone.utc).replace(tzinfo=None)
+
+
 def case_due_at(registered_at: datetime, dispute_type: DisputeType, tier: Complexity) -> datetime:
     """The end (23:59:59 local) of the last day a case may take, as naive UTC."""
-    zone = ZoneInfo(current_app.config["PORTAL_TIMEZONE"])
     rule = rule_for(dispute_type, tier)
-    start = registered_at.replace(tzinfo=timezone.utc).astimezone(zone).date()
-    last_day = deadline(start, rule.days, DayUnit(rule.unit), calendar_overrides())
-    end = datetime.combine(last_day, time(23, 59, 59), tzinfo=zone)
-    return end.astimezone(timezone.utc).replace(tzinfo=None)
+    return legal_due_at(registered_at, rule.days, DayUnit(rule.unit))

@@ -7,11 +7,13 @@ needs (only small, JSON-safe values go into the engine). ``intake`` is done by
 """
 from __future__ import annotations
 
+from enum import Enum
 from typing import Any, Callable
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import (
     Case,
@@ -24,8 +26,16 @@ from portal.models import (
     ResolutionMode,
     RiskLevel,
 )
-from portal.services.deadlines import case_due_at
+from portal.services.channels import LEGAL_CLOCKS
+from portal.services.deadlines import case_due_at, legal_due_at
 from portal.services.errors import ValidationFailed
+
+
+class ReferralOutcome(Enum):
+    ACCEPTED = "accepted"
+    REFUSED = "refused"
+    ANSWERED = "answered"
+
 
 ASSIGNABLE_KINDS = (OrgKind.DEPARTMENT, OrgKind.COMMITTEE, OrgKind.STUDIO, OrgKind.TOWNSHIP, OrgKind.VILLAGE)
 
@@ -116,9 +126,28 @@ def intake(case: Case, data: dict[str, Any]) -> dict[str, Any]:
     """Routing data of a newly registered case (the case itself is built by register_case)."""
     return {"dispute_type": case.dispute_type.code, "township": case.township.code,
             "amount": float(case.amount or 0), "people_count": case.people_count,
-            "source_channel": case.source_channel.value}
+            "source_channel": case.source_channel.value, "route": case.route.value}
 
 
-STEPS: dict[str, Step] = {"intake": intake, "triage": triage, "dispatch": dispatch, "accept": accept,
-                          "supervise_accept": supervise_accept, "handle": handle,
-                          "feedback": feedback, "verify": verify, "close": close}
+def refer(case: Case, data: dict[str, Any]) -> dict[str, Any]:
+    """Hand the matter to its lawful channel; the receiving body's legal clock becomes the deadline."""
+    _text(data, "receiving_body")
+    _text(data, "notice")
+    days, unit, rule = LEGAL_CLOCKS[case.route]
+    case.due_at = legal_due_at(utcnow(), days, unit)
+    data["legal_clock"] = rule  # kept in the step's record
+    return {}
+
+
+def refer_followup(case: Case, data: dict[str, Any]) -> dict[str, Any]:
+    _enum(ReferralOutcome, data.get("outcome"), "outcome")
+    _text(data, "note")
+    case.closing_type = ClosingType.REDIRECTED.value
+    return {}
+
+
+STEPS: dict[str, Step] = {
+    "intake": intake, "refer": refer, "refer_followup": refer_followup, "triage": triage, "dispatch": dispatch,
+    "accept": accept, "supervise_accept": supervise_accept, "handle": handle, "feedback": feedback,
+    "verify": verify, "close": close,
+}

@@ -27,7 +27,7 @@ def _intake_data(form: IntakeForm) -> IntakeData:
                       place_kind=form.place_kind.data, place_detail=form.place_detail.data or "",
                       facts=form.facts.data, requests=form.requests.data, amount=form.amount.data,
                       people_count=form.people_count.data, source_channel=form.source_channel.data,
-                      parties=parties)
+                      parties=parties, route=form.route.data)
 
 
 def _prepare(form, form_key: str) -> None:

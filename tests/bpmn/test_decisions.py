@@ -36,7 +36,7 @@ def _proposals(engine, spec_json, dispute_type, people=2, amount=0.0):
     wf = engine.start(spec_json)
     [intake] = engine.ready_user_tasks(wf)
     engine.complete(wf, intake.id, {"dispute_type": dispute_type, "people_count": people, "amount": float(amount),
-                                    "township": "T01", "source_channel": "walk_in"})
+                                    "township": "T01", "source_channel": "walk_in", "route": "mediation"})
     [triage] = engine.ready_user_tasks(wf)
     assert triage.bpmn_id == "triage"
     return triage.data

@@ -27,7 +27,7 @@ def engine():
     return Engine()
 
 
-INTAKE = {"dispute_type": "0301", "people_count": 2, "amount": 5000.0, "township": "T01",
+INTAKE = {"dispute_type": "0301", "people_count": 2, "amount": 5000.0, "township": "T01", "route": "mediation",
           "source_channel": "walk_in"}
 
 
@@ -71,8 +71,8 @@ def test_ready_tasks_by_lane(engine, parsed):
 
 def test_completing_a_task_that_is_not_ready_is_refused(engine, parsed):
     wf = engine.start(parsed.spec_json)
-    future = next(t for t in wf.get_tasks() if t.task_spec.bpmn_id == "triage")
-    assert future.state != 16  # not READY (SpiffWorkflow's READY is 16)
+    future = next(t for t in wf.get_tasks() if t.task_spec.bpmn_id == "route_gateway")
+    assert future.state != 16  # predicted, not READY (SpiffWorkflow's READY is 16), and not a user task
     before = engine.dump(wf)
     with pytest.raises(TaskNotReadyError):
         engine.complete(wf, str(future.id), {})
@@ -85,7 +85,8 @@ def test_user_tasks_declare_form_status_and_lane(parsed):
     for task in parsed.user_tasks:
         assert task.lane and task.form_key, task
         assert task.properties.get("caseStatus") or task.bpmn_id == "supervise_accept", task
-    assert {t.bpmn_id for t in parsed.user_tasks} == {"intake", "triage", "dispatch", "accept", "supervise_accept",
+    assert {t.bpmn_id for t in parsed.user_tasks} == {"intake", "refer", "refer_followup", "triage", "dispatch",
+                                                      "accept", "supervise_accept",
                                                       "handle", "feedback", "verify", "close"}
 
 

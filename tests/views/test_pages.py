@@ -59,7 +59,7 @@ def _intake_form(**overrides):
             "respondents-0-address": "", "title": "张三与李四宅基地纠纷", "dispute_type_id": dtype,
             "township_id": town, "village_id": 0, "place_kind": "residence", "place_detail": "",
             "facts": "边界争议", "requests": "确定边界", "amount": "", "people_count": "2",
-            "source_channel": "walk_in"}
+            "source_channel": "walk_in", "route": "mediation"}
     form.update(overrides)
     return form
 
