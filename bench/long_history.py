@@ -31,14 +31,14 @@ def main() -> None:
         upgrade()
         build_test_county("bench-pass-1")
         case_id = register_case(user("window"), intake_data()).id
-        for step in ("triage", "dispatch", "handle", "feedback"):
+        for step in ("triage", "dispatch", "accept", "handle", "feedback", "followup"):
             username, form = STEP_FORMS[step]
             complete_task(user(username), open_item(case_id).id, form())
         per_round = []
         for _ in range(300):
             times = []
             for username, form in (("verify", {"passed": "no", "opinion": "退回"}),
-                                   STEP_FORMS["handle"], STEP_FORMS["feedback"]):
+                                   STEP_FORMS["handle"], STEP_FORMS["feedback"], STEP_FORMS["followup"]):
                 form = form() if callable(form) else form
                 item_id = open_item(case_id).id
                 t0 = time.perf_counter()

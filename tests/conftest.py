@@ -132,6 +132,9 @@ STEP_FORMS = {
     "accept": ("sifa", lambda: {"accepted": "yes", "reason": ""}),
     "handle": ("sifa", lambda: {"result": "written_agreement", "process_notes": "双方达成协议", "next_channel": ""}),
     "feedback": ("sifa", lambda: {"fulfilment": "fulfilled", "summary": "已履行"}),
+    "followup": ("verify", lambda: {"method": "phone", "applicant_satisfaction": "satisfied",
+                                    "respondent_satisfaction": "basically", "fulfilment": "fulfilled",
+                                    "notes": "双方均表示协议已履行"}),
     "verify": ("verify", lambda: {"passed": "yes", "opinion": ""}),
     "close": ("dispatch", lambda: {"closing_type": "mediated", "summary": "案结事了"}),
 }

@@ -1,4 +1,4 @@
-"""deadline rules, calendar days, supervision cards, decision tables, lawful channel
+"""deadline rules, calendar days, supervision cards, decision tables, lawful channel, follow-up and scores
 
 Revision ID: 5d3b6d5d478c
 Revises: fee4e495f6aa
@@ -68,11 +68,30 @@ def upgrade():
 
     with op.batch_alter_table('mediation_case', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_mediation_case_due_at'), ['due_at'], unique=False)
+        batch_op.add_column(sa.Column('handling_result', sa.String(length=32), nullable=True))
+        batch_op.add_column(sa.Column('fulfilment', sa.String(length=16), nullable=True))
+        batch_op.add_column(sa.Column('satisfaction', sa.String(length=16), nullable=True))
         batch_op.add_column(sa.Column('route', sa.Enum('mediation', 'litigation', 'labour_arbitration',
                                                        'land_arbitration', 'admin_review', 'petition',
                                                        name='lawfulchannel', native_enum=False, length=32),
                                       nullable=False, server_default='mediation'))
 
+    op.create_table('case_score',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('case_id', sa.Integer(), nullable=False),
+    sa.Column('unit_id', sa.Integer(), nullable=True),
+    sa.Column('on_time', sa.Boolean(), nullable=False),
+    sa.Column('success', sa.Boolean(), nullable=False),
+    sa.Column('satisfaction', sa.Integer(), nullable=True),
+    sa.Column('score', sa.Integer(), nullable=False),
+    sa.Column('scored_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['case_id'], ['mediation_case.id'], ),
+    sa.ForeignKeyConstraint(['unit_id'], ['org_unit.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('case_id')
+    )
+    with op.batch_alter_table('case_score', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_case_score_unit_id'), ['unit_id'], unique=False)
     with op.batch_alter_table('process_version', schema=None) as batch_op:
         batch_op.add_column(sa.Column('decision_files', sa.Text(), nullable=True))
 
@@ -94,8 +113,12 @@ def downgrade():
     with op.batch_alter_table('process_version', schema=None) as batch_op:
         batch_op.drop_column('decision_files')
 
+    op.drop_table('case_score')
     with op.batch_alter_table('mediation_case', schema=None) as batch_op:
         batch_op.drop_column('route')
+        batch_op.drop_column('satisfaction')
+        batch_op.drop_column('fulfilment')
+        batch_op.drop_column('handling_result')
         batch_op.drop_index(batch_op.f('ix_mediation_case_due_at'))
 
     with op.batch_alter_table('supervision_card', schema=None) as batch_op:

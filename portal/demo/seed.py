@@ -54,7 +54,7 @@ DEMO_USERS = [
   + [(f"lead{d['code'][1:]}", f"{d['short']}负责人", ["unit_leader"], d["code"]) for d in county.DEPARTMENTS] \
   + [("centerlead", "矛调中心副主任", ["unit_leader"], "CENTER")]
 
-STAGES = ["triage", "dispatch", "accept", "handle", "feedback", "verify", "close", "closed"]
+STAGES = ["triage", "dispatch", "accept", "handle", "feedback", "followup", "verify", "close", "closed"]
 
 
 def _id_number(rng: random.Random, born: date) -> str:
@@ -139,10 +139,15 @@ def _drive(rng, users, types, towns, villages, units, t: datetime, stage: str) -
                              "next_channel": "可依法向人民法院起诉。"}),
         "feedback": (handler, {"fulfilment": rng.choice([f.value for f in Fulfilment]),
                                "summary": "已按调解结果处理。"}),
+        "followup": ("verify", {"method": rng.choice(["phone", "visit"]),
+                                "applicant_satisfaction": rng.choice(["satisfied"] * 6 + ["basically"] * 3
+                                                                     + ["dissatisfied"]),
+                                "respondent_satisfaction": rng.choice(["satisfied", "basically", "unreachable"]),
+                                "fulfilment": rng.choice([f.value for f in Fulfilment]), "notes": "电话回访双方。"}),
         "verify": ("verify", {"passed": "yes", "opinion": ""}),
         "close": ("dispatch", {"closing_type": rng.choice([c.value for c in ClosingType]), "summary": "案结事了。"}),
     }
-    order = ["triage", "dispatch", "accept", "handle", "feedback", "verify", "close"]
+    order = ["triage", "dispatch", "accept", "handle", "feedback", "followup", "verify", "close"]
     fail_once = rng.random() < 0.1
     i = 0
     while i < len(order) and order[i] != stage:

@@ -9,6 +9,7 @@ from portal.forms.steps import (
     CloseForm,
     DispatchForm,
     FeedbackForm,
+    FollowupForm,
     HandleForm,
     RaiseCardForm,
     ReferFollowupForm,
@@ -23,7 +24,7 @@ FORMS: dict[str, type[FlaskForm]] = {
     "intake": IntakeForm, "refer": ReferForm, "refer_followup": ReferFollowupForm, "triage": TriageForm,
     "dispatch": DispatchForm, "accept": AcceptForm,
     "supervise_accept": SuperviseAcceptForm, "handle": HandleForm,
-    "feedback": FeedbackForm, "verify": VerifyForm, "close": CloseForm,
+    "feedback": FeedbackForm, "followup": FollowupForm, "verify": VerifyForm, "close": CloseForm,
 }
 # Forms of work items that live beside the workflow (not BPMN user tasks).
 SIDE_FORMS: dict[str, type[FlaskForm]] = {"supervision_card": SupervisionCardForm}

@@ -7,7 +7,16 @@ from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Optional, ValidationError
 
-from portal.models import CardLevel, ClosingType, Complexity, Fulfilment, HandlingResult, ResolutionMode, RiskLevel
+from portal.models import (
+    CardLevel,
+    ClosingType,
+    Complexity,
+    Fulfilment,
+    HandlingResult,
+    ResolutionMode,
+    RiskLevel,
+    Satisfaction,
+)
 
 
 class TriageForm(FlaskForm):
@@ -61,6 +70,18 @@ class HandleForm(FlaskForm):
 class FeedbackForm(FlaskForm):
     fulfilment = SelectField(_l("Fulfilment"), [InputRequired()], choices=Fulfilment.choices, widget=Select2Widget())
     summary = TextAreaField(_l("Result reported to the center"), [DataRequired()], widget=BS3TextAreaFieldWidget())
+
+
+class FollowupForm(FlaskForm):
+    method = SelectField(_l("How"), [InputRequired()], widget=Select2Widget(),
+                         choices=[("phone", _l("By phone")), ("visit", _l("In person")),
+                                  ("online", _l("Online visit"))])
+    applicant_satisfaction = SelectField(_l("Applicant's satisfaction"), [InputRequired()],
+                                         choices=Satisfaction.choices, widget=Select2Widget())
+    respondent_satisfaction = SelectField(_l("Respondent's satisfaction"), [InputRequired()],
+                                          choices=Satisfaction.choices, widget=Select2Widget())
+    fulfilment = SelectField(_l("Fulfilment"), [InputRequired()], choices=Fulfilment.choices, widget=Select2Widget())
+    notes = TextAreaField(_l("What the parties said"), [DataRequired()], widget=BS3TextAreaFieldWidget())
 
 
 class VerifyForm(FlaskForm):

@@ -1,6 +1,7 @@
 """SQLAlchemy models. They may flush, never commit: services own the transaction."""
 from portal.models.case import (
                                 Case,
+                                CaseScore,
                                 CaseStatus,
                                 ClosingType,
                                 Complexity,
@@ -12,6 +13,7 @@ from portal.models.case import (
                                 PlaceKind,
                                 ResolutionMode,
                                 RiskLevel,
+                                Satisfaction,
                                 SourceChannel,
 )
 from portal.models.org import DisputeType, LaneRole, OrgKind, OrgUnit, PortalUser, StationMode
@@ -27,7 +29,7 @@ from portal.models.work import (
 )
 
 __all__ = ["CalendarDay", "CardLevel", "DeadlineRule", "SupervisionCard", "SupervisionRule", "WorkItemKind",
-           "LawfulChannel",
+           "LawfulChannel", "CaseScore", "Satisfaction",
            "Case", "CaseStatus", "ClosingType", "Complexity", "Fulfilment", "HandlingResult", "ResolutionMode",
            "RiskLevel", "Party", "PartyKind", "PlaceKind", "SourceChannel", "DisputeType",
            "LaneRole", "OrgKind", "OrgUnit", "PortalUser", "StationMode", "AuditEvent",

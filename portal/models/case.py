@@ -5,7 +5,7 @@ import enum
 
 from flask_appbuilder import Model
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Column, DateTime, ForeignKey, Integer, Numeric, String, Text
+from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Integer, Numeric, String, Text
 from sqlalchemy.orm import relationship
 
 from portal.models.base import enum_column_type
@@ -32,6 +32,7 @@ class CaseStatus(LabelledEnum):
     REFERRED = "referred"
     HANDLING = "handling"
     FEEDBACK = "feedback"
+    FOLLOWING_UP = "following_up"
     VERIFYING = "verifying"
     CLOSING = "closing"
     CLOSED = "closed"
@@ -44,6 +45,7 @@ class CaseStatus(LabelledEnum):
                 S.REFERRING: _l("To be referred to the lawful channel"),
                 S.REFERRED: _l("Referred: following the lawful channel"),
                 S.HANDLING: _l("Being handled"), S.FEEDBACK: _l("Awaiting feedback"),
+                S.FOLLOWING_UP: _l("Follow-up visits"),
                 S.VERIFYING: _l("Being verified"), S.CLOSING: _l("Awaiting closing"), S.CLOSED: _l("Closed")}
 
 
@@ -143,6 +145,9 @@ class Case(Model):
     due_at = Column(DateTime, nullable=True, index=True)
     verify_failures = Column(Integer, nullable=False, default=0)
     closing_type = Column(String(32), nullable=True)
+    handling_result = Column(String(32), nullable=True)
+    fulfilment = Column(String(16), nullable=True)
+    satisfaction = Column(String(16), nullable=True)
     registered_by_id = Column(Integer, ForeignKey("ab_user.id"), nullable=False)
     registered_at = Column(DateTime, nullable=False, index=True)
     closed_at = Column(DateTime, nullable=True)
@@ -262,3 +267,31 @@ class ClosingType(LabelledEnum):
         return {C.RESOLVED: _l("Substantively resolved"), C.MEDIATED: _l("Mediated successfully"),
                 C.PROCEDURAL_END: _l("Procedurally ended"), C.REDIRECTED: _l("Sent to the lawful channel"),
                 C.POLICY_ANSWER: _l("Answered with policy explanation")}
+
+
+class Satisfaction(LabelledEnum):
+    SATISFIED = "satisfied"
+    BASICALLY = "basically"
+    DISSATISFIED = "dissatisfied"
+    UNREACHABLE = "unreachable"
+
+    @staticmethod
+    def LABELS():
+        S = Satisfaction
+        return {S.SATISFIED: _l("Satisfied"), S.BASICALLY: _l("Basically satisfied"),
+                S.DISSATISFIED: _l("Dissatisfied"), S.UNREACHABLE: _l("Could not be reached")}
+
+
+class CaseScore(Model):
+    """考核: how the lead unit did on one case, computed when the case closes."""
+
+    __tablename__ = "case_score"
+    id = Column(Integer, primary_key=True)
+    case_id = Column(Integer, ForeignKey("mediation_case.id"), nullable=False, unique=True)
+    unit_id = Column(Integer, ForeignKey("org_unit.id"), nullable=True, index=True)
+    on_time = Column(Boolean, nullable=False)
+    success = Column(Boolean, nullable=False)
+    satisfaction = Column(Integer, nullable=True)  # 0-100, None when no party could be reached
+    score = Column(Integer, nullable=False)        # 0-100
+    scored_at = Column(DateTime, nullable=False)
+    unit = relationship("OrgUnit")

@@ -99,3 +99,8 @@ def parties_named(name: str) -> list[Party]:
 
 def org_unit_id(code: str | None) -> int | None:
     return db.session.scalar(select(OrgUnit.id).where(OrgUnit.code == code)) if code else None
+
+
+def case_score(case_id: int):
+    from portal.models import CaseScore
+    return db.session.scalar(select(CaseScore).where(CaseScore.case_id == case_id))

@@ -25,10 +25,12 @@ from portal.models import (
     OrgUnit,
     ResolutionMode,
     RiskLevel,
+    Satisfaction,
 )
 from portal.services.channels import LEGAL_CLOCKS
 from portal.services.deadlines import case_due_at, legal_due_at
 from portal.services.errors import ValidationFailed
+from portal.services.scoring import score_case
 
 
 class ReferralOutcome(Enum):
@@ -95,6 +97,7 @@ def supervise_accept(case: Case, data: dict[str, Any]) -> dict[str, Any]:
 
 def handle(case: Case, data: dict[str, Any]) -> dict[str, Any]:
     result = _enum(HandlingResult, data.get("result"), "result")
+    case.handling_result = result.value
     _text(data, "process_notes")
     if result in (HandlingResult.TERMINATED, HandlingResult.REDIRECTED):
         _text(data, "next_channel")
@@ -105,6 +108,16 @@ def feedback(case: Case, data: dict[str, Any]) -> dict[str, Any]:
     fulfilment = _enum(Fulfilment, data.get("fulfilment"), "fulfilment")
     _text(data, "summary")
     return {"fulfilment": fulfilment.value}
+
+
+def followup(case: Case, data: dict[str, Any]) -> dict[str, Any]:
+    """回访: both parties asked about fulfilment and satisfaction."""
+    applicant = _enum(Satisfaction, data.get("applicant_satisfaction"), "applicant_satisfaction")
+    respondent = _enum(Satisfaction, data.get("respondent_satisfaction"), "respondent_satisfaction")
+    fulfilment = _enum(Fulfilment, data.get("fulfilment"), "fulfilment")
+    _text(data, "notes")
+    case.satisfaction, case.fulfilment = applicant.value, fulfilment.value
+    return {"applicant_satisfaction": applicant.value, "respondent_satisfaction": respondent.value}
 
 
 def verify(case: Case, data: dict[str, Any]) -> dict[str, Any]:
@@ -119,6 +132,7 @@ def close(case: Case, data: dict[str, Any]) -> dict[str, Any]:
     closing = _enum(ClosingType, data.get("closing_type"), "closing_type")
     _text(data, "summary")
     case.closing_type = closing.value
+    score_case(case, utcnow())
     return {"closing_type": closing.value}
 
 
@@ -149,5 +163,5 @@ def refer_followup(case: Case, data: dict[str, Any]) -> dict[str, Any]:
 STEPS: dict[str, Step] = {
     "intake": intake, "refer": refer, "refer_followup": refer_followup, "triage": triage, "dispatch": dispatch,
     "accept": accept, "supervise_accept": supervise_accept, "handle": handle, "feedback": feedback,
-    "verify": verify, "close": close,
+    "followup": followup, "verify": verify, "close": close,
 }

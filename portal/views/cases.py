@@ -104,6 +104,7 @@ class CaseView(BaseView):
         lanes = queries.lanes_for(g.user)
         return self.render_template("portal/case.html", case=case, parties=parties, history=history,
                                     lanes=lanes, qr=qr_svg(case.code), cards=cards_of(case.id),
+                                    score=queries.case_score(case.id),
                                     can_supervise=bool(SUPERVISORS & g.user.role_names))
 
     @expose("/<int:case_id>/card", methods=["GET", "POST"])

@@ -18,8 +18,8 @@ from portal.bpmn import (
 DATA = Path(__file__).parent / "data"
 PATH = [("intake", "受理窗口"), ("triage", "综合调度"), ("dispatch", "综合调度"), ("accept", "承办单位"),
         ("triage", "综合调度"), ("dispatch", "综合调度"), ("accept", "承办单位"), ("handle", "承办单位"),
-        ("feedback", "承办单位"), ("verify", "核查督办"), ("handle", "承办单位"), ("feedback", "承办单位"),
-        ("verify", "核查督办"), ("close", "综合调度")]
+        ("feedback", "承办单位"), ("followup", "核查督办"), ("verify", "核查督办"), ("handle", "承办单位"),
+        ("feedback", "承办单位"), ("followup", "核查督办"), ("verify", "核查督办"), ("close", "综合调度")]
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +87,7 @@ def test_user_tasks_declare_form_status_and_lane(parsed):
         assert task.properties.get("caseStatus") or task.bpmn_id == "supervise_accept", task
     assert {t.bpmn_id for t in parsed.user_tasks} == {"intake", "refer", "refer_followup", "triage", "dispatch",
                                                       "accept", "supervise_accept",
-                                                      "handle", "feedback", "verify", "close"}
+                                                      "handle", "feedback", "followup", "verify", "close"}
 
 
 @pytest.mark.parametrize("condition", [
@@ -153,7 +153,7 @@ def test_three_hundred_returns_neither_stall_nor_grow(engine, parsed):
         engine.complete(wf, task.id, data)
     sizes = []
     for _ in range(300):
-        for data in ({}, {}, {"verify_passed": False}):
+        for data in ({}, {}, {}, {"verify_passed": False}):
             [task] = engine.ready_user_tasks(wf)
             engine.complete(wf, task.id, data)
         state = engine.dump(wf)
@@ -162,7 +162,7 @@ def test_three_hundred_returns_neither_stall_nor_grow(engine, parsed):
     [task] = engine.ready_user_tasks(wf)
     assert task.bpmn_id == "handle" and task.data["assigned_unit_id"] == 7
     assert max(sizes) - min(sizes) < 200, (min(sizes), max(sizes))
-    for data in ({}, {}, {"verify_passed": True}, {}):
+    for data in ({}, {}, {}, {"verify_passed": True}, {}):
         [task] = engine.ready_user_tasks(wf)
         engine.complete(wf, task.id, data)
     assert engine.is_completed(wf)

@@ -73,6 +73,12 @@ def test_a_case_from_the_window_to_closed(page):
         choose(p, "fulfilment", "已履行")
         p.fill("#summary", "赵家已改正排水方向。")
 
+    def followup(p):
+        choose(p, "applicant_satisfaction", "满意")
+        choose(p, "respondent_satisfaction", "基本满意")
+        choose(p, "fulfilment", "已履行")
+        p.fill("#notes", "电话回访，双方均满意。")
+
     def verify(p):
         p.check("input[name=passed][value=yes]")
 
@@ -82,7 +88,7 @@ def test_a_case_from_the_window_to_closed(page):
 
     for username, step, fill in [("dispatch", "研判", triage), ("dispatch", "分流交办", dispatch),
                                  ("sifa", "接件", accept), ("sifa", "办理", handle), ("sifa", "反馈", feedback),
-                                 ("verify", "核查", verify), ("dispatch", "结案", close)]:
+                                 ("verify", "回访", followup), ("verify", "核查", verify), ("dispatch", "结案", close)]:
         work_open_step(page, username, step, fill)
     assert page.inner_text("#case-status") == "已结案"
     assert page.locator("#history tbody tr, #history tr.step-done").count() >= 7

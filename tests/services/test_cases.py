@@ -15,6 +15,7 @@ from tests.conftest import CHAIN, STEP_FORMS, intake_data, open_item, row_counts
 
 EXPECTED_STATUS = {"triage": CaseStatus.TRIAGING, "dispatch": CaseStatus.DISPATCHING, "accept": CaseStatus.ACCEPTING,
                    "handle": CaseStatus.HANDLING, "feedback": CaseStatus.FEEDBACK,
+                   "followup": CaseStatus.FOLLOWING_UP,
                    "verify": CaseStatus.VERIFYING, "close": CaseStatus.CLOSING}
 
 
@@ -48,7 +49,7 @@ def test_one_case_from_window_to_closed(ctx):
     assert actions == ["case.register"] + ["case.step"] * len(CHAIN)
     history = db.session.scalars(select(WorkItem).where(WorkItem.case_id == case_id).order_by(WorkItem.id)).all()
     assert [h.completed_by.username for h in history] == ["window", "dispatch", "dispatch", "sifa", "sifa", "sifa",
-                                                        "verify", "dispatch"]
+                                                        "verify", "verify", "dispatch"]
     assert json.loads(history[2].result)["assigned_unit_name"] == "县司法局"
 
 
@@ -176,7 +177,7 @@ def test_a_case_sent_back_three_hundred_times_still_advances(make_case):
     sizes = []
     for _ in range(300):
         complete_task(user("verify"), open_item(case_id).id, {"passed": "no", "opinion": "请补充履行凭证"})
-        for step in ("handle", "feedback"):
+        for step in ("handle", "feedback", "followup"):
             username, form = STEP_FORMS[step]
             complete_task(user(username), open_item(case_id).id, form())
         sizes.append(len(db.session.get(Case, case_id).wf_state))

@@ -81,7 +81,7 @@ def test_closing_ends_open_cards_and_closed_cases_get_none(ctx):
     case_id = _case_at_handle()
     with frozen_at(datetime(2026, 3, 6, 2, 0)):
         raise_due_cards()
-        for step in ("handle", "feedback", "verify", "close"):
+        for step in ("handle", "feedback", "followup", "verify", "close"):
             username, form = STEP_FORMS[step]
             complete_task(user(username), open_item(case_id, step).id, form())
     assert {c.work_item.status for c in _cards(case_id)} == {WorkItemStatus.CANCELLED}

@@ -89,7 +89,7 @@ def test_closing_ends_an_open_supervision(ctx):
     case_id = _dispatched_case(t0)
     with frozen_at(t0 + timedelta(hours=2)):
         fire_due_timers()
-        for step in ("accept", "handle", "feedback", "verify", "close"):
+        for step in ("accept", "handle", "feedback", "followup", "verify", "close"):
             username, form = STEP_FORMS[step]
             complete_task(user(username), open_item(case_id, step).id, form())
     case = db.session.get(Case, case_id)
