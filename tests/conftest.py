@@ -22,7 +22,8 @@ USERS = [  # username, roles, org code
     ("sifa", ["dept_handler"], "D03"), ("renshe", ["dept_handler"], "D06"), ("sifalead", ["unit_leader"], "D03"),
     ("grid", ["grid_member"], "T01V01G1"), ("admin", ["Admin"], "CENTER"),
 ]
-CASE_TABLES = ["supervision_card", "audit_event", "work_item", "party", "mediation_case"]
+CASE_TABLES = ["extension_request", "case_score", "supervision_card", "audit_event", "work_item", "party",
+               "mediation_case"]
 
 
 def _database_url(tmp: Path) -> str:
@@ -168,9 +169,9 @@ def make_case(ctx):
 
 def row_counts() -> dict[str, int]:
     """How many rows each case table holds (to show a refused action changed nothing)."""
-    from portal.models import AuditEvent, Case, Party, SupervisionCard, WorkItem
+    from portal.models import AuditEvent, Case, CaseScore, ExtensionRequest, Party, SupervisionCard, WorkItem
     return {m.__tablename__: db.session.scalar(select(func.count()).select_from(m))
-            for m in (Case, Party, WorkItem, AuditEvent, SupervisionCard)}
+            for m in (Case, Party, WorkItem, AuditEvent, SupervisionCard, ExtensionRequest, CaseScore)}
 
 
 def csrf_token(html: str) -> str:

@@ -1,4 +1,4 @@
-"""deadline rules, calendar days, supervision cards, decision tables, lawful channel, follow-up and scores
+"""deadline rules, calendar days, supervision cards, decision tables, lawful channel, follow-up and scores, extension requests
 
 Revision ID: 5d3b6d5d478c
 Revises: fee4e495f6aa
@@ -92,12 +92,35 @@ def upgrade():
     )
     with op.batch_alter_table('case_score', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_case_score_unit_id'), ['unit_id'], unique=False)
+    op.create_table('extension_request',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('case_id', sa.Integer(), nullable=False),
+    sa.Column('days', sa.Integer(), nullable=False),
+    sa.Column('reason', sa.String(length=500), nullable=False),
+    sa.Column('status', sa.Enum('pending', 'approved', 'refused', name='requeststatus', native_enum=False,
+                                length=32), nullable=False),
+    sa.Column('requested_at', sa.DateTime(), nullable=False),
+    sa.Column('requested_by_id', sa.Integer(), nullable=False),
+    sa.Column('decided_at', sa.DateTime(), nullable=True),
+    sa.Column('decided_by_id', sa.Integer(), nullable=True),
+    sa.Column('decision_note', sa.String(length=500), nullable=True),
+    sa.Column('old_due_at', sa.DateTime(), nullable=True),
+    sa.Column('new_due_at', sa.DateTime(), nullable=True),
+    sa.Column('work_item_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['case_id'], ['mediation_case.id'], ),
+    sa.ForeignKeyConstraint(['requested_by_id'], ['ab_user.id'], ),
+    sa.ForeignKeyConstraint(['decided_by_id'], ['ab_user.id'], ),
+    sa.ForeignKeyConstraint(['work_item_id'], ['work_item.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('extension_request', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_extension_request_case_id'), ['case_id'], unique=False)
     with op.batch_alter_table('process_version', schema=None) as batch_op:
         batch_op.add_column(sa.Column('decision_files', sa.Text(), nullable=True))
 
     with op.batch_alter_table('work_item', schema=None) as batch_op:
         # existing rows are workflow tasks
-        batch_op.add_column(sa.Column('kind', sa.Enum('task', 'card', name='workitemkind', native_enum=False,
+        batch_op.add_column(sa.Column('kind', sa.Enum('task', 'card', 'approval', name='workitemkind', native_enum=False,
                                                       length=32), nullable=False, server_default='task'))
         batch_op.add_column(sa.Column('form_defaults', sa.Text(), nullable=True))
 
@@ -113,6 +136,7 @@ def downgrade():
     with op.batch_alter_table('process_version', schema=None) as batch_op:
         batch_op.drop_column('decision_files')
 
+    op.drop_table('extension_request')
     op.drop_table('case_score')
     with op.batch_alter_table('mediation_case', schema=None) as batch_op:
         batch_op.drop_column('route')

@@ -8,6 +8,8 @@ from portal.forms.steps import (
     AcceptForm,
     CloseForm,
     DispatchForm,
+    ExtensionDecisionForm,
+    ExtensionRequestForm,
     FeedbackForm,
     FollowupForm,
     HandleForm,
@@ -27,7 +29,8 @@ FORMS: dict[str, type[FlaskForm]] = {
     "feedback": FeedbackForm, "followup": FollowupForm, "verify": VerifyForm, "close": CloseForm,
 }
 # Forms of work items that live beside the workflow (not BPMN user tasks).
-SIDE_FORMS: dict[str, type[FlaskForm]] = {"supervision_card": SupervisionCardForm}
+SIDE_FORMS: dict[str, type[FlaskForm]] = {"supervision_card": SupervisionCardForm,
+                                           "extension_decision": ExtensionDecisionForm}
 
 
 def describe(form_key: str, data: dict) -> list[tuple[str, str]]:
@@ -50,4 +53,4 @@ def describe(form_key: str, data: dict) -> list[tuple[str, str]]:
     return rows
 
 
-__all__ = ["FORMS", "SIDE_FORMS", "describe", "IntakeForm", "RaiseCardForm"]
+__all__ = ["FORMS", "SIDE_FORMS", "describe", "IntakeForm", "RaiseCardForm", "ExtensionRequestForm"]

@@ -1,11 +1,11 @@
 """The forms of the chain's steps after intake, one per BPMN form key."""
 from __future__ import annotations
 
-from flask_appbuilder.fieldwidgets import BS3TextAreaFieldWidget, Select2Widget
+from flask_appbuilder.fieldwidgets import BS3TextAreaFieldWidget, BS3TextFieldWidget, Select2Widget
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import RadioField, SelectField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Optional, ValidationError
+from wtforms import IntegerField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional, ValidationError
 
 from portal.models import (
     CardLevel,
@@ -124,3 +124,16 @@ class ReferFollowupForm(FlaskForm):
                           choices=[("accepted", _l("Accepted")), ("refused", _l("Not accepted")),
                                    ("answered", _l("Answered in writing"))])
     note = TextAreaField(_l("What was learned"), [DataRequired()], widget=BS3TextAreaFieldWidget())
+
+
+class ExtensionRequestForm(FlaskForm):
+    days = IntegerField(_l("Days more"), [InputRequired(), NumberRange(min=1, max=365)], widget=BS3TextFieldWidget())
+    reason = TextAreaField(_l("Why the deadline cannot be kept"), [DataRequired()], widget=BS3TextAreaFieldWidget())
+
+
+class ExtensionDecisionForm(FlaskForm):
+    request = StringField(_l("Request"), render_kw={"readonly": True}, widget=BS3TextFieldWidget())
+    approve = RadioField(_l("Decision"), [InputRequired()],
+                         choices=[("yes", _l("Approve")), ("no", _l("Refuse"))])
+    note = TextAreaField(_l("Decision note"), [Optional()], widget=BS3TextAreaFieldWidget(),
+                         description=_l("Required when refusing."))

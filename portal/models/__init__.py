@@ -17,7 +17,15 @@ from portal.models.case import (
                                 SourceChannel,
 )
 from portal.models.org import DisputeType, LaneRole, OrgKind, OrgUnit, PortalUser, StationMode
-from portal.models.settings import CalendarDay, CardLevel, DeadlineRule, SupervisionCard, SupervisionRule
+from portal.models.settings import (
+                                CalendarDay,
+                                CardLevel,
+                                DeadlineRule,
+                                ExtensionRequest,
+                                RequestStatus,
+                                SupervisionCard,
+                                SupervisionRule,
+)
 from portal.models.work import (
                                 AuditEvent,
                                 AuditLogImmutableError,
@@ -28,7 +36,8 @@ from portal.models.work import (
                                 WorkItemStatus,
 )
 
-__all__ = ["CalendarDay", "CardLevel", "DeadlineRule", "SupervisionCard", "SupervisionRule", "WorkItemKind",
+__all__ = ["ExtensionRequest", "RequestStatus",
+           "CalendarDay", "CardLevel", "DeadlineRule", "SupervisionCard", "SupervisionRule", "WorkItemKind",
            "LawfulChannel", "CaseScore", "Satisfaction",
            "Case", "CaseStatus", "ClosingType", "Complexity", "Fulfilment", "HandlingResult", "ResolutionMode",
            "RiskLevel", "Party", "PartyKind", "PlaceKind", "SourceChannel", "DisputeType",

@@ -90,3 +90,30 @@ class CalendarDay(Model):
 
     def __repr__(self) -> str:
         return f"{self.day} {'workday' if self.is_workday else 'rest day'}"
+
+
+class RequestStatus(enum.Enum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REFUSED = "refused"
+
+
+class ExtensionRequest(Model):
+    """延期申请: the lead unit asks for more days; the director decides."""
+
+    __tablename__ = "extension_request"
+    id = Column(Integer, primary_key=True)
+    case_id = Column(Integer, ForeignKey("mediation_case.id"), nullable=False, index=True)
+    days = Column(Integer, nullable=False)
+    reason = Column(String(500), nullable=False)
+    status = Column(enum_column_type(RequestStatus), nullable=False, default=RequestStatus.PENDING)
+    requested_at = Column(DateTime, nullable=False)
+    requested_by_id = Column(Integer, ForeignKey("ab_user.id"), nullable=False)
+    decided_at = Column(DateTime, nullable=True)
+    decided_by_id = Column(Integer, ForeignKey("ab_user.id"), nullable=True)
+    decision_note = Column(String(500), nullable=True)
+    old_due_at = Column(DateTime, nullable=True)
+    new_due_at = Column(DateTime, nullable=True)
+    work_item_id = Column(Integer, ForeignKey("work_item.id"), nullable=False)
+    requested_by = relationship("PortalUser", foreign_keys=[requested_by_id])
+    decided_by = relationship("PortalUser", foreign_keys=[decided_by_id])

@@ -13,6 +13,7 @@ from portal.models.base import enum_column_type
 class WorkItemKind(enum.Enum):
     TASK = "task"    # a BPMN user task of the case's workflow
     CARD = "card"    # a supervision card (督办卡) to a unit's leader, outside the workflow
+    APPROVAL = "approval"  # a request (延期) awaiting the director's decision, outside the workflow
 
 
 class WorkItemStatus(enum.Enum):

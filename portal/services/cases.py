@@ -161,6 +161,9 @@ def complete_task(user, work_item_id: int, data: dict[str, Any]) -> Case:
     now = utcnow()
     if item.kind == WorkItemKind.CARD:
         return _answer_card(user, case, item, data, now)
+    if item.kind == WorkItemKind.APPROVAL:
+        from portal.services.extensions import decide_extension
+        return decide_extension(user, case, item, data, now)
     step = STEPS.get(item.form_key)
     if step is None:
         raise ValidationFailed(_l("This step has no form in this portal."))
@@ -245,8 +248,8 @@ def _sync(case: Case, wf, now) -> None:
         open_items = {w.task_id: w for w in db.session.scalars(
             select(WorkItem).where(WorkItem.case_id == case.id, WorkItem.status == WorkItemStatus.OPEN))
             if w.status == WorkItemStatus.OPEN}  # the item just completed is DONE in memory, not yet in the row
-    cards = [w for w in open_items.values() if w.kind == WorkItemKind.CARD]
-    open_items = {k: w for k, w in open_items.items() if w.kind != WorkItemKind.CARD}
+    cards = [w for w in open_items.values() if w.kind != WorkItemKind.TASK]  # cards and approvals
+    open_items = {k: w for k, w in open_items.items() if w.kind == WorkItemKind.TASK}
     center = None
     for task in ready:
         if task.id in open_items:

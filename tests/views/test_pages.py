@@ -168,3 +168,15 @@ def test_director_raises_a_card_from_the_case_page(login_as, make_case):
     assert resp.status_code == 302
     page = login_as("sifalead").get("/worklist/").get_data(as_text=True)
     assert "黄牌督办" in page
+
+
+def test_unit_asks_for_an_extension_from_the_case_page(login_as, make_case):
+    case_id = make_case(until="handle")
+    assert "ask-extension" not in login_as("renshe").get(f"/cases/{case_id}").get_data(as_text=True)
+    client = login_as("sifa")
+    assert "ask-extension" in client.get(f"/cases/{case_id}").get_data(as_text=True)
+    before = row_counts()
+    resp = client.post(f"/cases/{case_id}/extension", data={"days": "40", "reason": "鉴定"})
+    assert resp.status_code == 400 and "30" in resp.get_data(as_text=True) and row_counts() == before
+    assert client.post(f"/cases/{case_id}/extension", data={"days": "5", "reason": "鉴定"}).status_code == 302
+    assert "延期审批" in login_as("director").get("/worklist/").get_data(as_text=True)
