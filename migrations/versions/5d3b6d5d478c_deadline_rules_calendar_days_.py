@@ -1,4 +1,4 @@
-"""deadline rules, calendar days, supervision cards, decision tables, lawful channel, follow-up and scores, extension requests
+"""deadline rules, calendar days, supervision cards, decision tables, lawful channel, follow-up and scores, extension requests, deadline pauses
 
 Revision ID: 5d3b6d5d478c
 Revises: fee4e495f6aa
@@ -69,6 +69,7 @@ def upgrade():
     with op.batch_alter_table('mediation_case', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_mediation_case_due_at'), ['due_at'], unique=False)
         batch_op.add_column(sa.Column('handling_result', sa.String(length=32), nullable=True))
+        batch_op.add_column(sa.Column('paused_since', sa.DateTime(), nullable=True))
         batch_op.add_column(sa.Column('fulfilment', sa.String(length=16), nullable=True))
         batch_op.add_column(sa.Column('satisfaction', sa.String(length=16), nullable=True))
         batch_op.add_column(sa.Column('route', sa.Enum('mediation', 'litigation', 'labour_arbitration',
@@ -92,6 +93,23 @@ def upgrade():
     )
     with op.batch_alter_table('case_score', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_case_score_unit_id'), ['unit_id'], unique=False)
+    op.create_table('deadline_pause',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('case_id', sa.Integer(), nullable=False),
+    sa.Column('reason', sa.Enum('appraisal', 'waiting_party', 'other', name='pausereason', native_enum=False,
+                                length=32), nullable=False),
+    sa.Column('note', sa.String(length=500), nullable=False),
+    sa.Column('started_at', sa.DateTime(), nullable=False),
+    sa.Column('started_by_id', sa.Integer(), nullable=False),
+    sa.Column('ended_at', sa.DateTime(), nullable=True),
+    sa.Column('ended_by_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['case_id'], ['mediation_case.id'], ),
+    sa.ForeignKeyConstraint(['started_by_id'], ['ab_user.id'], ),
+    sa.ForeignKeyConstraint(['ended_by_id'], ['ab_user.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('deadline_pause', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_deadline_pause_case_id'), ['case_id'], unique=False)
     op.create_table('extension_request',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('case_id', sa.Integer(), nullable=False),
@@ -137,12 +155,14 @@ def downgrade():
         batch_op.drop_column('decision_files')
 
     op.drop_table('extension_request')
+    op.drop_table('deadline_pause')
     op.drop_table('case_score')
     with op.batch_alter_table('mediation_case', schema=None) as batch_op:
         batch_op.drop_column('route')
         batch_op.drop_column('satisfaction')
         batch_op.drop_column('fulfilment')
         batch_op.drop_column('handling_result')
+        batch_op.drop_column('paused_since')
         batch_op.drop_index(batch_op.f('ix_mediation_case_due_at'))
 
     with op.batch_alter_table('supervision_card', schema=None) as batch_op:

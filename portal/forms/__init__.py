@@ -13,6 +13,7 @@ from portal.forms.steps import (
     FeedbackForm,
     FollowupForm,
     HandleForm,
+    PauseForm,
     RaiseCardForm,
     ReferFollowupForm,
     ReferForm,
@@ -53,4 +54,4 @@ def describe(form_key: str, data: dict) -> list[tuple[str, str]]:
     return rows
 
 
-__all__ = ["FORMS", "SIDE_FORMS", "describe", "IntakeForm", "RaiseCardForm", "ExtensionRequestForm"]
+__all__ = ["FORMS", "SIDE_FORMS", "describe", "IntakeForm", "RaiseCardForm", "ExtensionRequestForm", "PauseForm"]

@@ -13,6 +13,7 @@ from portal.models import (
     Complexity,
     Fulfilment,
     HandlingResult,
+    PauseReason,
     ResolutionMode,
     RiskLevel,
     Satisfaction,
@@ -137,3 +138,10 @@ class ExtensionDecisionForm(FlaskForm):
                          choices=[("yes", _l("Approve")), ("no", _l("Refuse"))])
     note = TextAreaField(_l("Decision note"), [Optional()], widget=BS3TextAreaFieldWidget(),
                          description=_l("Required when refusing."))
+
+
+class PauseForm(FlaskForm):
+    reason = SelectField(_l("Why the clock stops"), [InputRequired()], widget=Select2Widget(),
+                         choices=lambda: [(r.value, r.label) for r in PauseReason])
+    note = TextAreaField(_l("Details"), [DataRequired()], widget=BS3TextAreaFieldWidget(),
+                         description=_l("e.g. which appraisal, by whom; which party is away and until when."))

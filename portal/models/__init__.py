@@ -20,8 +20,10 @@ from portal.models.org import DisputeType, LaneRole, OrgKind, OrgUnit, PortalUse
 from portal.models.settings import (
                                 CalendarDay,
                                 CardLevel,
+                                DeadlinePause,
                                 DeadlineRule,
                                 ExtensionRequest,
+                                PauseReason,
                                 RequestStatus,
                                 SupervisionCard,
                                 SupervisionRule,
@@ -36,7 +38,7 @@ from portal.models.work import (
                                 WorkItemStatus,
 )
 
-__all__ = ["ExtensionRequest", "RequestStatus",
+__all__ = ["ExtensionRequest", "RequestStatus", "DeadlinePause", "PauseReason",
            "CalendarDay", "CardLevel", "DeadlineRule", "SupervisionCard", "SupervisionRule", "WorkItemKind",
            "LawfulChannel", "CaseScore", "Satisfaction",
            "Case", "CaseStatus", "ClosingType", "Complexity", "Fulfilment", "HandlingResult", "ResolutionMode",

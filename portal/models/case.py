@@ -143,6 +143,7 @@ class Case(Model):
     resolution_mode = Column(String(32), nullable=True)
     assigned_unit_id = Column(Integer, ForeignKey("org_unit.id"), nullable=True, index=True)
     due_at = Column(DateTime, nullable=True, index=True)
+    paused_since = Column(DateTime, nullable=True)  # the deadline clock is stopped (DeadlinePause)
     verify_failures = Column(Integer, nullable=False, default=0)
     closing_type = Column(String(32), nullable=True)
     handling_result = Column(String(32), nullable=True)

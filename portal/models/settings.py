@@ -117,3 +117,30 @@ class ExtensionRequest(Model):
     work_item_id = Column(Integer, ForeignKey("work_item.id"), nullable=False)
     requested_by = relationship("PortalUser", foreign_keys=[requested_by_id])
     decided_by = relationship("PortalUser", foreign_keys=[decided_by_id])
+
+
+class PauseReason(enum.Enum):
+    APPRAISAL = "appraisal"          # 鉴定、评估
+    WAITING_PARTY = "waiting_party"  # 等待当事人（外出务工、住院等）
+    OTHER = "other"
+
+    @property
+    def label(self):
+        return {PauseReason.APPRAISAL: _l("Appraisal or assessment"),
+                PauseReason.WAITING_PARTY: _l("Waiting for a party"),
+                PauseReason.OTHER: _l("Other lawful reason")}[self]
+
+
+class DeadlinePause(Model):
+    """A lawful stop of a case's clock (鉴定期间、等待当事人): the time paused is added to the deadline."""
+
+    __tablename__ = "deadline_pause"
+    id = Column(Integer, primary_key=True)
+    case_id = Column(Integer, ForeignKey("mediation_case.id"), nullable=False, index=True)
+    reason = Column(enum_column_type(PauseReason), nullable=False)
+    note = Column(String(500), nullable=False)
+    started_at = Column(DateTime, nullable=False)
+    started_by_id = Column(Integer, ForeignKey("ab_user.id"), nullable=False)
+    ended_at = Column(DateTime, nullable=True)
+    ended_by_id = Column(Integer, ForeignKey("ab_user.id"), nullable=True)
+    started_by = relationship("PortalUser", foreign_keys=[started_by_id])

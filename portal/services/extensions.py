@@ -1,4 +1,5 @@
-"""延期申请: the lead unit asks for more days, within the legal maximum; the director decides."""
+"""The deadline clock: 延期申请 (the lead unit asks, the director decides, within the legal maximum)
+and lawful pauses (鉴定, waiting for a party) that add the stopped time to the deadline."""
 from __future__ import annotations
 
 import json
@@ -10,7 +11,17 @@ from sqlalchemy import func, select
 
 from portal.clock import utcnow
 from portal.extensions import db
-from portal.models import Case, CaseStatus, ExtensionRequest, RequestStatus, WorkItem, WorkItemKind, WorkItemStatus
+from portal.models import (
+    Case,
+    CaseStatus,
+    DeadlinePause,
+    ExtensionRequest,
+    PauseReason,
+    RequestStatus,
+    WorkItem,
+    WorkItemKind,
+    WorkItemStatus,
+)
 from portal.services._tx import transaction
 from portal.services.audit import audit
 from portal.services.channels import EXTENSION_LIMITS
@@ -31,6 +42,7 @@ def days_left_to_extend(case: Case) -> int:
 
 
 def can_request_extension(user, case: Case) -> bool:
+    """The user's unit holds the open case (it may ask for more time, or stop and restart the clock)."""
     return case.status != CaseStatus.CLOSED and case.due_at is not None and _holds_the_case(user, case)
 
 
@@ -103,3 +115,55 @@ def decide_extension(user, case: Case, item: WorkItem, data: dict[str, Any], now
 def extensions_of(case_id: int) -> list[ExtensionRequest]:
     return list(db.session.scalars(select(ExtensionRequest).where(ExtensionRequest.case_id == case_id)
                                    .order_by(ExtensionRequest.requested_at)))
+
+
+@transaction
+def pause_deadline(user, case_id: int, reason: str, note: str) -> DeadlinePause:
+    """Stop the case's clock for a lawful reason (鉴定, waiting for a party); refused if already stopped."""
+    from portal.services.cases import _lock_case
+    case = _lock_case(case_id)
+    if case.status == CaseStatus.CLOSED or case.due_at is None or not _holds_the_case(user, case):
+        raise TaskNotYoursError()
+    if case.paused_since is not None:
+        raise ValidationFailed(_l("The deadline is already paused."))
+    try:
+        why = PauseReason(reason)
+    except ValueError:
+        raise ValidationFailed(_l("Choose a valid value."), field="reason") from None
+    if not (note or "").strip():
+        raise ValidationFailed(_l("This field is required."), field="note")
+    now = utcnow()
+    case.paused_since = now
+    pause = DeadlinePause(case_id=case.id, reason=why, note=note.strip(), started_at=now, started_by_id=user.id)
+    db.session.add(pause)
+    audit("case.pause", user=user, case=case, reason=why.value)
+    return pause
+
+
+@transaction
+def resume_deadline(user, case_id: int) -> Case:
+    """Restart the clock: the deadline (and the unit's open steps) move by the time it was stopped."""
+    from portal.services.cases import _lock_case
+    case = _lock_case(case_id)
+    if case.paused_since is None:
+        raise ValidationFailed(_l("The deadline is not paused."))
+    if not _holds_the_case(user, case):
+        raise TaskNotYoursError()
+    now = utcnow()
+    stopped = now - case.paused_since
+    case.due_at += stopped
+    for task in db.session.scalars(select(WorkItem).where(
+            WorkItem.case_id == case.id, WorkItem.status == WorkItemStatus.OPEN,
+            WorkItem.kind == WorkItemKind.TASK, WorkItem.org_unit_id == case.assigned_unit_id)):
+        task.due_at = case.due_at
+    pause = db.session.scalar(select(DeadlinePause).where(DeadlinePause.case_id == case.id,
+                                                          DeadlinePause.ended_at.is_(None)))
+    pause.ended_at, pause.ended_by_id = now, user.id
+    case.paused_since = None
+    audit("case.resume", user=user, case=case, paused_hours=round(stopped.total_seconds() / 3600, 1))
+    return case
+
+
+def pauses_of(case_id: int) -> list[DeadlinePause]:
+    return list(db.session.scalars(select(DeadlinePause).where(DeadlinePause.case_id == case_id)
+                                   .order_by(DeadlinePause.started_at)))

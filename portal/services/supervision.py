@@ -67,7 +67,8 @@ def raise_due_cards(limit: int | None = None) -> int:
         return 0
     horizon = now - timedelta(hours=min(rules.values()))
     candidates = list(db.session.scalars(
-        select(Case.id).where(Case.due_at.is_not(None), Case.due_at <= horizon, Case.status != CaseStatus.CLOSED)
+        select(Case.id).where(Case.due_at.is_not(None), Case.due_at <= horizon, Case.status != CaseStatus.CLOSED,
+                              Case.paused_since.is_(None))
         .order_by(Case.due_at)))
     raised = 0
     for case_id in candidates:
@@ -86,7 +87,7 @@ def _raise_for_case(case_id: int, now: datetime, rules: dict[CardLevel, int]) ->
     take_sqlite_write_lock()
     case = db.session.scalars(select(Case).where(Case.id == case_id).with_for_update(skip_locked=True)
                               .execution_options(populate_existing=True)).first()
-    if case is None or case.due_at is None or case.status == CaseStatus.CLOSED:
+    if case is None or case.due_at is None or case.status == CaseStatus.CLOSED or case.paused_since is not None:
         return 0
     existing = set(db.session.scalars(select(SupervisionCard.level).where(
         SupervisionCard.case_id == case.id, SupervisionCard.deadline_at == case.due_at,

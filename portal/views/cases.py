@@ -7,14 +7,21 @@ from flask import abort, flash, g, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import gettext as _
 
-from portal.forms import FORMS, SIDE_FORMS, ExtensionRequestForm, IntakeForm, RaiseCardForm, describe
+from portal.forms import FORMS, SIDE_FORMS, ExtensionRequestForm, IntakeForm, PauseForm, RaiseCardForm, describe
 from portal.idcard import mask_id_number, mask_phone
 from portal.models import OrgKind, PartyKind
 from portal.roles import sees_personal_data
 from portal.services import queries
 from portal.services.cases import IntakeData, PartyData, complete_task, register_case
 from portal.services.errors import DomainError, ValidationFailed
-from portal.services.extensions import can_request_extension, extensions_of, request_extension
+from portal.services.extensions import (
+    can_request_extension,
+    extensions_of,
+    pause_deadline,
+    pauses_of,
+    request_extension,
+    resume_deadline,
+)
 from portal.services.steps import ASSIGNABLE_KINDS
 from portal.services.supervision import SUPERVISORS, cards_of, raise_card
 from portal.views.qr import qr_svg
@@ -60,7 +67,7 @@ class CaseView(BaseView):
     default_view = "find"
     class_permission_name = "Case"
     method_permission_name = {"show": "read", "find": "read", "register": "register", "task": "work",
-                              "card": "supervise", "extension": "work"}
+                              "card": "supervise", "extension": "work", "pause": "work", "resume": "work"}
 
     @expose("/register", methods=["GET", "POST"])
     @has_access
@@ -106,7 +113,7 @@ class CaseView(BaseView):
         return self.render_template("portal/case.html", case=case, parties=parties, history=history,
                                     lanes=lanes, qr=qr_svg(case.code), cards=cards_of(case.id),
                                     score=queries.case_score(case.id), extensions=extensions_of(case.id),
-                                    can_extend=can_request_extension(g.user, case),
+                                    can_extend=can_request_extension(g.user, case), pauses=pauses_of(case.id),
                                     can_supervise=bool(SUPERVISORS & g.user.role_names))
 
     @expose("/<int:case_id>/extension", methods=["GET", "POST"])
@@ -128,6 +135,34 @@ class CaseView(BaseView):
             flash(_("Please correct the marked fields; nothing was saved."), "danger")
             status = 400
         return self.render_template("portal/extension.html", form=form, case=case), status
+
+    @expose("/<int:case_id>/pause", methods=["GET", "POST"])
+    @has_access
+    def pause(self, case_id: int):
+        case = queries.case_for(g.user, case_id)
+        form = PauseForm()
+        status = 200
+        if form.validate_on_submit():
+            try:
+                pause_deadline(g.user, case.id, form.reason.data, form.note.data)
+            except DomainError as exc:
+                _show_error(form, exc)
+                status = exc.status_code
+            else:
+                flash(_("The deadline clock is stopped."), "success")
+                return redirect(url_for("CaseView.show", case_id=case_id))
+        elif request.method == "POST":
+            flash(_("Please correct the marked fields; nothing was saved."), "danger")
+            status = 400
+        return self.render_template("portal/pause.html", form=form, case=case), status
+
+    @expose("/<int:case_id>/resume", methods=["POST"])
+    @has_access
+    def resume(self, case_id: int):
+        queries.check_case_visible(g.user, case_id)
+        resume_deadline(g.user, case_id)
+        flash(_("The deadline clock runs again; the deadline moved by the time it was stopped."), "success")
+        return redirect(url_for("CaseView.show", case_id=case_id))
 
     @expose("/<int:case_id>/card", methods=["GET", "POST"])
     @has_access

@@ -180,3 +180,15 @@ def test_unit_asks_for_an_extension_from_the_case_page(login_as, make_case):
     assert resp.status_code == 400 and "30" in resp.get_data(as_text=True) and row_counts() == before
     assert client.post(f"/cases/{case_id}/extension", data={"days": "5", "reason": "鉴定"}).status_code == 302
     assert "延期审批" in login_as("director").get("/worklist/").get_data(as_text=True)
+
+
+def test_unit_stops_and_restarts_the_clock_from_the_case_page(login_as, make_case):
+    case_id = make_case(until="handle")
+    client = login_as("sifa")
+    assert "pause-clock" in client.get(f"/cases/{case_id}").get_data(as_text=True)
+    resp = client.post(f"/cases/{case_id}/pause", data={"reason": "appraisal", "note": "伤情鉴定"})
+    assert resp.status_code == 302
+    page = client.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert 'id="paused"' in page and "resume-clock" in page
+    assert client.post(f"/cases/{case_id}/resume").status_code == 302
+    assert login_as("renshe").post(f"/cases/{case_id}/resume").status_code in (400, 403)
