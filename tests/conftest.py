@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+from contextlib import nullcontext
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from flask_migrate import upgrade
 from sqlalchemy import create_engine, func, select, text
 
 from portal import create_app
+from portal.clock import frozen_at
 from portal.extensions import db
 
 PASSWORD = "test-pass-1"
@@ -153,16 +155,18 @@ def open_item(case_id: int, form_key: str | None = None):
 
 @pytest.fixture
 def make_case(ctx):
-    """Register a case and drive it until ``until`` (a step name) is the open step, or to closed."""
+    """Register a case and drive it until ``until`` (a step name) is the open step, or to closed
+    (at a frozen time ``at`` when given)."""
     from portal.services.cases import complete_task, register_case
 
-    def make(until: str | None = "triage", **overrides):
-        case = register_case(user("window"), intake_data(**overrides))
-        for step in CHAIN:
-            if step == until:
-                break
-            username, form = STEP_FORMS[step]
-            complete_task(user(username), open_item(case.id).id, form())
+    def make(until: str | None = "triage", at=None, **overrides):
+        with frozen_at(at) if at else nullcontext():
+            case = register_case(user("window"), intake_data(**overrides))
+            for step in CHAIN:
+                if step == until:
+                    break
+                username, form = STEP_FORMS[step]
+                complete_task(user(username), open_item(case.id, step).id, form())
         return case.id
     return make
 

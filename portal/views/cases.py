@@ -62,6 +62,26 @@ def _show_error(form, exc: DomainError) -> None:
     flash(str(exc), "danger")
 
 
+def _submit(view, form, action, done_message, done_url, template, context=None, **values):
+    """The one shape of every form page: validate, call one service, then flash and redirect;
+    or show the form again as typed, with the reason in the user's language and the right status.
+    ``context`` (a callable) adds what only the page needs, so a successful POST does not load it."""
+    status = 200
+    if form.validate_on_submit():
+        try:
+            result = action()
+        except DomainError as exc:
+            _show_error(form, exc)
+            status = exc.status_code
+        else:
+            flash(done_message(result) if callable(done_message) else done_message, "success")
+            return redirect(done_url(result) if callable(done_url) else done_url)
+    elif request.method == "POST":
+        flash(_("Please correct the marked fields; nothing was saved."), "danger")
+        status = 400
+    return view.render_template(template, form=form, **values, **(context() if context else {})), status
+
+
 class CaseView(BaseView):
     route_base = "/cases"
     default_view = "find"
@@ -74,20 +94,9 @@ class CaseView(BaseView):
     def register(self):
         form = IntakeForm()
         _prepare(form, "intake")
-        status = 200
-        if form.validate_on_submit():
-            try:
-                case = register_case(g.user, _intake_data(form))
-            except DomainError as exc:
-                _show_error(form, exc)
-                status = exc.status_code
-            else:
-                flash(_("Case registered. Case code: %(code)s", code=case.code), "success")
-                return redirect(url_for("CaseView.show", case_id=case.id))
-        elif request.method == "POST":
-            flash(_("Please correct the marked fields; nothing was saved."), "danger")
-            status = 400
-        return self.render_template("portal/register.html", form=form), status
+        return _submit(self, form, lambda: register_case(g.user, _intake_data(form)),
+                       lambda case: _("Case registered. Case code: %(code)s", code=case.code),
+                       lambda case: url_for("CaseView.show", case_id=case.id), "portal/register.html")
 
     @expose("/find")
     @has_access
@@ -121,40 +130,18 @@ class CaseView(BaseView):
     def extension(self, case_id: int):
         case = queries.case_for(g.user, case_id)
         form = ExtensionRequestForm()
-        status = 200
-        if form.validate_on_submit():
-            try:
-                request_extension(g.user, case.id, form.days.data, form.reason.data)
-            except DomainError as exc:
-                _show_error(form, exc)
-                status = exc.status_code
-            else:
-                flash(_("Extension requested; the director will decide."), "success")
-                return redirect(url_for("CaseView.show", case_id=case_id))
-        elif request.method == "POST":
-            flash(_("Please correct the marked fields; nothing was saved."), "danger")
-            status = 400
-        return self.render_template("portal/extension.html", form=form, case=case), status
+        return _submit(self, form, lambda: request_extension(g.user, case.id, form.days.data, form.reason.data),
+                       _("Extension requested; the director will decide."),
+                       url_for("CaseView.show", case_id=case_id), "portal/extension.html", case=case)
 
     @expose("/<int:case_id>/pause", methods=["GET", "POST"])
     @has_access
     def pause(self, case_id: int):
         case = queries.case_for(g.user, case_id)
         form = PauseForm()
-        status = 200
-        if form.validate_on_submit():
-            try:
-                pause_deadline(g.user, case.id, form.reason.data, form.note.data)
-            except DomainError as exc:
-                _show_error(form, exc)
-                status = exc.status_code
-            else:
-                flash(_("The deadline clock is stopped."), "success")
-                return redirect(url_for("CaseView.show", case_id=case_id))
-        elif request.method == "POST":
-            flash(_("Please correct the marked fields; nothing was saved."), "danger")
-            status = 400
-        return self.render_template("portal/pause.html", form=form, case=case), status
+        return _submit(self, form, lambda: pause_deadline(g.user, case.id, form.reason.data, form.note.data),
+                       _("The deadline clock is stopped."),
+                       url_for("CaseView.show", case_id=case_id), "portal/pause.html", case=case)
 
     @expose("/<int:case_id>/resume", methods=["POST"])
     @has_access
@@ -169,20 +156,9 @@ class CaseView(BaseView):
     def card(self, case_id: int):
         case = queries.case_for(g.user, case_id)
         form = RaiseCardForm()
-        status = 200
-        if form.validate_on_submit():
-            try:
-                raise_card(g.user, case.id, form.level.data, form.reason.data)
-            except DomainError as exc:
-                _show_error(form, exc)
-                status = exc.status_code
-            else:
-                flash(_("Supervision card raised."), "success")
-                return redirect(url_for("CaseView.show", case_id=case_id))
-        elif request.method == "POST":
-            flash(_("Please correct the marked fields; nothing was saved."), "danger")
-            status = 400
-        return self.render_template("portal/card.html", form=form, case=case), status
+        return _submit(self, form, lambda: raise_card(g.user, case.id, form.level.data, form.reason.data),
+                       _("Supervision card raised."),
+                       url_for("CaseView.show", case_id=case_id), "portal/card.html", case=case)
 
     @expose("/task/<int:item_id>", methods=["GET", "POST"])
     @has_access
@@ -195,21 +171,11 @@ class CaseView(BaseView):
             defaults["assigned_unit_id"] = queries.org_unit_id(defaults.pop("assigned_unit_code"))
         form = form_cls(data=defaults)
         _prepare(form, item.form_key)
-        status = 200
-        if form.validate_on_submit():
-            data = {k: v for k, v in form.data.items() if k != "csrf_token"}
-            case_id, step_name = item.case_id, item.name
-            try:
-                complete_task(g.user, item.id, data)
-            except DomainError as exc:
-                _show_error(form, exc)
-                status = exc.status_code
-            else:
-                flash(_("Step “%(step)s” completed.", step=step_name), "success")
-                return redirect(url_for("CaseView.show", case_id=case_id))
-        elif request.method == "POST":
-            flash(_("Please correct the marked fields; nothing was saved."), "danger")
-            status = 400
-        mine = item.can_be_done_by(g.user, queries.lanes_for(g.user))
-        return self.render_template("portal/task.html", form=form, item=item, case=item.case, mine=mine,
-                                    parties=_parties_for(g.user, item.case)), status
+        case_id, step_name = item.case_id, item.name
+        return _submit(self, form,
+                       lambda: complete_task(g.user, item.id, {k: v for k, v in form.data.items()
+                                                               if k != "csrf_token"}),
+                       _("Step “%(step)s” completed.", step=step_name),
+                       url_for("CaseView.show", case_id=case_id), "portal/task.html",
+                       context=lambda: {"item": item, "case": item.case, "parties": _parties_for(g.user, item.case),
+                                        "mine": item.can_be_done_by(g.user, queries.lanes_for(g.user))})

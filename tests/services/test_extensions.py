@@ -8,22 +8,17 @@ import pytest
 from portal.clock import frozen_at
 from portal.extensions import db
 from portal.models import Case, ExtensionRequest, RequestStatus
-from portal.services.cases import complete_task, register_case
+from portal.services.cases import complete_task
 from portal.services.errors import TaskNotYoursError, ValidationFailed
 from portal.services.extensions import request_extension
-from tests.conftest import STEP_FORMS, intake_data, open_item, row_counts, user
+from tests.conftest import open_item, row_counts, user
 
 T0 = datetime(2026, 3, 2, 1, 0)  # general tier: due Thu 2026-03-05 23:59:59 Beijing
 
 
 @pytest.fixture
-def case_id(ctx):
-    with frozen_at(T0):
-        case_id = register_case(user("window"), intake_data()).id
-        for step in ("triage", "dispatch", "accept"):
-            username, form = STEP_FORMS[step]
-            complete_task(user(username), open_item(case_id, step).id, form())
-    return case_id
+def case_id(make_case):
+    return make_case(until="handle", at=T0)
 
 
 def _decide(case_id, **data):

@@ -8,23 +8,17 @@ import pytest
 from portal.clock import frozen_at
 from portal.extensions import db
 from portal.models import Case, SupervisionCard
-from portal.services.cases import complete_task, register_case
 from portal.services.errors import TaskNotYoursError, ValidationFailed
 from portal.services.extensions import pause_deadline, resume_deadline
 from portal.services.supervision import raise_due_cards
-from tests.conftest import STEP_FORMS, intake_data, open_item, row_counts, user
+from tests.conftest import open_item, row_counts, user
 
 T0 = datetime(2026, 3, 2, 1, 0)
 
 
 @pytest.fixture
-def case_id(ctx):
-    with frozen_at(T0):
-        case_id = register_case(user("window"), intake_data()).id
-        for step in ("triage", "dispatch", "accept"):
-            username, form = STEP_FORMS[step]
-            complete_task(user(username), open_item(case_id, step).id, form())
-    return case_id
+def case_id(make_case):
+    return make_case(until="handle", at=T0)
 
 
 def test_paused_time_is_added_to_the_deadline(case_id):

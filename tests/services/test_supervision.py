@@ -9,21 +9,14 @@ from sqlalchemy import select
 from portal.clock import frozen_at
 from portal.extensions import db
 from portal.models import CardLevel, Case, SupervisionCard, WorkItemKind, WorkItemStatus
-from portal.services.cases import complete_task, register_case
+from portal.services.cases import complete_task
 from portal.services.errors import CaseForbiddenError, TaskNotYoursError, ValidationFailed
 from portal.services.supervision import raise_card, raise_due_cards
-from tests.conftest import STEP_FORMS, intake_data, open_item, row_counts, unit_id, user
+from tests.conftest import STEP_FORMS, open_item, row_counts, unit_id, user
 
 T0 = datetime(2026, 3, 2, 1, 0)  # Monday 09:00 in Beijing; general tier: 3 calendar days -> Thu 3.5 23:59:59
 
 
-def _case_at_handle():
-    with frozen_at(T0):
-        case_id = register_case(user("window"), intake_data()).id
-        for step in ("triage", "dispatch", "accept"):
-            username, form = STEP_FORMS[step]
-            complete_task(user(username), open_item(case_id, step).id, form())
-    return case_id
 
 
 def _cards(case_id):
@@ -31,8 +24,8 @@ def _cards(case_id):
                               .order_by(SupervisionCard.id)).all()
 
 
-def test_cards_rise_with_the_deadline_each_once(ctx):
-    case_id = _case_at_handle()
+def test_cards_rise_with_the_deadline_each_once(make_case):
+    case_id = make_case(until="handle", at=T0)
     due = db.session.get(Case, case_id).due_at
     assert due == datetime(2026, 3, 5, 15, 59, 59)
     for at, expected in [(due - timedelta(hours=25), []), (due - timedelta(hours=23), ["normal"]),
@@ -48,8 +41,8 @@ def test_cards_rise_with_the_deadline_each_once(ctx):
     assert card.work_item.org_unit_id == unit_id("D03") and card.raised_by_id is None
 
 
-def test_the_unit_leader_answers_a_card_and_the_case_does_not_move(ctx):
-    case_id = _case_at_handle()
+def test_the_unit_leader_answers_a_card_and_the_case_does_not_move(make_case):
+    case_id = make_case(until="handle", at=T0)
     with frozen_at(datetime(2026, 3, 6, 2, 0)):
         raise_due_cards()
     item = _cards(case_id)[0].work_item
@@ -64,8 +57,8 @@ def test_the_unit_leader_answers_a_card_and_the_case_does_not_move(ctx):
         complete_task(user("sifa"), _cards(case_id)[1].work_item.id, {"answer": "不是负责人"})
 
 
-def test_the_director_raises_a_card_by_hand(ctx):
-    case_id = _case_at_handle()
+def test_the_director_raises_a_card_by_hand(make_case):
+    case_id = make_case(until="handle", at=T0)
     before = row_counts()
     with pytest.raises(CaseForbiddenError):
         raise_card(user("dispatch"), case_id, "red", "未按期反馈")
@@ -77,8 +70,8 @@ def test_the_director_raises_a_card_by_hand(ctx):
     assert card.work_item.status == WorkItemStatus.OPEN
 
 
-def test_closing_ends_open_cards_and_closed_cases_get_none(ctx):
-    case_id = _case_at_handle()
+def test_closing_ends_open_cards_and_closed_cases_get_none(make_case):
+    case_id = make_case(until="handle", at=T0)
     with frozen_at(datetime(2026, 3, 6, 2, 0)):
         raise_due_cards()
         for step in ("handle", "feedback", "followup", "verify", "close"):
