@@ -7,6 +7,7 @@ from portal.forms.intake import IntakeForm
 from portal.forms.steps import (
     AcceptForm,
     CloseForm,
+    ConsultForm,
     DispatchForm,
     ExtensionDecisionForm,
     ExtensionRequestForm,
@@ -25,7 +26,7 @@ from portal.forms.steps import (
 
 FORMS: dict[str, type[FlaskForm]] = {
     "intake": IntakeForm, "refer": ReferForm, "refer_followup": ReferFollowupForm, "triage": TriageForm,
-    "dispatch": DispatchForm, "accept": AcceptForm,
+    "dispatch": DispatchForm, "consult": ConsultForm, "accept": AcceptForm,
     "supervise_accept": SuperviseAcceptForm, "handle": HandleForm,
     "feedback": FeedbackForm, "followup": FollowupForm, "verify": VerifyForm, "close": CloseForm,
 }
@@ -47,6 +48,10 @@ def describe(form_key: str, data: dict) -> list[tuple[str, str]]:
             continue
         if name.endswith("_id") and data.get(f"{name[:-3]}_name"):
             value = data[f"{name[:-3]}_name"]
+        elif name.endswith("_ids"):
+            value = data.get(f"{name[:-4]}_names") or ""
+            if not value:
+                continue
         choices = getattr(field, "choices", None)
         if isinstance(choices, list):
             value = next((str(label) for key, label in choices if str(key) == str(value)), value)

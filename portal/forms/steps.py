@@ -1,10 +1,10 @@
 """The forms of the chain's steps after intake, one per BPMN form key."""
 from __future__ import annotations
 
-from flask_appbuilder.fieldwidgets import BS3TextAreaFieldWidget, BS3TextFieldWidget, Select2Widget
+from flask_appbuilder.fieldwidgets import BS3TextAreaFieldWidget, BS3TextFieldWidget, Select2ManyWidget, Select2Widget
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import IntegerField, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional, ValidationError
 
 from portal.models import (
@@ -30,6 +30,9 @@ class TriageForm(FlaskForm):
 
 class DispatchForm(FlaskForm):
     assigned_unit_id = SelectField(_l("Lead unit"), [InputRequired()], coerce=int, widget=Select2Widget())
+    cooperating_unit_ids = SelectMultipleField(_l("Units consulted in parallel"), [Optional()], coerce=int,
+                                               widget=Select2ManyWidget(),
+                                               description=_l("Each gives its opinion within 2 days."))
     instructions = TextAreaField(_l("Instructions to the unit"), [DataRequired()], widget=BS3TextAreaFieldWidget())
 
     def set_choices(self, units) -> None:
@@ -37,6 +40,7 @@ class DispatchForm(FlaskForm):
         for u in units:
             groups.setdefault(str(u.kind.label), []).append((u.id, u.name))
         self.assigned_unit_id.choices = groups
+        self.cooperating_unit_ids.choices = groups
 
 
 class AcceptForm(FlaskForm):
@@ -145,3 +149,8 @@ class PauseForm(FlaskForm):
                          choices=lambda: [(r.value, r.label) for r in PauseReason])
     note = TextAreaField(_l("Details"), [DataRequired()], widget=BS3TextAreaFieldWidget(),
                          description=_l("e.g. which appraisal, by whom; which party is away and until when."))
+
+
+class ConsultForm(FlaskForm):
+    opinion = TextAreaField(_l("Consultation opinion"), [DataRequired()], widget=BS3TextAreaFieldWidget(),
+                            description=_l("Your unit's view of the facts, the law and what it can contribute."))

@@ -77,9 +77,21 @@ def dispatch(case: Case, data: dict[str, Any]) -> dict[str, Any]:
     if unit is None:
         raise ValidationFailed(_l("Choose the unit that will handle the case."), field="assigned_unit_id")
     _text(data, "instructions")
+    wanted = {int(u) for u in data.get("cooperating_unit_ids") or []} - {unit.id}
+    helpers = list(db.session.scalars(select(OrgUnit).where(OrgUnit.id.in_(wanted),
+                                                            OrgUnit.kind.in_(ASSIGNABLE_KINDS))))
+    if len(helpers) != len(wanted):
+        raise ValidationFailed(_l("Choose the units to consult from the list."), field="cooperating_unit_ids")
     case.assigned_unit_id = unit.id
     data["assigned_unit_name"] = unit.name  # kept in the step's record for the history
-    return {"assigned_unit_id": unit.id}
+    data["cooperating_unit_names"] = "、".join(h.name for h in helpers)
+    return {"assigned_unit_id": unit.id, "cooperating_unit_ids": sorted(h.id for h in helpers)}
+
+
+def consult(case: Case, data: dict[str, Any]) -> dict[str, Any]:
+    """A cooperating unit's opinion (one instance of the parallel consultation)."""
+    opinion = _text(data, "opinion")
+    return {"consult_reply": {"opinion": opinion}}
 
 
 def accept(case: Case, data: dict[str, Any]) -> dict[str, Any]:
@@ -162,6 +174,6 @@ def refer_followup(case: Case, data: dict[str, Any]) -> dict[str, Any]:
 
 STEPS: dict[str, Step] = {
     "intake": intake, "refer": refer, "refer_followup": refer_followup, "triage": triage, "dispatch": dispatch,
-    "accept": accept, "supervise_accept": supervise_accept, "handle": handle, "feedback": feedback,
+    "consult": consult, "accept": accept, "supervise_accept": supervise_accept, "handle": handle, "feedback": feedback,
     "followup": followup, "verify": verify, "close": close,
 }

@@ -52,7 +52,7 @@ def test_chain_walks_with_a_restore_after_every_step(engine, parsed):
             verifies += 1
             data = {"verify_passed": verifies == 2}
         if task.bpmn_id == "dispatch":
-            data = {"assigned_unit_id": 42}
+            data = {"assigned_unit_id": 42, "cooperating_unit_ids": []}
         if task.bpmn_id == "accept":
             accepts += 1
             data = {"accepted": accepts == 2}  # the first unit objects: back to triage
@@ -84,9 +84,9 @@ def test_completing_a_task_that_is_not_ready_is_refused(engine, parsed):
 def test_user_tasks_declare_form_status_and_lane(parsed):
     for task in parsed.user_tasks:
         assert task.lane and task.form_key, task
-        assert task.properties.get("caseStatus") or task.bpmn_id == "supervise_accept", task
+        assert task.properties.get("caseStatus") or task.bpmn_id in ("supervise_accept", "consult"), task
     assert {t.bpmn_id for t in parsed.user_tasks} == {"intake", "refer", "refer_followup", "triage", "dispatch",
-                                                      "accept", "supervise_accept",
+                                                      "consult", "accept", "supervise_accept",
                                                       "handle", "feedback", "followup", "verify", "close"}
 
 
@@ -148,7 +148,7 @@ def test_state_is_json_without_spec(engine, parsed):
 def test_three_hundred_returns_neither_stall_nor_grow(engine, parsed):
     """The library stalls a loop silently after ~250 rounds and grows with each; folded loops do neither."""
     wf = engine.start(parsed.spec_json)
-    for data in (INTAKE, {}, {"assigned_unit_id": 7}, {"accepted": True}):
+    for data in (INTAKE, {}, {"assigned_unit_id": 7, "cooperating_unit_ids": []}, {"accepted": True}):
         [task] = engine.ready_user_tasks(wf)
         engine.complete(wf, task.id, data)
     sizes = []
