@@ -78,6 +78,9 @@ def _register_filters(app: Flask) -> None:
 
     zone = ZoneInfo(app.config["PORTAL_TIMEZONE"])
 
+    from datetime import timedelta
+    app.jinja_env.globals["timedelta"] = timedelta
+
     @app.template_filter("fromjson")
     def fromjson(value):
         import json

@@ -14,7 +14,7 @@ from flask_migrate import upgrade
 from sqlalchemy import create_engine, func, select, text
 
 from portal import create_app
-from portal.clock import frozen_at
+from portal.clock import frozen_at, utcnow
 from portal.extensions import db
 
 PASSWORD = "test-pass-1"
@@ -24,8 +24,8 @@ USERS = [  # username, roles, org code
     ("sifa", ["dept_handler"], "D03"), ("renshe", ["dept_handler"], "D06"), ("sifalead", ["unit_leader"], "D03"),
     ("grid", ["grid_member"], "T01V01G1"), ("admin", ["Admin"], "CENTER"),
 ]
-CASE_TABLES = ["extension_request", "case_score", "supervision_card", "audit_event", "work_item", "party",
-               "mediation_case"]
+CASE_TABLES = ["judicial_confirmation", "deadline_pause", "extension_request", "case_score", "supervision_card",
+               "audit_event", "work_item", "party", "mediation_case"]
 
 
 def _database_url(tmp: Path) -> str:
@@ -133,7 +133,9 @@ STEP_FORMS = {
                                     "opinion": "事实清楚"}),
     "dispatch": ("dispatch", lambda: {"assigned_unit_id": unit_id("D03"), "instructions": "请3日内调处"}),
     "accept": ("sifa", lambda: {"accepted": "yes", "reason": ""}),
-    "handle": ("sifa", lambda: {"result": "written_agreement", "process_notes": "双方达成协议", "next_channel": ""}),
+    "handle": ("sifa", lambda: {"result": "written_agreement", "process_notes": "双方达成协议", "next_channel": "",
+                                "agreement_date": utcnow().date(), "applicant_signed": True,
+                                "respondent_signed": True}),
     "feedback": ("sifa", lambda: {"fulfilment": "fulfilled", "summary": "已履行"}),
     "followup": ("verify", lambda: {"method": "phone", "applicant_satisfaction": "satisfied",
                                     "respondent_satisfaction": "basically", "fulfilment": "fulfilled",

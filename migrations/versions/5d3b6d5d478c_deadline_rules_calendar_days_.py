@@ -1,4 +1,4 @@
-"""deadline rules, calendar days, supervision cards, decision tables, lawful channel, follow-up and scores, extension requests, deadline pauses
+"""deadline rules, calendar days, supervision cards, decision tables, lawful channel, follow-up and scores, extension requests, deadline pauses, judicial confirmation
 
 Revision ID: 5d3b6d5d478c
 Revises: fee4e495f6aa
@@ -70,6 +70,7 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_mediation_case_due_at'), ['due_at'], unique=False)
         batch_op.add_column(sa.Column('handling_result', sa.String(length=32), nullable=True))
         batch_op.add_column(sa.Column('paused_since', sa.DateTime(), nullable=True))
+        batch_op.add_column(sa.Column('agreement_date', sa.Date(), nullable=True))
         batch_op.add_column(sa.Column('fulfilment', sa.String(length=16), nullable=True))
         batch_op.add_column(sa.Column('satisfaction', sa.String(length=16), nullable=True))
         batch_op.add_column(sa.Column('route', sa.Enum('mediation', 'litigation', 'labour_arbitration',
@@ -93,6 +94,21 @@ def upgrade():
     )
     with op.batch_alter_table('case_score', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_case_score_unit_id'), ['unit_id'], unique=False)
+    op.create_table('judicial_confirmation',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('case_id', sa.Integer(), nullable=False),
+    sa.Column('court', sa.String(length=100), nullable=False),
+    sa.Column('applied_on', sa.Date(), nullable=False),
+    sa.Column('status', sa.Enum('applied', 'confirmed', 'rejected', name='confirmationstatus', native_enum=False,
+                                length=32), nullable=False),
+    sa.Column('ruling_no', sa.String(length=100), nullable=True),
+    sa.Column('decided_on', sa.Date(), nullable=True),
+    sa.Column('recorded_by_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['case_id'], ['mediation_case.id'], ),
+    sa.ForeignKeyConstraint(['recorded_by_id'], ['ab_user.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('case_id')
+    )
     op.create_table('deadline_pause',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('case_id', sa.Integer(), nullable=False),
@@ -154,6 +170,7 @@ def downgrade():
     with op.batch_alter_table('process_version', schema=None) as batch_op:
         batch_op.drop_column('decision_files')
 
+    op.drop_table('judicial_confirmation')
     op.drop_table('extension_request')
     op.drop_table('deadline_pause')
     op.drop_table('case_score')
@@ -163,6 +180,7 @@ def downgrade():
         batch_op.drop_column('fulfilment')
         batch_op.drop_column('handling_result')
         batch_op.drop_column('paused_since')
+        batch_op.drop_column('agreement_date')
         batch_op.drop_index(batch_op.f('ix_mediation_case_due_at'))
 
     with op.batch_alter_table('supervision_card', schema=None) as batch_op:

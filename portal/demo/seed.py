@@ -136,6 +136,7 @@ def _drive(rng, users, types, towns, villages, units, t: datetime, stage: str) -
                                                   + [HandlingResult.ORAL_AGREEMENT.value] * 2
                                                   + [HandlingResult.TERMINATED.value]),
                              "process_notes": "组织双方面对面调解，释法明理。",
+                             "agreement_date": t.date(), "applicant_signed": True, "respondent_signed": True,
                              "next_channel": "可依法向人民法院起诉。"}),
         "feedback": (handler, {"fulfilment": rng.choice([f.value for f in Fulfilment]),
                                "summary": "已按调解结果处理。"}),

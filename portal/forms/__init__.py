@@ -7,6 +7,8 @@ from portal.forms.intake import IntakeForm
 from portal.forms.steps import (
     AcceptForm,
     CloseForm,
+    ConfirmationApplyForm,
+    ConfirmationDecisionForm,
     ConsultForm,
     DispatchForm,
     ExtensionDecisionForm,
@@ -59,4 +61,5 @@ def describe(form_key: str, data: dict) -> list[tuple[str, str]]:
     return rows
 
 
-__all__ = ["FORMS", "SIDE_FORMS", "describe", "IntakeForm", "RaiseCardForm", "ExtensionRequestForm", "PauseForm"]
+__all__ = ["FORMS", "SIDE_FORMS", "describe", "IntakeForm", "RaiseCardForm", "ExtensionRequestForm", "PauseForm",
+           "ConfirmationApplyForm", "ConfirmationDecisionForm"]

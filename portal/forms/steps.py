@@ -1,11 +1,26 @@
 """The forms of the chain's steps after intake, one per BPMN form key."""
 from __future__ import annotations
 
-from flask_appbuilder.fieldwidgets import BS3TextAreaFieldWidget, BS3TextFieldWidget, Select2ManyWidget, Select2Widget
+from flask_appbuilder.fieldwidgets import (
+    BS3TextAreaFieldWidget,
+    BS3TextFieldWidget,
+    Select2ManyWidget,
+    Select2Widget,
+)
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional, ValidationError
+from wtforms.widgets import DateInput
 
 from portal.models import (
     CardLevel,
@@ -65,6 +80,10 @@ class HandleForm(FlaskForm):
     process_notes = TextAreaField(_l("How the case was handled"), [DataRequired()], widget=BS3TextAreaFieldWidget())
     next_channel = TextAreaField(_l("Lawful channel to take next"), [Optional()], widget=BS3TextAreaFieldWidget(),
                                  description=_l("Required when mediation ended without agreement."))
+    agreement_date = DateField(_l("Agreement took effect on"), [Optional()], widget=DateInput(),
+                               description=_l("Required for an agreement."))
+    applicant_signed = BooleanField(_l("The applicant signed (or agreed orally)"))
+    respondent_signed = BooleanField(_l("The respondent signed (or agreed orally)"))
 
     def validate_next_channel(self, field):
         if self.result.data in (HandlingResult.TERMINATED.value, HandlingResult.REDIRECTED.value) \
@@ -154,3 +173,18 @@ class PauseForm(FlaskForm):
 class ConsultForm(FlaskForm):
     opinion = TextAreaField(_l("Consultation opinion"), [DataRequired()], widget=BS3TextAreaFieldWidget(),
                             description=_l("Your unit's view of the facts, the law and what it can contribute."))
+
+
+class ConfirmationApplyForm(FlaskForm):
+    court = StringField(_l("Court"), [DataRequired()], widget=BS3TextFieldWidget(),
+                        description=_l("The people's court where the mediation body is, e.g. 县人民法院"))
+    applied_on = DateField(_l("Applied on"), [InputRequired()], widget=DateInput())
+    joint = BooleanField(_l("Both parties apply together"))
+
+
+class ConfirmationDecisionForm(FlaskForm):
+    confirmed = RadioField(_l("Ruling"), [InputRequired()],
+                           choices=[("yes", _l("Confirmed valid")), ("no", _l("Application rejected"))])
+    ruling_no = StringField(_l("Ruling number"), [DataRequired()], widget=BS3TextFieldWidget(),
+                            description=_l("e.g. (2026)示0101民特12号"))
+    decided_on = DateField(_l("Ruled on"), [InputRequired()], widget=DateInput())

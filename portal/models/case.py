@@ -5,7 +5,7 @@ import enum
 
 from flask_appbuilder import Model
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Integer, Numeric, String, Text
+from sqlalchemy import Boolean, Column, Date, DateTime, ForeignKey, Integer, Numeric, String, Text
 from sqlalchemy.orm import relationship
 
 from portal.models.base import enum_column_type
@@ -147,6 +147,7 @@ class Case(Model):
     verify_failures = Column(Integer, nullable=False, default=0)
     closing_type = Column(String(32), nullable=True)
     handling_result = Column(String(32), nullable=True)
+    agreement_date = Column(Date, nullable=True)  # when the mediation agreement took effect
     fulfilment = Column(String(16), nullable=True)
     satisfaction = Column(String(16), nullable=True)
     registered_by_id = Column(Integer, ForeignKey("ab_user.id"), nullable=False)
@@ -296,3 +297,29 @@ class CaseScore(Model):
     score = Column(Integer, nullable=False)        # 0-100
     scored_at = Column(DateTime, nullable=False)
     unit = relationship("OrgUnit")
+
+
+class ConfirmationStatus(LabelledEnum):
+    APPLIED = "applied"
+    CONFIRMED = "confirmed"
+    REJECTED = "rejected"
+
+    @staticmethod
+    def LABELS():
+        C = ConfirmationStatus
+        return {C.APPLIED: _l("Applied, awaiting the court"), C.CONFIRMED: _l("Confirmed valid"),
+                C.REJECTED: _l("Application rejected")}
+
+
+class JudicialConfirmation(Model):
+    """司法确认 of a mediation agreement: joint application within 30 days, the court's ruling."""
+
+    __tablename__ = "judicial_confirmation"
+    id = Column(Integer, primary_key=True)
+    case_id = Column(Integer, ForeignKey("mediation_case.id"), nullable=False, unique=True)
+    court = Column(String(100), nullable=False)
+    applied_on = Column(Date, nullable=False)
+    status = Column(enum_column_type(ConfirmationStatus), nullable=False)
+    ruling_no = Column(String(100), nullable=True)   # (2026)X民特X号
+    decided_on = Column(Date, nullable=True)
+    recorded_by_id = Column(Integer, ForeignKey("ab_user.id"), nullable=False)

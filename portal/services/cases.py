@@ -140,7 +140,7 @@ def register_case(user, data: IntakeData) -> Case:
                     result=json.dumps({"title": case.title}, ensure_ascii=False))
     db.session.add(item)
     db.session.flush()
-    _sync(case, wf, now)
+    sync_case(case, wf, now)
     audit("case.register", user=user, case=case, work_item=item, code=case.code)
     return case
 
@@ -176,7 +176,7 @@ def complete_task(user, work_item_id: int, data: dict[str, Any]) -> Case:
         raise StepNotOpenError() from None
     item.status, item.completed_at, item.completed_by_id = WorkItemStatus.DONE, now, user.id
     item.result = json.dumps({k: v for k, v in data.items() if k != "csrf_token"}, ensure_ascii=False, default=str)
-    _sync(case, wf, now)
+    sync_case(case, wf, now)
     audit("case.step", user=user, case=case, work_item=item, step=item.bpmn_id, status=case.status.value)
     try:
         db.session.flush()
@@ -240,7 +240,7 @@ def _form_defaults(task) -> str | None:
     return json.dumps({k: v for k, v in values.items() if v is not None}, ensure_ascii=False)
 
 
-def _sync(case: Case, wf, now) -> None:
+def sync_case(case: Case, wf, now) -> None:
     """Project the workflow onto the case row and its work items (same transaction)."""
     engine = get_engine()
     ready = engine.ready_user_tasks(wf)

@@ -1,7 +1,7 @@
 """Case deadlines from the administrators' rules and the working-day calendar."""
 from __future__ import annotations
 
-from datetime import datetime, time, timezone
+from datetime import date, datetime, time, timezone
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -32,6 +32,12 @@ def rule_for(dispute_type: DisputeType, tier: Complexity) -> DeadlineRule:
             return rules[type_id]
     raise ValidationFailed(_l("No deadline rule covers this dispute type and complexity; "
                               "an administrator must add one."), field="complexity")
+
+
+def local_today() -> date:
+    """Today in the county's time zone (by the portal's clock)."""
+    from portal.clock import utcnow
+    return utcnow().replace(tzinfo=timezone.utc).astimezone(ZoneInfo(current_app.config["PORTAL_TIMEZONE"])).date()
 
 
 def legal_due_at(start: datetime, days: int, unit: DayUnit) -> datetime:

@@ -7,6 +7,7 @@ needs (only small, JSON-safe values go into the engine). ``intake`` is done by
 """
 from __future__ import annotations
 
+from datetime import date
 from enum import Enum
 from typing import Any, Callable
 
@@ -28,7 +29,7 @@ from portal.models import (
     Satisfaction,
 )
 from portal.services.channels import LEGAL_CLOCKS
-from portal.services.deadlines import case_due_at, legal_due_at
+from portal.services.deadlines import case_due_at, legal_due_at, local_today
 from portal.services.errors import ValidationFailed
 from portal.services.scoring import score_case
 
@@ -107,12 +108,27 @@ def supervise_accept(case: Case, data: dict[str, Any]) -> dict[str, Any]:
     return {}
 
 
+AGREEMENTS = (HandlingResult.WRITTEN_AGREEMENT, HandlingResult.ORAL_AGREEMENT)
+
+
 def handle(case: Case, data: dict[str, Any]) -> dict[str, Any]:
     result = _enum(HandlingResult, data.get("result"), "result")
-    case.handling_result = result.value
     _text(data, "process_notes")
     if result in (HandlingResult.TERMINATED, HandlingResult.REDIRECTED):
         _text(data, "next_channel")
+    if result in AGREEMENTS:
+        # 人民调解法 §29-30: a written agreement is signed by both parties; an oral one agreed by both.
+        if not (data.get("applicant_signed") and data.get("respondent_signed")):
+            raise ValidationFailed(_l("An agreement needs both parties: record that both signed or agreed."),
+                                   field="respondent_signed")
+        agreed = data.get("agreement_date")
+        if isinstance(agreed, str) and agreed:
+            agreed = date.fromisoformat(agreed)
+        if not isinstance(agreed, date) or agreed > local_today():
+            raise ValidationFailed(_l("Give the date the agreement took effect (not a future date)."),
+                                   field="agreement_date")
+        case.agreement_date = agreed
+    case.handling_result = result.value
     return {"handling_result": result.value}
 
 

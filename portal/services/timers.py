@@ -15,7 +15,7 @@ from portal.extensions import db
 from portal.models import Case
 from portal.services._tx import transaction
 from portal.services.audit import audit
-from portal.services.cases import _sync, take_sqlite_write_lock
+from portal.services.cases import sync_case, take_sqlite_write_lock
 from portal.services.engine import get_engine, spec_for
 
 
@@ -41,7 +41,7 @@ def _fire_next() -> bool:
     engine = get_engine()
     wf = engine.restore(case.wf_state, spec_for(case.process_version_id))
     engine.fire_due_timers(wf, now=now)
-    _sync(case, wf, now)
+    sync_case(case, wf, now)
     if case.next_timer_due_at is not None and case.next_timer_due_at <= now:
         # A timer the engine does not fire (malformed by hand): park it, never loop on it.
         case.next_timer_due_at = None

@@ -7,12 +7,23 @@ from flask import abort, flash, g, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import gettext as _
 
-from portal.forms import FORMS, SIDE_FORMS, ExtensionRequestForm, IntakeForm, PauseForm, RaiseCardForm, describe
+from portal.forms import (
+    FORMS,
+    SIDE_FORMS,
+    ConfirmationApplyForm,
+    ConfirmationDecisionForm,
+    ExtensionRequestForm,
+    IntakeForm,
+    PauseForm,
+    RaiseCardForm,
+    describe,
+)
 from portal.idcard import mask_id_number, mask_phone
 from portal.models import OrgKind, PartyKind
 from portal.roles import sees_personal_data
 from portal.services import queries
 from portal.services.cases import IntakeData, PartyData, complete_task, register_case
+from portal.services.confirmation import apply_for_confirmation, can_apply, confirmation_of, record_confirmation_ruling
 from portal.services.errors import DomainError, ValidationFailed
 from portal.services.extensions import (
     can_request_extension,
@@ -87,7 +98,8 @@ class CaseView(BaseView):
     default_view = "find"
     class_permission_name = "Case"
     method_permission_name = {"show": "read", "find": "read", "register": "register", "task": "work",
-                              "card": "supervise", "extension": "work", "pause": "work", "resume": "work"}
+                              "card": "supervise", "extension": "work", "pause": "work", "resume": "work",
+                              "confirmation": "work", "ruling": "work"}
 
     @expose("/register", methods=["GET", "POST"])
     @has_access
@@ -123,7 +135,8 @@ class CaseView(BaseView):
                                     lanes=lanes, qr=qr_svg(case.code), cards=cards_of(case.id),
                                     score=queries.case_score(case.id), extensions=extensions_of(case.id),
                                     can_extend=can_request_extension(g.user, case), pauses=pauses_of(case.id),
-                                    can_supervise=bool(SUPERVISORS & g.user.role_names))
+                                    can_supervise=bool(SUPERVISORS & g.user.role_names),
+                                    confirmation=confirmation_of(case.id), can_confirm=can_apply(case))
 
     @expose("/<int:case_id>/extension", methods=["GET", "POST"])
     @has_access
@@ -150,6 +163,26 @@ class CaseView(BaseView):
         resume_deadline(g.user, case_id)
         flash(_("The deadline clock runs again; the deadline moved by the time it was stopped."), "success")
         return redirect(url_for("CaseView.show", case_id=case_id))
+
+    @expose("/<int:case_id>/confirmation", methods=["GET", "POST"])
+    @has_access
+    def confirmation(self, case_id: int):
+        case = queries.case_for(g.user, case_id)
+        form = ConfirmationApplyForm()
+        return _submit(self, form, lambda: apply_for_confirmation(g.user, case.id, form.court.data,
+                                                                  form.applied_on.data, form.joint.data),
+                       _("The joint application for judicial confirmation is recorded."),
+                       url_for("CaseView.show", case_id=case_id), "portal/confirmation.html", case=case)
+
+    @expose("/<int:case_id>/ruling", methods=["GET", "POST"])
+    @has_access
+    def ruling(self, case_id: int):
+        case = queries.case_for(g.user, case_id)
+        form = ConfirmationDecisionForm()
+        return _submit(self, form, lambda: record_confirmation_ruling(g.user, case.id, form.confirmed.data == "yes",
+                                                                      form.ruling_no.data, form.decided_on.data),
+                       _("The court's ruling is recorded."),
+                       url_for("CaseView.show", case_id=case_id), "portal/confirmation.html", case=case)
 
     @expose("/<int:case_id>/card", methods=["GET", "POST"])
     @has_access

@@ -27,6 +27,8 @@ def work_open_step(page, username, step_name, fill):
     row.get_by_role("link", name="办理").click()
     fill(page)
     page.click("#submit-task")
+    if page.locator("#case-status").count() == 0:
+        page.screenshot(path=str(SHOTS / f"failed_{step_name}.png"), full_page=True)
     page.wait_for_selector("#case-status")
     assert page.locator(".alert-success").count() == 1
 
@@ -68,6 +70,9 @@ def test_a_case_from_the_window_to_closed(page):
     def handle(p):
         choose(p, "result", "调解成功（书面协议）")
         p.fill("#process_notes", "上门调解，双方签订协议。")
+        p.fill("#agreement_date", p.evaluate("new Date().toISOString().slice(0, 10)"))
+        p.check("#applicant_signed")
+        p.check("#respondent_signed")
 
     def feedback(p):
         choose(p, "fulfilment", "已履行")

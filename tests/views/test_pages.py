@@ -192,3 +192,19 @@ def test_unit_stops_and_restarts_the_clock_from_the_case_page(login_as, make_cas
     assert 'id="paused"' in page and "resume-clock" in page
     assert client.post(f"/cases/{case_id}/resume").status_code == 302
     assert login_as("renshe").post(f"/cases/{case_id}/resume").status_code in (400, 403)
+
+
+def test_judicial_confirmation_from_the_case_page(login_as, make_case):
+    case_id = make_case(until="feedback")
+    client = login_as("sifa")
+    assert "apply-confirmation" in client.get(f"/cases/{case_id}").get_data(as_text=True)
+    before = row_counts()
+    resp = client.post(f"/cases/{case_id}/confirmation", data={"court": "县人民法院", "applied_on": "2000-01-01"})
+    assert resp.status_code == 400 and row_counts() == before   # not joint, and before the agreement
+    from portal.services.deadlines import local_today
+    with client.application.app_context():
+        today = local_today().isoformat()
+    resp = client.post(f"/cases/{case_id}/confirmation",
+                       data={"court": "县人民法院", "applied_on": today, "joint": "y"})
+    assert resp.status_code == 302
+    assert "record-ruling" in client.get(f"/cases/{case_id}").get_data(as_text=True)
