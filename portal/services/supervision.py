@@ -7,7 +7,7 @@ answering a card records what the unit will do and does not move the case.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -54,6 +54,15 @@ def _card(case: Case, level: CardLevel, reason: str, now: datetime, user=None) -
     return card
 
 
+def _local(moment: datetime) -> str:
+    """A stored (naive UTC) time as the county reads it."""
+    from zoneinfo import ZoneInfo
+
+    from flask import current_app
+    zone = ZoneInfo(current_app.config["PORTAL_TIMEZONE"])
+    return moment.replace(tzinfo=timezone.utc).astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+
 def due_levels(case_due: datetime, now: datetime, rules: dict[CardLevel, int]) -> list[CardLevel]:
     """The card levels whose time has come for a deadline, mildest first."""
     return [level for level in CardLevel if level in rules and now >= case_due + timedelta(hours=rules[level])]
@@ -95,7 +104,7 @@ def _raise_for_case(case_id: int, now: datetime, rules: dict[CardLevel, int]) ->
     count = 0
     for level in due_levels(case.due_at, now, rules):
         if level not in existing:
-            _card(case, level, str(_l("Deadline %(due)s: raised automatically", due=case.due_at)), now)
+            _card(case, level, str(_l("Deadline %(due)s: raised automatically", due=_local(case.due_at))), now)
             count += 1
     return count
 

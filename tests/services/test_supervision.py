@@ -39,6 +39,7 @@ def test_cards_rise_with_the_deadline_each_once(make_case):
     card = _cards(case_id)[-1]
     assert card.work_item.kind == WorkItemKind.CARD and card.work_item.lane == "单位负责人"
     assert card.work_item.org_unit_id == unit_id("D03") and card.raised_by_id is None
+    assert "2026-03-05 23:59" in card.reason  # the deadline as the county reads it
 
 
 def test_the_unit_leader_answers_a_card_and_the_case_does_not_move(make_case):
