@@ -53,6 +53,14 @@ class WorkItem(Model):
     org_unit = relationship("OrgUnit")
     completed_by = relationship("PortalUser")
 
+    def can_be_done_by(self, user, lanes: set[str]) -> bool:
+        """The user works the item's lane, and the item's unit is the user's unit or lies below it."""
+        if self.lane not in lanes:
+            return False
+        if self.org_unit is None:
+            return True
+        return user.org_unit is not None and user.org_unit.contains(self.org_unit)
+
 
 class ProcessStatus(enum.Enum):
     DRAFT = "draft"
@@ -101,14 +109,3 @@ class AuditLogImmutableError(RuntimeError):
 def _refuse_audit_change(mapper, connection, target):  # noqa: ARG001
     raise AuditLogImmutableError("audit events are append-only")
 
-
-def work_item_can_be_done_by(item: WorkItem, user, lanes: set[str]) -> bool:
-    """The user works the item's lane, and the item's unit is the user's unit or lies below it."""
-    if item.lane not in lanes:
-        return False
-    if item.org_unit is None:
-        return True
-    return user.org_unit is not None and user.org_unit.contains(item.org_unit)
-
-
-WorkItem.can_be_done_by = work_item_can_be_done_by

@@ -45,6 +45,7 @@ from portal.services.errors import (
     TaskAlreadyDoneError,
     TaskNotYoursError,
     ValidationFailed,
+    required_text,
 )
 from portal.services.processes import published_version
 from portal.services.queries import lanes_for
@@ -187,9 +188,7 @@ def complete_task(user, work_item_id: int, data: dict[str, Any]) -> Case:
 
 def _answer_card(user, case: Case, item: WorkItem, data: dict[str, Any], now) -> Case:
     """The unit's leader answers a supervision card: what the unit will do, by when."""
-    answer = (data.get("answer") or "").strip()
-    if not answer:
-        raise ValidationFailed(_l("This field is required."), field="answer")
+    answer = required_text(data.get("answer"), "answer")
     item.status, item.completed_at, item.completed_by_id = WorkItemStatus.DONE, now, user.id
     item.result = json.dumps({"answer": answer}, ensure_ascii=False)
     audit("case.card_answer", user=user, case=case, work_item=item)

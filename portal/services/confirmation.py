@@ -15,7 +15,7 @@ from portal.models import Case, ConfirmationStatus, HandlingResult, JudicialConf
 from portal.services._tx import transaction
 from portal.services.audit import audit
 from portal.services.deadlines import local_today
-from portal.services.errors import CaseNotFoundError, TaskNotYoursError, ValidationFailed
+from portal.services.errors import CaseNotFoundError, TaskNotYoursError, ValidationFailed, required_text
 
 APPLY_WITHIN = timedelta(days=30)
 RECORDERS = {"dispatcher", "dept_handler", "mediator", "township_staff", "Admin"}
@@ -44,8 +44,7 @@ def apply_for_confirmation(user, case_id: int, court: str, applied_on: date, joi
         raise ValidationFailed(_l("A judicial confirmation is already recorded for this case."))
     if not joint:
         raise ValidationFailed(_l("Both parties must apply together."), field="joint")
-    if not (court or "").strip():
-        raise ValidationFailed(_l("This field is required."), field="court")
+    court = required_text(court, "court")
     if applied_on > local_today() or applied_on < case.agreement_date:
         raise ValidationFailed(_l("The application date must lie between the agreement and today."),
                                field="applied_on")
@@ -53,7 +52,7 @@ def apply_for_confirmation(user, case_id: int, court: str, applied_on: date, joi
         raise ValidationFailed(_l("The 30 days to apply ended on %(last)s (the agreement took effect on %(agreed)s)."),
                                field="applied_on", last=case.agreement_date + APPLY_WITHIN,
                                agreed=case.agreement_date)
-    record = JudicialConfirmation(case_id=case.id, court=court.strip(), applied_on=applied_on,
+    record = JudicialConfirmation(case_id=case.id, court=court, applied_on=applied_on,
                                   status=ConfirmationStatus.APPLIED, recorded_by_id=user.id)
     db.session.add(record)
     audit("case.confirmation_apply", user=user, case=case, court=record.court, applied_on=applied_on)
@@ -68,13 +67,12 @@ def record_confirmation_ruling(user, case_id: int, confirmed: bool, ruling_no: s
     record = db.session.scalar(select(JudicialConfirmation).where(JudicialConfirmation.case_id == case.id))
     if record is None or record.status != ConfirmationStatus.APPLIED:
         raise ValidationFailed(_l("There is no application awaiting the court's ruling."))
-    if not (ruling_no or "").strip():
-        raise ValidationFailed(_l("This field is required."), field="ruling_no")
+    ruling_no = required_text(ruling_no, "ruling_no")
     if decided_on < record.applied_on or decided_on > local_today():
         raise ValidationFailed(_l("The ruling date must lie between the application and today."),
                                field="decided_on")
     record.status = ConfirmationStatus.CONFIRMED if confirmed else ConfirmationStatus.REJECTED
-    record.ruling_no, record.decided_on = ruling_no.strip(), decided_on
+    record.ruling_no, record.decided_on = ruling_no, decided_on
     audit("case.confirmation_ruling", user=user, case=case, status=record.status.value, ruling_no=record.ruling_no)
     return record
 

@@ -62,3 +62,19 @@ class StaleCaseError(DomainError):
 class ProcessNotPublishedError(DomainError):
     status_code = 503
     message = _l("No published mediation process is available; an administrator must publish one.")
+
+
+def choice(enum_cls, value, field: str):
+    """``value`` as a member of ``enum_cls``, or a ValidationFailed naming the field."""
+    try:
+        return enum_cls(value)
+    except ValueError:
+        raise ValidationFailed(_l("Choose a valid value."), field=field) from None
+
+
+def required_text(value, field: str) -> str:
+    """``value`` stripped, or a ValidationFailed naming the field when it is empty."""
+    text = (value or "").strip()
+    if not text:
+        raise ValidationFailed(_l("This field is required."), field=field)
+    return text

@@ -26,7 +26,7 @@ from portal.services._tx import transaction
 from portal.services.audit import audit
 from portal.services.channels import EXTENSION_LIMITS
 from portal.services.deadlines import legal_due_at
-from portal.services.errors import CaseNotFoundError, TaskNotYoursError, ValidationFailed
+from portal.services.errors import CaseNotFoundError, TaskNotYoursError, ValidationFailed, choice, required_text
 from portal.services.queries import lanes_for
 from portal.workdays import DayUnit
 
@@ -39,6 +39,15 @@ def days_left_to_extend(case: Case) -> int:
     used = db.session.scalar(select(func.coalesce(func.sum(ExtensionRequest.days), 0)).where(
         ExtensionRequest.case_id == case.id, ExtensionRequest.status == RequestStatus.APPROVED))
     return limit - used
+
+
+def _move_deadline(case: Case, due_at) -> None:
+    """A new deadline for the case, followed by the open steps of its lead unit."""
+    case.due_at = due_at
+    for task in db.session.scalars(select(WorkItem).where(
+            WorkItem.case_id == case.id, WorkItem.status == WorkItemStatus.OPEN,
+            WorkItem.kind == WorkItemKind.TASK, WorkItem.org_unit_id == case.assigned_unit_id)):
+        task.due_at = due_at
 
 
 def can_request_extension(user, case: Case) -> bool:
@@ -63,8 +72,7 @@ def request_extension(user, case_id: int, days: int, reason: str) -> ExtensionRe
         raise CaseNotFoundError()
     if case.status == CaseStatus.CLOSED or case.due_at is None or not _holds_the_case(user, case):
         raise TaskNotYoursError()
-    if not (reason or "").strip():
-        raise ValidationFailed(_l("This field is required."), field="reason")
+    reason = required_text(reason, "reason")
     left = days_left_to_extend(case)
     limit, rule = EXTENSION_LIMITS[case.route]
     if not isinstance(days, int) or days < 1 or days > left:
@@ -78,10 +86,10 @@ def request_extension(user, case_id: int, days: int, reason: str) -> ExtensionRe
                     name="延期审批", lane=APPROVAL_LANE, form_key="extension_decision", kind=WorkItemKind.APPROVAL,
                     org_unit_id=center_id(), status=WorkItemStatus.OPEN, created_at=now,
                     due_at=now + timedelta(days=1),
-                    form_defaults=json.dumps({"request": f"{days}日：{reason.strip()}"}, ensure_ascii=False))
+                    form_defaults=json.dumps({"request": f"{days}日：{reason}"}, ensure_ascii=False))
     db.session.add(item)
     db.session.flush()
-    req = ExtensionRequest(case_id=case.id, days=days, reason=reason.strip(), requested_at=now,
+    req = ExtensionRequest(case_id=case.id, days=days, reason=reason, requested_at=now,
                            requested_by_id=user.id, work_item_id=item.id, old_due_at=case.due_at)
     db.session.add(req)
     audit("case.extension_request", user=user, case=case, work_item=item, days=days)
@@ -101,11 +109,7 @@ def decide_extension(user, case: Case, item: WorkItem, data: dict[str, Any], now
     req.decided_at, req.decided_by_id, req.decision_note = now, user.id, note or None
     if approve:
         req.new_due_at = legal_due_at(case.due_at, req.days, DayUnit.CALENDAR)
-        case.due_at = req.new_due_at
-        for task in db.session.scalars(select(WorkItem).where(  # the open unit steps follow the new deadline
-                WorkItem.case_id == case.id, WorkItem.status == WorkItemStatus.OPEN,
-                WorkItem.kind == WorkItemKind.TASK, WorkItem.org_unit_id == case.assigned_unit_id)):
-            task.due_at = case.due_at
+        _move_deadline(case, req.new_due_at)
     item.status, item.completed_at, item.completed_by_id = WorkItemStatus.DONE, now, user.id
     item.result = json.dumps({"approve": "yes" if approve else "no", "note": note}, ensure_ascii=False)
     audit("case.extension_decision", user=user, case=case, work_item=item, approved=approve, days=req.days)
@@ -126,15 +130,11 @@ def pause_deadline(user, case_id: int, reason: str, note: str) -> DeadlinePause:
         raise TaskNotYoursError()
     if case.paused_since is not None:
         raise ValidationFailed(_l("The deadline is already paused."))
-    try:
-        why = PauseReason(reason)
-    except ValueError:
-        raise ValidationFailed(_l("Choose a valid value."), field="reason") from None
-    if not (note or "").strip():
-        raise ValidationFailed(_l("This field is required."), field="note")
+    why = choice(PauseReason, reason, "reason")
+    note = required_text(note, "note")
     now = utcnow()
     case.paused_since = now
-    pause = DeadlinePause(case_id=case.id, reason=why, note=note.strip(), started_at=now, started_by_id=user.id)
+    pause = DeadlinePause(case_id=case.id, reason=why, note=note, started_at=now, started_by_id=user.id)
     db.session.add(pause)
     audit("case.pause", user=user, case=case, reason=why.value)
     return pause
@@ -151,11 +151,7 @@ def resume_deadline(user, case_id: int) -> Case:
         raise TaskNotYoursError()
     now = utcnow()
     stopped = now - case.paused_since
-    case.due_at += stopped
-    for task in db.session.scalars(select(WorkItem).where(
-            WorkItem.case_id == case.id, WorkItem.status == WorkItemStatus.OPEN,
-            WorkItem.kind == WorkItemKind.TASK, WorkItem.org_unit_id == case.assigned_unit_id)):
-        task.due_at = case.due_at
+    _move_deadline(case, case.due_at + stopped)
     pause = db.session.scalar(select(DeadlinePause).where(DeadlinePause.case_id == case.id,
                                                           DeadlinePause.ended_at.is_(None)))
     pause.ended_at, pause.ended_by_id = now, user.id

@@ -30,7 +30,7 @@ from portal.models import (
 )
 from portal.services.channels import LEGAL_CLOCKS
 from portal.services.deadlines import case_due_at, legal_due_at, local_today
-from portal.services.errors import ValidationFailed
+from portal.services.errors import ValidationFailed, choice, required_text
 from portal.services.scoring import score_case
 
 
@@ -46,17 +46,11 @@ Step = Callable[[Case, dict[str, Any]], dict[str, Any]]
 
 
 def _enum(enum_cls, value, field):
-    try:
-        return enum_cls(value)
-    except ValueError:
-        raise ValidationFailed(_l("Choose a valid value."), field=field) from None
+    return choice(enum_cls, value, field)
 
 
-def _text(data, field, required=True) -> str:
-    value = (data.get(field) or "").strip()
-    if required and not value:
-        raise ValidationFailed(_l("This field is required."), field=field)
-    return value
+def _text(data, field) -> str:
+    return required_text(data.get(field), field)
 
 
 def triage(case: Case, data: dict[str, Any]) -> dict[str, Any]:

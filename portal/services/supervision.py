@@ -27,7 +27,7 @@ from portal.models import (
 )
 from portal.services._tx import transaction
 from portal.services.audit import audit
-from portal.services.errors import CaseForbiddenError, CaseNotFoundError, ValidationFailed
+from portal.services.errors import CaseForbiddenError, CaseNotFoundError, ValidationFailed, choice, required_text
 
 CARD_LANE = "单位负责人"
 # 普通 a day before the deadline, 黄牌 when it passes, 红牌 three days after: the defaults administrators edit.
@@ -36,7 +36,9 @@ CARD_NAMES = {CardLevel.NORMAL: "普通督办", CardLevel.YELLOW: "黄牌督办"
 SUPERVISORS = {"director", "Admin"}
 
 
-def _card(case: Case, level: CardLevel, reason: str, now: datetime, user=None) -> SupervisionCard:
+def _card(case: Case, level: CardLevel, reason: str, now: datetime, deadline_at: datetime | None,
+          user=None) -> SupervisionCard:
+    """``deadline_at``: the case deadline an automatic card is about; None for a hand-raised one."""
     from portal.services.cases import center_id
     item = WorkItem(case_id=case.id, task_id=f"card-{case.id}-{level.value}-{int(now.timestamp())}",
                     bpmn_id="supervision_card", name=CARD_NAMES[level], lane=CARD_LANE,
@@ -46,7 +48,7 @@ def _card(case: Case, level: CardLevel, reason: str, now: datetime, user=None) -
                     form_defaults=json.dumps({"level": level.value}))
     db.session.add(item)
     db.session.flush()
-    card = SupervisionCard(case_id=case.id, level=level, reason=reason, deadline_at=case.due_at,
+    card = SupervisionCard(case_id=case.id, level=level, reason=reason, deadline_at=deadline_at,
                            raised_at=now, raised_by_id=getattr(user, "id", None), work_item_id=item.id)
     db.session.add(card)
     db.session.flush()
@@ -104,7 +106,8 @@ def _raise_for_case(case_id: int, now: datetime, rules: dict[CardLevel, int]) ->
     count = 0
     for level in due_levels(case.due_at, now, rules):
         if level not in existing:
-            _card(case, level, str(_l("Deadline %(due)s: raised automatically", due=_local(case.due_at))), now)
+            reason = str(_l("Deadline %(due)s: raised automatically", due=_local(case.due_at)))
+            _card(case, level, reason, now, case.due_at)
             count += 1
     return count
 
@@ -119,16 +122,10 @@ def raise_card(user, case_id: int, level: str, reason: str) -> SupervisionCard:
         raise CaseNotFoundError()
     if case.status == CaseStatus.CLOSED:
         raise ValidationFailed(_l("The case is closed; there is nothing to supervise."))
-    try:
-        card_level = CardLevel(level)
-    except ValueError:
-        raise ValidationFailed(_l("Choose a valid value."), field="level") from None
-    if not (reason or "").strip():
-        raise ValidationFailed(_l("This field is required."), field="reason")
-    now = utcnow()
-    card = _card(case, card_level, reason.strip(), now, user)
-    card.deadline_at = None  # a hand-raised card is not tied to the deadline cycle
-    return card
+    card_level = choice(CardLevel, level, "level")
+    reason = required_text(reason, "reason")
+    # a hand-raised card is not tied to a deadline cycle
+    return _card(case, card_level, reason, utcnow(), None, user)
 
 
 def cards_of(case_id: int) -> list[SupervisionCard]:

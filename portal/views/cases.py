@@ -145,7 +145,8 @@ class CaseView(BaseView):
         form = ExtensionRequestForm()
         return _submit(self, form, lambda: request_extension(g.user, case.id, form.days.data, form.reason.data),
                        _("Extension requested; the director will decide."),
-                       url_for("CaseView.show", case_id=case_id), "portal/extension.html", case=case)
+                       url_for("CaseView.show", case_id=case_id), "portal/action_form.html", case=case,
+                       title=_("Ask for an extension"))
 
     @expose("/<int:case_id>/pause", methods=["GET", "POST"])
     @has_access
@@ -154,7 +155,8 @@ class CaseView(BaseView):
         form = PauseForm()
         return _submit(self, form, lambda: pause_deadline(g.user, case.id, form.reason.data, form.note.data),
                        _("The deadline clock is stopped."),
-                       url_for("CaseView.show", case_id=case_id), "portal/pause.html", case=case)
+                       url_for("CaseView.show", case_id=case_id), "portal/action_form.html", case=case,
+                       title=_("Stop the deadline clock"))
 
     @expose("/<int:case_id>/resume", methods=["POST"])
     @has_access
@@ -172,7 +174,8 @@ class CaseView(BaseView):
         return _submit(self, form, lambda: apply_for_confirmation(g.user, case.id, form.court.data,
                                                                   form.applied_on.data, form.joint.data),
                        _("The joint application for judicial confirmation is recorded."),
-                       url_for("CaseView.show", case_id=case_id), "portal/confirmation.html", case=case)
+                       url_for("CaseView.show", case_id=case_id), "portal/action_form.html", case=case,
+                       title=_("Judicial confirmation"))
 
     @expose("/<int:case_id>/ruling", methods=["GET", "POST"])
     @has_access
@@ -182,7 +185,8 @@ class CaseView(BaseView):
         return _submit(self, form, lambda: record_confirmation_ruling(g.user, case.id, form.confirmed.data == "yes",
                                                                       form.ruling_no.data, form.decided_on.data),
                        _("The court's ruling is recorded."),
-                       url_for("CaseView.show", case_id=case_id), "portal/confirmation.html", case=case)
+                       url_for("CaseView.show", case_id=case_id), "portal/action_form.html", case=case,
+                       title=_("Judicial confirmation"))
 
     @expose("/<int:case_id>/card", methods=["GET", "POST"])
     @has_access
@@ -191,7 +195,8 @@ class CaseView(BaseView):
         form = RaiseCardForm()
         return _submit(self, form, lambda: raise_card(g.user, case.id, form.level.data, form.reason.data),
                        _("Supervision card raised."),
-                       url_for("CaseView.show", case_id=case_id), "portal/card.html", case=case)
+                       url_for("CaseView.show", case_id=case_id), "portal/action_form.html", case=case,
+                       title=_("Raise a supervision card"))
 
     @expose("/task/<int:item_id>", methods=["GET", "POST"])
     @has_access
