@@ -19,8 +19,8 @@ run: setup db  ## set everything up, then serve the portal and run the timer wor
 	@echo "  Logins (password demo1234): window (受理窗口)  dispatch (综合调度)  dept03 (司法局承办)"
 	@echo "          verify (核查督办)  director (中心主任)  mediator  township  grid  relief  admin"
 	@echo ""
-	@trap 'kill 0' EXIT INT TERM; \
-	$(FLASK) portal worker & \
+	@$(FLASK) portal worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT; \
 	$(VENV)/bin/gunicorn --workers 2 --bind $(HOST):$(PORT) --access-logfile - 'portal:create_app()'
 
 test: test-setup  ## install what tests need and run the whole suite (SQLite, then PostgreSQL)
