@@ -23,7 +23,7 @@ def main() -> None:
     from portal.extensions import db
     from portal.models import Case
     from portal.services.cases import complete_task, register_case
-    from tests.conftest import STEP_FORMS, build_test_county, intake_data, open_item, user
+    from tests.conftest import STEP_FORMS, build_test_county, do_step, intake_data, open_item, user
 
     url = f"sqlite:///{tempfile.mkdtemp(prefix='portal-bench-')}/long.db"
     app = create_app({"SQLALCHEMY_DATABASE_URI": url})
@@ -32,8 +32,7 @@ def main() -> None:
         build_test_county("bench-pass-1")
         case_id = register_case(user("window"), intake_data()).id
         for step in ("triage", "dispatch", "accept", "handle", "feedback", "followup"):
-            username, form = STEP_FORMS[step]
-            complete_task(user(username), open_item(case_id).id, form())
+            do_step(case_id, step)
         per_round = []
         for _ in range(300):
             times = []

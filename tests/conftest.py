@@ -23,9 +23,10 @@ USERS = [  # username, roles, org code
     ("verify", ["verifier"], "CENTER"), ("director", ["director"], "CENTER"),
     ("sifa", ["dept_handler"], "D03"), ("renshe", ["dept_handler"], "D06"), ("sifalead", ["unit_leader"], "D03"),
     ("grid", ["grid_member"], "T01V01G1"), ("admin", ["Admin"], "CENTER"),
+    ("cun", ["mediator"], "T01V02"), ("xiang", ["township_staff"], "T01"), ("fayuan", ["dept_handler"], "D04"),
 ]
-CASE_TABLES = ["judicial_confirmation", "deadline_pause", "extension_request", "case_score", "supervision_card",
-               "audit_event", "work_item", "party", "mediation_case"]
+CASE_TABLES = ["mediation_session", "judicial_confirmation", "deadline_pause", "extension_request", "case_score",
+               "supervision_card", "audit_event", "work_item", "party", "mediation_case"]
 
 
 def _database_url(tmp: Path) -> str:
@@ -129,9 +130,10 @@ def intake_data(**overrides):
 
 
 STEP_FORMS = {
-    "triage": ("dispatch", lambda: {"complexity": "general", "risk_level": "low", "resolution_mode": "at_home",
+    "triage": ("dispatch", lambda: {"complexity": "general", "risk_level": "low", "resolution_mode": "in_center",
                                     "opinion": "事实清楚"}),
-    "dispatch": ("dispatch", lambda: {"assigned_unit_id": unit_id("D03"), "instructions": "请3日内调处"}),
+    "dispatch": ("dispatch", lambda: {"escalate": "no", "assigned_unit_id": unit_id("D03"),
+                                      "instructions": "请3日内调处"}),
     "accept": ("sifa", lambda: {"accepted": "yes", "reason": ""}),
     "handle": ("sifa", lambda: {"result": "written_agreement", "process_notes": "双方达成协议", "next_channel": "",
                                 "agreement_date": utcnow().date(), "applicant_signed": True,
@@ -144,6 +146,33 @@ STEP_FORMS = {
     "close": ("dispatch", lambda: {"closing_type": "mediated", "summary": "案结事了"}),
 }
 CHAIN = list(STEP_FORMS)
+
+
+def session_form(**overrides) -> dict:
+    """A mediation session in the center, held now (county wall-clock time, as the form gives it)."""
+    from zoneinfo import ZoneInfo
+    local_now = utcnow().replace(tzinfo=ZoneInfo("UTC")).astimezone(ZoneInfo("Asia/Shanghai")).replace(tzinfo=None)
+    return {"held_at": local_now, "kind": "peoples", "place": "中心调解室", "mediators": "王明（司法局调解员）",
+            "recorder": "赵丽", "attendees": "", "applicant_statement": "要求按老界址确定边界",
+            "respondent_statement": "同意按老界址，但要求对方拆除新砌围墙", "result": "agreed", "notes": "",
+            **overrides}
+
+
+def record_session(case_id: int, username: str = "sifa", **overrides):
+    from portal.services.sessions import SessionData
+    from portal.services.sessions import record_session as record
+    return record(user(username), case_id, SessionData(**session_form(**overrides)))
+
+
+def do_step(case_id: int, step: str, **overrides):
+    """Complete the case's open ``step`` as its usual user with the usual form (plus ``overrides``);
+    before handling, the mediation session the result rests on is recorded when there is none."""
+    from portal.services.cases import complete_task
+    from portal.services.sessions import sessions_of
+    username, form = STEP_FORMS[step]
+    if step == "handle" and not sessions_of(case_id):
+        record_session(case_id, username)
+    return complete_task(user(username), open_item(case_id, step).id, {**form(), **overrides})
 
 
 def open_item(case_id: int, form_key: str | None = None):
@@ -159,25 +188,36 @@ def open_item(case_id: int, form_key: str | None = None):
 def make_case(ctx):
     """Register a case and drive it until ``until`` (a step name) is the open step, or to closed
     (at a frozen time ``at`` when given)."""
-    from portal.services.cases import complete_task, register_case
+    from portal.services.cases import register_case
 
     def make(until: str | None = "triage", at=None, **overrides):
         with frozen_at(at) if at else nullcontext():
             case = register_case(user("window"), intake_data(**overrides))
             for step in CHAIN:
+                if step == "handle":  # the unit has sat with the parties once
+                    record_session(case.id)
                 if step == until:
                     break
-                username, form = STEP_FORMS[step]
-                complete_task(user(username), open_item(case.id, step).id, form())
+                do_step(case.id, step)
         return case.id
     return make
 
 
 def row_counts() -> dict[str, int]:
     """How many rows each case table holds (to show a refused action changed nothing)."""
-    from portal.models import AuditEvent, Case, CaseScore, ExtensionRequest, Party, SupervisionCard, WorkItem
+    from portal.models import (
+        AuditEvent,
+        Case,
+        CaseScore,
+        ExtensionRequest,
+        MediationSession,
+        Party,
+        SupervisionCard,
+        WorkItem,
+    )
     return {m.__tablename__: db.session.scalar(select(func.count()).select_from(m))
-            for m in (Case, Party, WorkItem, AuditEvent, SupervisionCard, ExtensionRequest, CaseScore)}
+            for m in (Case, Party, WorkItem, AuditEvent, SupervisionCard, ExtensionRequest, CaseScore,
+                      MediationSession)}
 
 
 def csrf_token(html: str) -> str:

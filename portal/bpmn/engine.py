@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import lru_cache
+from types import SimpleNamespace
 from typing import Any
 from uuid import UUID
 
@@ -20,6 +21,7 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.dmn.engine.DMNEngine import DMNEngine
 from SpiffWorkflow.spiff.parser import SpiffBpmnParser
 from SpiffWorkflow.spiff.parser.process import VALIDATOR
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
@@ -124,6 +126,46 @@ class Engine:
             if getattr(ts, "manual", False)
         ]
         return ParsedProcess(process_id, spec.description or process_id, spec_json, tasks)
+
+    def decide(self, file_name: str, xml: bytes, data: dict[str, Any]) -> dict[str, Any] | None:
+        """Evaluate a decision table (one decision per file) on ``data`` in the restricted engine;
+        the outputs of the matching rule(s), or None when no rule matches."""
+        dmn, task = self._decision_task(file_name, xml, data)
+        return dmn.result(task) if dmn.decide(task) else None
+
+    def decision_gaps(self, file_name: str, xml: bytes, probes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The probes (input data) that no rule of the table matches. Probes that give the table the
+        same input values are decided once."""
+        gaps, seen = [], {}
+        for probe in probes:
+            dmn, task = self._decision_task(file_name, xml, probe)
+            key = tuple(repr(self._script_engine.evaluate(task, i.expression)) for i in dmn.decision_table.inputs)
+            if key not in seen:
+                seen[key] = bool(dmn.decide(task))
+            if not seen[key]:
+                gaps.append(probe)
+        return gaps
+
+    def _decision_task(self, file_name: str, xml: bytes, data: dict[str, Any]):
+        table = self._decision_table(file_name, xml)
+        workflow = SimpleNamespace(script_engine=self._script_engine, spec=SimpleNamespace(file=file_name),
+                                   top_workflow=None, parent_workflow=None)
+        task = SimpleNamespace(data=dict(data), workflow=workflow,
+                               task_spec=SimpleNamespace(name=table.id, bpmn_name=table.name))
+        return DMNEngine(table), task
+
+    @lru_cache(maxsize=16)  # noqa: B019 (one engine per process; tables are few)
+    def _decision_table(self, file_name: str, xml: bytes):
+        problems = lint_diagram(file_name, xml)
+        if problems:
+            raise DiagramInvalidError(problems)
+        parser = SpiffBpmnParser(validator=VALIDATOR)
+        try:
+            parser.add_dmn_str(xml, filename=file_name)
+            [decision_id] = parser.dmn_parsers
+            return parser.get_engine(decision_id, None).decision_table
+        except (ValidationException, ValueError) as exc:
+            raise DiagramInvalidError([(file_name, None, "", str(exc).split("\n")[0])]) from exc
 
     def _restore_spec(self, spec_json: str) -> tuple[Any, dict[str, Any]]:
         dct = json.loads(spec_json)

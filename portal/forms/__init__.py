@@ -10,16 +10,20 @@ from portal.forms.steps import (
     ConfirmationApplyForm,
     ConfirmationDecisionForm,
     ConsultForm,
+    CourtFilingForm,
     DispatchForm,
+    EscalateForm,
     ExtensionDecisionForm,
     ExtensionRequestForm,
     FeedbackForm,
     FollowupForm,
     HandleForm,
     PauseForm,
+    PreSuitForm,
     RaiseCardForm,
     ReferFollowupForm,
     ReferForm,
+    SessionForm,
     SuperviseAcceptForm,
     SupervisionCardForm,
     TriageForm,
@@ -31,6 +35,7 @@ FORMS: dict[str, type[FlaskForm]] = {
     "dispatch": DispatchForm, "consult": ConsultForm, "accept": AcceptForm,
     "supervise_accept": SuperviseAcceptForm, "handle": HandleForm,
     "feedback": FeedbackForm, "followup": FollowupForm, "verify": VerifyForm, "close": CloseForm,
+    "escalate": EscalateForm, "pre_suit": PreSuitForm, "court_filing": CourtFilingForm,
 }
 # Forms of work items that live beside the workflow (not BPMN user tasks).
 SIDE_FORMS: dict[str, type[FlaskForm]] = {"supervision_card": SupervisionCardForm,
@@ -62,4 +67,4 @@ def describe(form_key: str, data: dict) -> list[tuple[str, str]]:
 
 
 __all__ = ["FORMS", "SIDE_FORMS", "describe", "IntakeForm", "RaiseCardForm", "ExtensionRequestForm", "PauseForm",
-           "ConfirmationApplyForm", "ConfirmationDecisionForm"]
+           "ConfirmationApplyForm", "ConfirmationDecisionForm", "SessionForm"]

@@ -12,6 +12,7 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
+    DateTimeLocalField,
     IntegerField,
     RadioField,
     SelectField,
@@ -28,10 +29,12 @@ from portal.models import (
     Complexity,
     Fulfilment,
     HandlingResult,
+    MediationKind,
     PauseReason,
     ResolutionMode,
     RiskLevel,
     Satisfaction,
+    SessionResult,
 )
 
 
@@ -43,12 +46,36 @@ class TriageForm(FlaskForm):
     opinion = TextAreaField(_l("Triage opinion"), [DataRequired()], widget=BS3TextAreaFieldWidget())
 
 
+def _int_or_none(value):
+    return int(value) if value not in (None, "", "None") else None
+
+
 class DispatchForm(FlaskForm):
-    assigned_unit_id = SelectField(_l("Lead unit"), [InputRequired()], coerce=int, widget=Select2Widget())
+    escalate = RadioField(_l("Decision"), [InputRequired()], default="no",
+                          choices=[("no", _l("Assign to a unit")),
+                                   ("yes", _l("Escalate to the county (beyond the center's powers or a grave risk)"))])
+    escalation_reason = TextAreaField(_l("Why escalate"), [Optional()], widget=BS3TextAreaFieldWidget(),
+                                      description=_l("Required when escalating."))
+    assigned_unit_id = SelectField(_l("Lead unit"), [Optional()], coerce=_int_or_none, widget=Select2Widget())
     cooperating_unit_ids = SelectMultipleField(_l("Units consulted in parallel"), [Optional()], coerce=int,
                                                widget=Select2ManyWidget(),
                                                description=_l("Each gives its opinion within 2 days."))
-    instructions = TextAreaField(_l("Instructions to the unit"), [DataRequired()], widget=BS3TextAreaFieldWidget())
+    instructions = TextAreaField(_l("Instructions to the unit"), [Optional()], widget=BS3TextAreaFieldWidget())
+
+    def _assigning(self) -> bool:
+        return self.escalate.data != "yes"
+
+    def validate_escalation_reason(self, field):
+        if not self._assigning() and not (field.data or "").strip():
+            raise ValidationError(_l("Say why the case goes to the county."))
+
+    def validate_assigned_unit_id(self, field):
+        if self._assigning() and not field.data:
+            raise ValidationError(_l("Choose the unit that will handle the case."))
+
+    def validate_instructions(self, field):
+        if self._assigning() and not (field.data or "").strip():
+            raise ValidationError(_l("This field is required."))
 
     def set_choices(self, units) -> None:
         groups: dict[str, list] = {}
@@ -75,8 +102,19 @@ class SuperviseAcceptForm(FlaskForm):
                          description=_l("Whom you urged, how, and what they promised."))
 
 
+class EscalateForm(FlaskForm):
+    county_leader = StringField(_l("County leader in charge (包案领导)"), [DataRequired()], widget=BS3TextFieldWidget())
+    opinion = TextAreaField(_l("The county's opinion"), [DataRequired()], widget=BS3TextAreaFieldWidget(),
+                            description=_l("What the county decided: lead unit, measures, time limits."))
+
+
+def _handling_results():
+    return [(r.value, r.label) for r in HandlingResult if r != HandlingResult.WITHDRAWN]
+
+
 class HandleForm(FlaskForm):
-    result = SelectField(_l("Result"), [InputRequired()], choices=HandlingResult.choices, widget=Select2Widget())
+    result = SelectField(_l("Result"), [InputRequired()], choices=_handling_results, widget=Select2Widget(),
+                         description=_l("An agreement or a termination needs the mediation sessions recorded first."))
     process_notes = TextAreaField(_l("How the case was handled"), [DataRequired()], widget=BS3TextAreaFieldWidget())
     next_channel = TextAreaField(_l("Lawful channel to take next"), [Optional()], widget=BS3TextAreaFieldWidget(),
                                  description=_l("Required when mediation ended without agreement."))
@@ -91,9 +129,37 @@ class HandleForm(FlaskForm):
             raise ValidationError(_l("Say which lawful channel the parties should take next."))
 
 
+class PreSuitForm(FlaskForm):
+    outcome = SelectField(_l("Outcome of the pre-filing mediation"), [InputRequired()], widget=Select2Widget(),
+                          choices=[("agreement", _l("Agreement reached")),
+                                   ("withdrawn", _l("The parties settled by themselves and withdrew")),
+                                   ("unreachable", _l("A party could not be reached")),
+                                   ("unwilling", _l("A party clearly refuses to continue")),
+                                   ("far_apart", _l("The positions are too far apart")),
+                                   ("refused_to_sign", _l("A party refused to sign")),
+                                   ("other", _l("Other reason"))])
+    process_notes = TextAreaField(_l("How the mediation went, or why it failed"), [DataRequired()],
+                                  widget=BS3TextAreaFieldWidget())
+    agreement_date = DateField(_l("Agreement took effect on"), [Optional()], widget=DateInput(),
+                               description=_l("Required for an agreement."))
+    applicant_signed = BooleanField(_l("The applicant signed (or agreed orally)"))
+    respondent_signed = BooleanField(_l("The respondent signed (or agreed orally)"))
+
+
+class CourtFilingForm(FlaskForm):
+    filed = RadioField(_l("The court's decision"), [InputRequired()],
+                       choices=[("yes", _l("Registered (立案)")), ("no", _l("Ruled not to accept"))])
+    court_case_no = StringField(_l("Case or ruling number"), [DataRequired()], widget=BS3TextFieldWidget(),
+                                description=_l("e.g. (2026)示0101民初123号"))
+    decided_on = DateField(_l("Decided on"), [InputRequired()], widget=DateInput())
+
+
 class FeedbackForm(FlaskForm):
     fulfilment = SelectField(_l("Fulfilment"), [InputRequired()], choices=Fulfilment.choices, widget=Select2Widget())
     summary = TextAreaField(_l("Result reported to the center"), [DataRequired()], widget=BS3TextAreaFieldWidget())
+    performance_due = DateField(_l("Parties to perform by"), [Optional()], widget=DateInput(),
+                                description=_l("When the agreement gives a later date, the follow-up visit is "
+                                               "scheduled for the day after it."))
 
 
 class FollowupForm(FlaskForm):
@@ -188,3 +254,25 @@ class ConfirmationDecisionForm(FlaskForm):
     ruling_no = StringField(_l("Ruling number"), [DataRequired()], widget=BS3TextFieldWidget(),
                             description=_l("e.g. (2026)示0101民特12号"))
     decided_on = DateField(_l("Ruled on"), [InputRequired()], widget=DateInput())
+
+
+class SessionForm(FlaskForm):
+    held_at = DateTimeLocalField(_l("Held at"), [InputRequired()], format="%Y-%m-%dT%H:%M")
+    kind = SelectField(_l("Kind of mediation"), [Optional()], widget=Select2Widget(),
+                       choices=lambda: [("", "—")] + [(k.value, k.label) for k in MediationKind],
+                       description=_l("Required for mediation in the center."))
+    place = StringField(_l("Where it sat"), [Optional()], widget=BS3TextFieldWidget(),
+                        description=_l("The residence (at home), the scene (on the scene), the room or the court."))
+    meeting_link = StringField(_l("Meeting link"), [Optional()], widget=BS3TextFieldWidget(),
+                               description=_l("Required for online mediation."))
+    mediators = StringField(_l("Mediators"), [DataRequired()], widget=BS3TextFieldWidget())
+    recorder = StringField(_l("Recorder"), [Optional()], widget=BS3TextFieldWidget())
+    attendees = StringField(_l("Others present"), [Optional()], widget=BS3TextFieldWidget(),
+                            description=_l("Invited helpers; on the scene, the grid member(s) present."))
+    applicant_statement = TextAreaField(_l("What the applicant said"), [DataRequired()],
+                                        widget=BS3TextAreaFieldWidget())
+    respondent_statement = TextAreaField(_l("What the respondent said"), [DataRequired()],
+                                         widget=BS3TextAreaFieldWidget())
+    result = SelectField(_l("Result of the session"), [InputRequired()], widget=Select2Widget(),
+                         choices=lambda: [(r.value, r.label) for r in SessionResult])
+    notes = TextAreaField(_l("Findings and next steps"), [Optional()], widget=BS3TextAreaFieldWidget())

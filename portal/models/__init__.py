@@ -10,12 +10,15 @@ from portal.models.case import (
                                 HandlingResult,
                                 JudicialConfirmation,
                                 LawfulChannel,
+                                MediationKind,
+                                MediationSession,
                                 Party,
                                 PartyKind,
                                 PlaceKind,
                                 ResolutionMode,
                                 RiskLevel,
                                 Satisfaction,
+                                SessionResult,
                                 SourceChannel,
 )
 from portal.models.org import DisputeType, LaneRole, OrgKind, OrgUnit, PortalUser, StationMode
@@ -40,7 +43,8 @@ from portal.models.work import (
                                 WorkItemStatus,
 )
 
-__all__ = ["ExtensionRequest", "RequestStatus", "DeadlinePause", "PauseReason",
+__all__ = ["MediationKind", "MediationSession", "SessionResult",
+           "ExtensionRequest", "RequestStatus", "DeadlinePause", "PauseReason",
            "CalendarDay", "CardLevel", "DeadlineRule", "SupervisionCard", "SupervisionRule", "WorkItemKind",
            "LawfulChannel", "CaseScore", "Satisfaction", "ConfirmationStatus", "JudicialConfirmation",
            "Case", "CaseStatus", "ClosingType", "Complexity", "Fulfilment", "HandlingResult", "ResolutionMode",

@@ -36,6 +36,10 @@ class CaseStatus(LabelledEnum):
     VERIFYING = "verifying"
     CLOSING = "closing"
     CLOSED = "closed"
+    ESCALATED = "escalated"
+    PRE_SUIT = "pre_suit"
+    COURT_FILING = "court_filing"
+    FOLLOWUP_SCHEDULED = "followup_scheduled"
 
     @staticmethod
     def LABELS():
@@ -46,7 +50,10 @@ class CaseStatus(LabelledEnum):
                 S.REFERRED: _l("Referred: following the lawful channel"),
                 S.HANDLING: _l("Being handled"), S.FEEDBACK: _l("Awaiting feedback"),
                 S.FOLLOWING_UP: _l("Follow-up visits"),
-                S.VERIFYING: _l("Being verified"), S.CLOSING: _l("Awaiting closing"), S.CLOSED: _l("Closed")}
+                S.VERIFYING: _l("Being verified"), S.CLOSING: _l("Awaiting closing"), S.CLOSED: _l("Closed"),
+                S.ESCALATED: _l("Escalated to the county"), S.PRE_SUIT: _l("Pre-filing mediation"),
+                S.COURT_FILING: _l("Awaiting court registration"),
+                S.FOLLOWUP_SCHEDULED: _l("Follow-up scheduled after the performance date")}
 
 
 class LawfulChannel(LabelledEnum):
@@ -233,6 +240,7 @@ class HandlingResult(LabelledEnum):
     ORAL_AGREEMENT = "oral_agreement"
     TERMINATED = "terminated"
     REDIRECTED = "redirected"
+    WITHDRAWN = "withdrawn"      # 诉前调解: the parties settled by themselves and withdrew
 
     @staticmethod
     def LABELS():
@@ -240,7 +248,8 @@ class HandlingResult(LabelledEnum):
         return {H.WRITTEN_AGREEMENT: _l("Mediated: written agreement"),
                 H.ORAL_AGREEMENT: _l("Mediated: oral agreement"),
                 H.TERMINATED: _l("Mediation terminated"),
-                H.REDIRECTED: _l("Sent to the lawful channel")}
+                H.REDIRECTED: _l("Sent to the lawful channel"),
+                H.WITHDRAWN: _l("Settled by the parties and withdrawn")}
 
 
 class Fulfilment(LabelledEnum):
@@ -323,3 +332,55 @@ class JudicialConfirmation(Model):
     ruling_no = Column(String(100), nullable=True)   # (2026)X民特X号
     decided_on = Column(Date, nullable=True)
     recorded_by_id = Column(Integer, ForeignKey("ab_user.id"), nullable=False)
+
+
+class MediationKind(LabelledEnum):
+    """Which mediation a session is (人民调解法; 行政调解; 行业性专业性调解; 法院委派的诉前调解)."""
+
+    PEOPLES = "peoples"
+    ADMINISTRATIVE = "administrative"
+    INDUSTRY = "industry"
+    JUDICIAL = "judicial"
+
+    @staticmethod
+    def LABELS():
+        K = MediationKind
+        return {K.PEOPLES: _l("People's mediation"), K.ADMINISTRATIVE: _l("Administrative mediation"),
+                K.INDUSTRY: _l("Industry mediation"), K.JUDICIAL: _l("Court-assigned pre-filing mediation")}
+
+
+class SessionResult(LabelledEnum):
+    AGREED = "agreed"
+    PARTIAL = "partial"
+    NO_AGREEMENT = "no_agreement"
+    ADJOURNED = "adjourned"
+
+    @staticmethod
+    def LABELS():
+        R = SessionResult
+        return {R.AGREED: _l("Agreement reached"), R.PARTIAL: _l("Partly agreed"),
+                R.NO_AGREEMENT: _l("No agreement"), R.ADJOURNED: _l("Adjourned to another session")}
+
+
+class MediationSession(Model):
+    """调解记录 (笔录): one sitting of the mediation -- when, where or online link, who, what each side said."""
+
+    __tablename__ = "mediation_session"
+    id = Column(Integer, primary_key=True)
+    case_id = Column(Integer, ForeignKey("mediation_case.id"), nullable=False, index=True)
+    seq = Column(Integer, nullable=False)
+    mode = Column(String(32), nullable=False)            # the case's resolution mode at the time
+    kind = Column(enum_column_type(MediationKind), nullable=False)
+    held_at = Column(DateTime, nullable=False)
+    place = Column(String(200), nullable=True)           # residence, scene, room or court
+    meeting_link = Column(String(300), nullable=True)    # 线上调
+    mediators = Column(String(200), nullable=False)
+    recorder = Column(String(50), nullable=True)
+    attendees = Column(String(300), nullable=True)       # 参加人, e.g. the grid member on the scene
+    applicant_statement = Column(Text, nullable=False)
+    respondent_statement = Column(Text, nullable=False)
+    result = Column(enum_column_type(SessionResult), nullable=False)
+    notes = Column(Text, nullable=True)
+    recorded_by_id = Column(Integer, ForeignKey("ab_user.id"), nullable=False)
+    recorded_at = Column(DateTime, nullable=False)
+    recorded_by = relationship("PortalUser")

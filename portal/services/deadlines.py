@@ -40,6 +40,12 @@ def local_today() -> date:
     return utcnow().replace(tzinfo=timezone.utc).astimezone(ZoneInfo(current_app.config["PORTAL_TIMEZONE"])).date()
 
 
+def local_to_utc(moment: datetime) -> datetime:
+    """A wall-clock time in the county (as a form gives it) as naive UTC."""
+    zone = ZoneInfo(current_app.config["PORTAL_TIMEZONE"])
+    return moment.replace(tzinfo=zone).astimezone(timezone.utc).replace(tzinfo=None)
+
+
 def legal_due_at(start: datetime, days: int, unit: DayUnit) -> datetime:
     """The end (23:59:59 local) of a statutory period starting on ``start`` (naive UTC in and out)."""
     zone = ZoneInfo(current_app.config["PORTAL_TIMEZONE"])

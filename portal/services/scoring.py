@@ -13,7 +13,8 @@ from portal.extensions import db
 from portal.models import Case, CaseScore, HandlingResult, Satisfaction
 
 SATISFACTION_POINTS = {Satisfaction.SATISFIED: 100, Satisfaction.BASICALLY: 80, Satisfaction.DISSATISFIED: 0}
-SUCCESS = {HandlingResult.WRITTEN_AGREEMENT.value, HandlingResult.ORAL_AGREEMENT.value}
+SUCCESS = {HandlingResult.WRITTEN_AGREEMENT.value, HandlingResult.ORAL_AGREEMENT.value,
+           HandlingResult.WITHDRAWN.value}
 
 
 def score_case(case: Case, now: datetime) -> CaseScore:

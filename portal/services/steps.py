@@ -18,6 +18,7 @@ from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import (
     Case,
+    CaseStatus,
     ClosingType,
     Complexity,
     Fulfilment,
@@ -27,11 +28,25 @@ from portal.models import (
     ResolutionMode,
     RiskLevel,
     Satisfaction,
+    SessionResult,
 )
 from portal.services.channels import LEGAL_CLOCKS
 from portal.services.deadlines import case_due_at, legal_due_at, local_today
 from portal.services.errors import ValidationFailed, choice, required_text
 from portal.services.scoring import score_case
+from portal.services.sessions import session_results
+
+
+class PreSuitOutcome(Enum):
+    """How a pre-filing mediation ends (最高法 关于人民法院在线调解规则 §25)."""
+
+    AGREEMENT = "agreement"
+    WITHDRAWN = "withdrawn"              # 自行和解撤回
+    UNREACHABLE = "unreachable"          # 无法联系
+    UNWILLING = "unwilling"              # 一方明确不愿继续
+    FAR_APART = "far_apart"              # 分歧较大难以达成
+    REFUSED_TO_SIGN = "refused_to_sign"  # 一方拒绝签章
+    OTHER = "other"
 
 
 class ReferralOutcome(Enum):
@@ -63,7 +78,41 @@ def triage(case: Case, data: dict[str, Any]) -> dict[str, Any]:
     return {"complexity": tier.value, "risk_level": risk.value, "resolution_mode": mode.value}
 
 
+# Who may carry each way of mediating (上门调 by the village committee, 流动调 by the township or
+# village with its grid staff, 中心调解 by a stationed department or a mediation body).
+MODE_UNIT_KINDS = {
+    ResolutionMode.AT_HOME: (OrgKind.VILLAGE, OrgKind.COMMITTEE),
+    ResolutionMode.ON_SITE: (OrgKind.TOWNSHIP, OrgKind.VILLAGE),
+    ResolutionMode.IN_CENTER: (OrgKind.DEPARTMENT, OrgKind.COMMITTEE, OrgKind.STUDIO),
+}
+MODE_UNIT_MESSAGES = {
+    ResolutionMode.AT_HOME: _l("Mediation at home is carried out by the village committee: choose a village or "
+                               "its people's mediation committee."),
+    ResolutionMode.ON_SITE: _l("Mediation on the scene is carried out by the township or village with its grid "
+                               "staff: choose a township or a village."),
+    ResolutionMode.IN_CENTER: _l("Mediation in the center is carried out by a stationed department or a mediation "
+                                 "committee or studio."),
+}
+
+
+def _check_unit_for_mode(case: Case, unit: OrgUnit) -> None:
+    mode = ResolutionMode(case.resolution_mode) if case.resolution_mode else None
+    kinds = MODE_UNIT_KINDS.get(mode)
+    if kinds is None:
+        return
+    village_committee = unit.kind == OrgKind.COMMITTEE and unit.parent is not None \
+        and unit.parent.kind == OrgKind.VILLAGE
+    fits = unit.kind in kinds and (mode != ResolutionMode.AT_HOME or unit.kind == OrgKind.VILLAGE
+                                   or village_committee)
+    if not fits:
+        raise ValidationFailed(MODE_UNIT_MESSAGES[mode], field="assigned_unit_id")
+
+
 def dispatch(case: Case, data: dict[str, Any]) -> dict[str, Any]:
+    if data.get("escalate") in (True, "yes", "1", "true"):
+        # 上报: beyond the center's powers or a grave risk -- the county decides and names a leader.
+        _text(data, "escalation_reason")
+        return {"escalate": True}
     try:
         unit_id = int(data.get("assigned_unit_id") or 0)
     except (TypeError, ValueError):
@@ -71,6 +120,7 @@ def dispatch(case: Case, data: dict[str, Any]) -> dict[str, Any]:
     unit = db.session.scalar(select(OrgUnit).where(OrgUnit.id == unit_id, OrgUnit.kind.in_(ASSIGNABLE_KINDS)))
     if unit is None:
         raise ValidationFailed(_l("Choose the unit that will handle the case."), field="assigned_unit_id")
+    _check_unit_for_mode(case, unit)
     _text(data, "instructions")
     wanted = {int(u) for u in data.get("cooperating_unit_ids") or []} - {unit.id}
     helpers = list(db.session.scalars(select(OrgUnit).where(OrgUnit.id.in_(wanted),
@@ -80,7 +130,14 @@ def dispatch(case: Case, data: dict[str, Any]) -> dict[str, Any]:
     case.assigned_unit_id = unit.id
     data["assigned_unit_name"] = unit.name  # kept in the step's record for the history
     data["cooperating_unit_names"] = "、".join(h.name for h in helpers)
-    return {"assigned_unit_id": unit.id, "cooperating_unit_ids": sorted(h.id for h in helpers)}
+    return {"escalate": False, "assigned_unit_id": unit.id, "cooperating_unit_ids": sorted(h.id for h in helpers)}
+
+
+def escalate(case: Case, data: dict[str, Any]) -> dict[str, Any]:
+    """县级研处: the county's opinion on an escalated case, with the leader who takes charge (包案)."""
+    _text(data, "county_leader")
+    _text(data, "opinion")
+    return {"escalate": False}
 
 
 def consult(case: Case, data: dict[str, Any]) -> dict[str, Any]:
@@ -105,31 +162,91 @@ def supervise_accept(case: Case, data: dict[str, Any]) -> dict[str, Any]:
 AGREEMENTS = (HandlingResult.WRITTEN_AGREEMENT, HandlingResult.ORAL_AGREEMENT)
 
 
+def _record_agreement(case: Case, data: dict[str, Any]) -> None:
+    """人民调解法 §29-30: a written agreement is signed by both parties; an oral one agreed by both."""
+    if not (data.get("applicant_signed") and data.get("respondent_signed")):
+        raise ValidationFailed(_l("An agreement needs both parties: record that both signed or agreed."),
+                               field="respondent_signed")
+    agreed = data.get("agreement_date")
+    if isinstance(agreed, str) and agreed:
+        agreed = date.fromisoformat(agreed)
+    if not isinstance(agreed, date) or agreed > local_today():
+        raise ValidationFailed(_l("Give the date the agreement took effect (not a future date)."),
+                               field="agreement_date")
+    if SessionResult.AGREED not in session_results(case.id):
+        raise ValidationFailed(_l("Record the mediation session at which the parties agreed before reporting "
+                                  "the agreement."), field="result")
+    case.agreement_date = agreed
+
+
+def _need_session(case: Case) -> None:
+    if not session_results(case.id):
+        raise ValidationFailed(_l("Record at least one mediation session (who, when, what each side said) "
+                                  "before reporting the result."), field="result")
+
+
 def handle(case: Case, data: dict[str, Any]) -> dict[str, Any]:
     result = _enum(HandlingResult, data.get("result"), "result")
+    if result == HandlingResult.WITHDRAWN:
+        raise ValidationFailed(_l("Choose a valid value."), field="result")
     _text(data, "process_notes")
     if result in (HandlingResult.TERMINATED, HandlingResult.REDIRECTED):
         _text(data, "next_channel")
     if result in AGREEMENTS:
-        # 人民调解法 §29-30: a written agreement is signed by both parties; an oral one agreed by both.
-        if not (data.get("applicant_signed") and data.get("respondent_signed")):
-            raise ValidationFailed(_l("An agreement needs both parties: record that both signed or agreed."),
-                                   field="respondent_signed")
-        agreed = data.get("agreement_date")
-        if isinstance(agreed, str) and agreed:
-            agreed = date.fromisoformat(agreed)
-        if not isinstance(agreed, date) or agreed > local_today():
-            raise ValidationFailed(_l("Give the date the agreement took effect (not a future date)."),
-                                   field="agreement_date")
-        case.agreement_date = agreed
+        _record_agreement(case, data)
+    elif result == HandlingResult.TERMINATED:
+        _need_session(case)
     case.handling_result = result.value
     return {"handling_result": result.value}
 
 
+def pre_suit(case: Case, data: dict[str, Any]) -> dict[str, Any]:
+    """诉前调解 (最高法 诉前调解规定 §21, §25): an agreement or the parties' own settlement ends it;
+    any other outcome, with the reason recorded, sends the matter to the court to be registered."""
+    outcome = _enum(PreSuitOutcome, data.get("outcome"), "outcome")
+    _text(data, "process_notes")
+    if outcome == PreSuitOutcome.AGREEMENT:
+        _record_agreement(case, data)
+        case.handling_result = HandlingResult.WRITTEN_AGREEMENT.value
+    elif outcome == PreSuitOutcome.WITHDRAWN:
+        case.handling_result = HandlingResult.WITHDRAWN.value
+    else:
+        if outcome != PreSuitOutcome.UNREACHABLE:
+            _need_session(case)
+        case.handling_result = HandlingResult.TERMINATED.value
+    return {"pre_suit_settled": outcome in (PreSuitOutcome.AGREEMENT, PreSuitOutcome.WITHDRAWN),
+            "handling_result": case.handling_result}
+
+
+def court_filing(case: Case, data: dict[str, Any]) -> dict[str, Any]:
+    """登记立案 after a failed pre-filing mediation (民事诉讼法 §126: within 7 days, or a ruling not to accept)."""
+    filed = data.get("filed") in (True, "yes", "1", "true")
+    _text(data, "court_case_no")
+    decided = data.get("decided_on")
+    if isinstance(decided, str) and decided:
+        decided = date.fromisoformat(decided)
+    if not isinstance(decided, date) or decided > local_today():
+        raise ValidationFailed(_l("Give the date of the court's decision (not a future date)."), field="decided_on")
+    case.handling_result = HandlingResult.REDIRECTED.value
+    return {"court_filed": filed}
+
+
 def feedback(case: Case, data: dict[str, Any]) -> dict[str, Any]:
+    """反馈; when the agreement gives the parties until a later date to perform, the follow-up visit
+    is scheduled for the day after that date (a timer in the diagram) instead of at once."""
     fulfilment = _enum(Fulfilment, data.get("fulfilment"), "fulfilment")
     _text(data, "summary")
-    return {"fulfilment": fulfilment.value}
+    due = data.get("performance_due")
+    if isinstance(due, str) and due:
+        due = date.fromisoformat(due)
+    delay = ""
+    if isinstance(due, date) and fulfilment != Fulfilment.FULFILLED:
+        if due < local_today():
+            raise ValidationFailed(_l("The performance date has passed: visit the parties now and leave it empty."),
+                                   field="performance_due")
+        delay = f"P{(due - local_today()).days + 1}D"
+        case.status = CaseStatus.FOLLOWUP_SCHEDULED
+    return {"fulfilment": fulfilment.value, "followup_delay": delay}
 
 
 def followup(case: Case, data: dict[str, Any]) -> dict[str, Any]:
@@ -185,5 +302,6 @@ def refer_followup(case: Case, data: dict[str, Any]) -> dict[str, Any]:
 STEPS: dict[str, Step] = {
     "intake": intake, "refer": refer, "refer_followup": refer_followup, "triage": triage, "dispatch": dispatch,
     "consult": consult, "accept": accept, "supervise_accept": supervise_accept, "handle": handle, "feedback": feedback,
+    "escalate": escalate, "pre_suit": pre_suit, "court_filing": court_filing,
     "followup": followup, "verify": verify, "close": close,
 }

@@ -16,6 +16,7 @@ from portal.forms import (
     IntakeForm,
     PauseForm,
     RaiseCardForm,
+    SessionForm,
     describe,
 )
 from portal.idcard import mask_id_number, mask_phone
@@ -33,6 +34,7 @@ from portal.services.extensions import (
     request_extension,
     resume_deadline,
 )
+from portal.services.sessions import SessionData, mediating_item, record_session, sessions_of
 from portal.services.steps import ASSIGNABLE_KINDS
 from portal.services.supervision import SUPERVISORS, cards_of, raise_card
 from portal.views.qr import qr_svg
@@ -99,7 +101,7 @@ class CaseView(BaseView):
     class_permission_name = "Case"
     method_permission_name = {"show": "read", "find": "read", "register": "register", "task": "work",
                               "card": "supervise", "extension": "work", "pause": "work", "resume": "work",
-                              "confirmation": "work", "ruling": "work"}
+                              "confirmation": "work", "ruling": "work", "session": "work"}
 
     @expose("/register", methods=["GET", "POST"])
     @has_access
@@ -136,7 +138,21 @@ class CaseView(BaseView):
                                     score=queries.case_score(case.id), extensions=extensions_of(case.id),
                                     can_extend=can_request_extension(g.user, case), pauses=pauses_of(case.id),
                                     can_supervise=bool(SUPERVISORS & g.user.role_names),
-                                    confirmation=confirmation_of(case.id), can_confirm=can_apply(case))
+                                    confirmation=confirmation_of(case.id), can_confirm=can_apply(case),
+                                    sessions=sessions_of(case.id),
+                                    can_record_session=mediating_item(g.user, case) is not None)
+
+    @expose("/<int:case_id>/session", methods=["GET", "POST"])
+    @has_access
+    def session(self, case_id: int):
+        case = queries.case_for(g.user, case_id)
+        form = SessionForm()
+        return _submit(self, form, lambda: record_session(g.user, case.id, SessionData(
+                           **{k: (v or "") if k != "held_at" else v for k, v in form.data.items()
+                              if k != "csrf_token"})),
+                       lambda s: _("Mediation session no. %(seq)s recorded.", seq=s.seq),
+                       url_for("CaseView.show", case_id=case_id), "portal/action_form.html", case=case,
+                       title=_("Record a mediation session"))
 
     @expose("/<int:case_id>/extension", methods=["GET", "POST"])
     @has_access

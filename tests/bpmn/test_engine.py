@@ -51,8 +51,12 @@ def test_chain_walks_with_a_restore_after_every_step(engine, parsed):
         if task.bpmn_id == "verify":
             verifies += 1
             data = {"verify_passed": verifies == 2}
+        if task.bpmn_id == "triage":
+            data = {"resolution_mode": "in_center"}
         if task.bpmn_id == "dispatch":
-            data = {"assigned_unit_id": 42, "cooperating_unit_ids": []}
+            data = {"escalate": False, "assigned_unit_id": 42, "cooperating_unit_ids": []}
+        if task.bpmn_id == "feedback":
+            data = {"followup_delay": ""}
         if task.bpmn_id == "accept":
             accepts += 1
             data = {"accepted": accepts == 2}  # the first unit objects: back to triage
@@ -86,8 +90,9 @@ def test_user_tasks_declare_form_status_and_lane(parsed):
         assert task.lane and task.form_key, task
         assert task.properties.get("caseStatus") or task.bpmn_id in ("supervise_accept", "consult"), task
     assert {t.bpmn_id for t in parsed.user_tasks} == {"intake", "refer", "refer_followup", "triage", "dispatch",
-                                                      "consult", "accept", "supervise_accept",
-                                                      "handle", "feedback", "followup", "verify", "close"}
+                                                      "escalate", "consult", "accept", "supervise_accept",
+                                                      "handle", "pre_suit", "court_filing", "feedback", "followup",
+                                                      "verify", "close"}
 
 
 @pytest.mark.parametrize("condition", [
@@ -148,12 +153,13 @@ def test_state_is_json_without_spec(engine, parsed):
 def test_three_hundred_returns_neither_stall_nor_grow(engine, parsed):
     """The library stalls a loop silently after ~250 rounds and grows with each; folded loops do neither."""
     wf = engine.start(parsed.spec_json)
-    for data in (INTAKE, {}, {"assigned_unit_id": 7, "cooperating_unit_ids": []}, {"accepted": True}):
+    for data in (INTAKE, {"resolution_mode": "in_center"},
+                 {"escalate": False, "assigned_unit_id": 7, "cooperating_unit_ids": []}, {"accepted": True}):
         [task] = engine.ready_user_tasks(wf)
         engine.complete(wf, task.id, data)
     sizes = []
     for _ in range(300):
-        for data in ({}, {}, {}, {"verify_passed": False}):
+        for data in ({}, {"followup_delay": ""}, {}, {"verify_passed": False}):
             [task] = engine.ready_user_tasks(wf)
             engine.complete(wf, task.id, data)
         state = engine.dump(wf)
@@ -162,7 +168,7 @@ def test_three_hundred_returns_neither_stall_nor_grow(engine, parsed):
     [task] = engine.ready_user_tasks(wf)
     assert task.bpmn_id == "handle" and task.data["assigned_unit_id"] == 7
     assert max(sizes) - min(sizes) < 200, (min(sizes), max(sizes))
-    for data in ({}, {}, {}, {"verify_passed": True}, {}):
+    for data in ({}, {"followup_delay": ""}, {}, {"verify_passed": True}, {}):
         [task] = engine.ready_user_tasks(wf)
         engine.complete(wf, task.id, data)
     assert engine.is_completed(wf)

@@ -1,7 +1,9 @@
 """A new user's path in a real browser: register a case, then each role works its step until closed."""
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from tests.conftest import PASSWORD
 
@@ -33,6 +35,22 @@ def work_open_step(page, username, step_name, fill):
     assert page.locator(".alert-success").count() == 1
 
 
+def record_session(page):
+    """On the case page the handling unit records a mediation session (county wall-clock time)."""
+    page.click("#record-session")
+    page.fill("#held_at", datetime.now(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%dT%H:%M"))
+    choose(page, "kind", "人民调解")
+    page.fill("#place", "中心第二调解室")
+    page.fill("#mediators", "王明")
+    page.fill("#applicant_statement", "要求赵家改正排水方向。")
+    page.fill("#respondent_statement", "同意改建排水沟。")
+    choose(page, "result", "达成协议")
+    page.screenshot(path=str(SHOTS / "session.png"), full_page=True)
+    page.click("#submit-action")
+    page.wait_for_selector("#sessions")
+    assert "同意改建排水沟" in page.inner_text("#sessions")
+
+
 def test_a_case_from_the_window_to_closed(page):
     SHOTS.mkdir(exist_ok=True)
     login(page, "window")
@@ -57,12 +75,12 @@ def test_a_case_from_the_window_to_closed(page):
     def triage(p):
         choose(p, "complexity", "一般（3日内办结）")
         choose(p, "risk_level", "低")
-        choose(p, "resolution_mode", "上门调")
+        choose(p, "resolution_mode", "中心调解")
         p.fill("#opinion", "邻里排水纠纷，事实清楚。")
 
     def dispatch(p):
         choose(p, "assigned_unit_id", "县司法局")
-        p.fill("#instructions", "请司法所上门调解。")
+        p.fill("#instructions", "请在中心调解室组织调解。")
 
     def accept(p):
         p.check("input[name=accepted][value=yes]")
@@ -92,7 +110,10 @@ def test_a_case_from_the_window_to_closed(page):
         p.fill("#summary", "案结事了。")
 
     for username, step, fill in [("dispatch", "研判", triage), ("dispatch", "分流交办", dispatch),
-                                 ("sifa", "接件", accept), ("sifa", "办理", handle), ("sifa", "反馈", feedback),
+                                 ("sifa", "接件", accept)]:
+        work_open_step(page, username, step, fill)
+    record_session(page)  # the unit records the sitting the agreement rests on
+    for username, step, fill in [("sifa", "办理", handle), ("sifa", "反馈", feedback),
                                  ("verify", "回访", followup), ("verify", "核查", verify), ("dispatch", "结案", close)]:
         work_open_step(page, username, step, fill)
     assert page.inner_text("#case-status") == "已结案"

@@ -11,7 +11,7 @@ from portal.extensions import db
 from portal.models import AuditEvent, Case, CaseStatus, WorkItem, WorkItemStatus
 from portal.services.cases import complete_task, register_case
 from portal.services.errors import StaleCaseError, TaskAlreadyDoneError, TaskNotYoursError, ValidationFailed
-from tests.conftest import CHAIN, STEP_FORMS, intake_data, open_item, row_counts, unit_id, user
+from tests.conftest import CHAIN, STEP_FORMS, intake_data, open_item, record_session, row_counts, unit_id, user
 
 EXPECTED_STATUS = {"triage": CaseStatus.TRIAGING, "dispatch": CaseStatus.DISPATCHING, "accept": CaseStatus.ACCEPTING,
                    "handle": CaseStatus.HANDLING, "feedback": CaseStatus.FEEDBACK,
@@ -41,12 +41,14 @@ def test_one_case_from_window_to_closed(ctx):
         username, form = STEP_FORMS[step]
         if step in ("accept", "handle", "feedback"):
             assert item.org_unit_id == unit_id("D03") and item.due_at is not None
+        if step == "handle":
+            record_session(case_id)
         complete_task(user(username), item.id, form())
     case = db.session.get(Case, case_id)
     assert case.status == CaseStatus.CLOSED and case.closed_at and case.closing_type == "mediated"
     assert open_item(case_id) is None
     actions = [e.action for e in db.session.scalars(select(AuditEvent).where(AuditEvent.case_id == case_id))]
-    assert actions == ["case.register"] + ["case.step"] * len(CHAIN)
+    assert actions == ["case.register"] + ["case.step"] * 3 + ["case.session"] + ["case.step"] * (len(CHAIN) - 3)
     history = db.session.scalars(select(WorkItem).where(WorkItem.case_id == case_id).order_by(WorkItem.id)).all()
     assert [h.completed_by.username for h in history] == ["window", "dispatch", "dispatch", "sifa", "sifa", "sifa",
                                                         "verify", "verify", "dispatch"]

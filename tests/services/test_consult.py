@@ -12,7 +12,7 @@ from portal.extensions import db
 from portal.models import Case, CaseStatus, WorkItem, WorkItemStatus
 from portal.services.cases import complete_task
 from portal.services.errors import TaskNotYoursError, ValidationFailed
-from tests.conftest import STEP_FORMS, open_item, row_counts, unit_id, user
+from tests.conftest import STEP_FORMS, do_step, open_item, row_counts, unit_id, user
 
 T0 = datetime(2026, 3, 2, 1, 0)
 
@@ -40,8 +40,7 @@ def test_each_cooperating_unit_answers_on_its_own_deadline(make_case):
     complete_task(user("renshe"), consults[0].id, {"opinion": "属劳动关系争议，可先行调解，必要时申请仲裁"})
     assert json.loads(consults[0].result)["opinion"].startswith("属劳动关系")
     for step in ("accept", "handle", "feedback", "followup", "verify", "close"):
-        username, form = STEP_FORMS[step]
-        complete_task(user(username), open_item(case_id, step).id, form())
+        do_step(case_id, step)
     assert db.session.get(Case, case_id).status == CaseStatus.CLOSED
     assert [c.status for c in _consults(case_id)] == [WorkItemStatus.DONE, WorkItemStatus.CANCELLED]
 

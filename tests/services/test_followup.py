@@ -11,7 +11,7 @@ from portal.extensions import db
 from portal.models import Case, CaseScore
 from portal.services.cases import complete_task, register_case
 from portal.services.errors import ValidationFailed
-from tests.conftest import STEP_FORMS, intake_data, open_item, row_counts, unit_id, user
+from tests.conftest import STEP_FORMS, do_step, intake_data, open_item, row_counts, unit_id, user
 
 T0 = datetime(2026, 3, 2, 1, 0)
 
@@ -19,8 +19,7 @@ T0 = datetime(2026, 3, 2, 1, 0)
 def _drive(case_id, steps, at, **overrides):
     with frozen_at(at):
         for step in steps:
-            username, form = STEP_FORMS[step]
-            complete_task(user(username), open_item(case_id, step).id, {**form(), **overrides.get(step, {})})
+            do_step(case_id, step, **overrides.get(step, {}))
 
 
 def _score(case_id):

@@ -12,7 +12,7 @@ from portal.models import CardLevel, Case, SupervisionCard, WorkItemKind, WorkIt
 from portal.services.cases import complete_task
 from portal.services.errors import CaseForbiddenError, TaskNotYoursError, ValidationFailed
 from portal.services.supervision import raise_card, raise_due_cards
-from tests.conftest import STEP_FORMS, open_item, row_counts, unit_id, user
+from tests.conftest import do_step, open_item, row_counts, unit_id, user
 
 T0 = datetime(2026, 3, 2, 1, 0)  # Monday 09:00 in Beijing; general tier: 3 calendar days -> Thu 3.5 23:59:59
 
@@ -76,8 +76,7 @@ def test_closing_ends_open_cards_and_closed_cases_get_none(make_case):
     with frozen_at(datetime(2026, 3, 6, 2, 0)):
         raise_due_cards()
         for step in ("handle", "feedback", "followup", "verify", "close"):
-            username, form = STEP_FORMS[step]
-            complete_task(user(username), open_item(case_id, step).id, form())
+            do_step(case_id, step)
     assert {c.work_item.status for c in _cards(case_id)} == {WorkItemStatus.CANCELLED}
     with frozen_at(datetime(2026, 3, 20, 2, 0)):
         assert raise_due_cards() == 0

@@ -16,7 +16,7 @@ from portal.models import AuditEvent, Case, CaseStatus, WorkItem, WorkItemStatus
 from portal.services.cases import complete_task, register_case
 from portal.services.errors import ValidationFailed
 from portal.services.timers import fire_due_timers
-from tests.conftest import STEP_FORMS, intake_data, open_item, row_counts, user
+from tests.conftest import STEP_FORMS, do_step, intake_data, open_item, row_counts, user
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -90,8 +90,7 @@ def test_closing_ends_an_open_supervision(ctx):
     with frozen_at(t0 + timedelta(hours=2)):
         fire_due_timers()
         for step in ("accept", "handle", "feedback", "followup", "verify", "close"):
-            username, form = STEP_FORMS[step]
-            complete_task(user(username), open_item(case_id, step).id, form())
+            do_step(case_id, step)
     case = db.session.get(Case, case_id)
     assert case.status == CaseStatus.CLOSED
     [card] = _supervisions(case_id)

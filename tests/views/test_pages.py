@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import Case, CaseStatus
-from tests.conftest import STEP_FORMS, open_item, row_counts
+from tests.conftest import STEP_FORMS, open_item, row_counts, session_form
 
 # Routes anyone may reach (login, language, static files, the landing page).
 PUBLIC_ENDPOINTS = {"static", "appbuilder.static", "AuthDBView.login", "AuthDBView.logout", "LocaleView.index",
@@ -94,6 +94,12 @@ def test_each_role_completes_its_step_through_the_pages(login_as, make_case):
         item = open_item(case_id)
         assert client.get("/worklist/").get_data(as_text=True).count(f"/cases/task/{item.id}") == 1
         assert client.get(f"/cases/task/{item.id}").status_code == 200
+        if step == "handle":  # the session the agreement rests on, through its page
+            assert 'id="record-session"' in client.get(f"/cases/{case_id}").get_data(as_text=True)
+            session = {**session_form(), "held_at": session_form()["held_at"].strftime("%Y-%m-%dT%H:%M")}
+            resp = client.post(f"/cases/{case_id}/session", data=session)
+            assert resp.status_code == 302, resp.get_data(as_text=True)[:3000]
+            assert "要求按老界址" in client.get(f"/cases/{case_id}").get_data(as_text=True)
         resp = client.post(f"/cases/task/{item.id}", data=form())
         assert resp.status_code == 302, (step, resp.get_data(as_text=True)[:3000])
         db.session.expire_all()
