@@ -238,8 +238,11 @@ def _drive(rng, users, types, towns, villages, units, t: datetime, closed: bool,
         t += timedelta(minutes=rng.randint(5, 20)) if wait_at else timedelta(hours=rng.randint(1, 30))
         if t >= utcnow():  # recent cases stop where the present is
             break
-        if name == "feedback" and i == stop - 1 and form["fulfilment"] != Fulfilment.FULFILLED.value \
-                and rng.random() < 0.7:  # the last step so far: the visit waits for the performance date
+        if "agreement_date" in form:  # agreed at the sitting just recorded
+            form = {**form, "agreement_date": _local(t).date()}
+        if name == "feedback" and i == stop - 1 and form["fulfilment"] in (Fulfilment.NOT_YET.value,
+                                                                          Fulfilment.PARTLY.value) \
+                and rng.random() < 0.8:  # the last step so far: the visit waits for the performance date
             form = {**form, "performance_due": utcnow().date() + timedelta(days=rng.randint(3, 20))}
         with frozen_at(t):
             if name == "session":

@@ -1,6 +1,7 @@
 """WTForms classes, and the registry that maps a BPMN form key to its form."""
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
 from portal.forms.intake import IntakeForm
@@ -59,6 +60,8 @@ def describe(form_key: str, data: dict) -> list[tuple[str, str]]:
             value = data.get(f"{name[:-4]}_names") or ""
             if not value:
                 continue
+        if isinstance(value, bool):
+            value = _("Yes") if value else _("No")
         choices = getattr(field, "choices", None)
         if isinstance(choices, list):
             value = next((str(label) for key, label in choices if str(key) == str(value)), value)

@@ -51,7 +51,7 @@ def _int_or_none(value):
 
 
 class DispatchForm(FlaskForm):
-    escalate = RadioField(_l("Decision"), [InputRequired()], default="no",
+    escalate = RadioField(_l("Assign or escalate"), [InputRequired()], default="no",
                           choices=[("no", _l("Assign to a unit")),
                                    ("yes", _l("Escalate to the county (beyond the center's powers or a grave risk)"))])
     escalation_reason = TextAreaField(_l("Why escalate"), [Optional()], widget=BS3TextAreaFieldWidget(),

@@ -279,6 +279,8 @@ def sync_case(case: Case, wf, now) -> None:
         status = next((t.properties["caseStatus"] for t in ready if t.properties.get("caseStatus")), None)
         case.status = CaseStatus(status) if status else case.status
         case.current_step = "、".join(t.name for t in ready)
+    else:  # only a timer is waiting (e.g. the follow-up after the performance date): no step is current
+        case.current_step = None
     case.wf_state = engine.dump(wf)
     due = engine.next_timer_due(wf)
     case.next_timer_due_at = due.replace(tzinfo=None) if due else None

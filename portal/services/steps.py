@@ -240,7 +240,7 @@ def feedback(case: Case, data: dict[str, Any]) -> dict[str, Any]:
     if isinstance(due, str) and due:
         due = date.fromisoformat(due)
     delay = ""
-    if isinstance(due, date) and fulfilment != Fulfilment.FULFILLED:
+    if isinstance(due, date) and fulfilment in (Fulfilment.NOT_YET, Fulfilment.PARTLY):
         if due < local_today():
             raise ValidationFailed(_l("The performance date has passed: visit the parties now and leave it empty."),
                                    field="performance_due")

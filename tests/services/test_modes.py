@@ -251,7 +251,7 @@ def test_follow_up_is_scheduled_after_the_performance_date(ctx):
         complete_task(user("sifa"), item.id, {"fulfilment": "not_yet", "summary": "约定3月12日前付清",
                                               "performance_due": date(2026, 3, 12)})
     case = db.session.get(Case, case_id)
-    assert case.status == CaseStatus.FOLLOWUP_SCHEDULED and _open(case_id) == {}
+    assert case.status == CaseStatus.FOLLOWUP_SCHEDULED and _open(case_id) == {} and case.current_step is None
     assert case.next_timer_due_at == T0 + timedelta(hours=2, days=11)
     with frozen_at(T0 + timedelta(days=11)):
         assert fire_due_timers() == 0
