@@ -25,8 +25,8 @@ USERS = [  # username, roles, org code
     ("grid", ["grid_member"], "T01V01G1"), ("admin", ["Admin"], "CENTER"),
     ("cun", ["mediator"], "T01V02"), ("xiang", ["township_staff"], "T01"), ("fayuan", ["dept_handler"], "D04"),
 ]
-CASE_TABLES = ["mediation_session", "judicial_confirmation", "deadline_pause", "extension_request", "case_score",
-               "supervision_card", "audit_event", "work_item", "party", "mediation_case"]
+CASE_TABLES = ["notification", "case_comment", "mediation_session", "judicial_confirmation", "deadline_pause",
+               "extension_request", "case_score", "supervision_card", "audit_event", "work_item", "party", "mediation_case"]
 
 
 def _database_url(tmp: Path) -> str:

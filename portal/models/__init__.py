@@ -21,6 +21,7 @@ from portal.models.case import (
                                 SessionResult,
                                 SourceChannel,
 )
+from portal.models.collab import CaseComment, Notification
 from portal.models.org import DisputeType, LaneRole, OrgKind, OrgUnit, PortalUser, StationMode
 from portal.models.settings import (
                                 CalendarDay,
@@ -43,7 +44,7 @@ from portal.models.work import (
                                 WorkItemStatus,
 )
 
-__all__ = ["MediationKind", "MediationSession", "SessionResult",
+__all__ = ["CaseComment", "Notification", "MediationKind", "MediationSession", "SessionResult",
            "ExtensionRequest", "RequestStatus", "DeadlinePause", "PauseReason",
            "CalendarDay", "CardLevel", "DeadlineRule", "SupervisionCard", "SupervisionRule", "WorkItemKind",
            "LawfulChannel", "CaseScore", "Satisfaction", "ConfirmationStatus", "JudicialConfirmation",

@@ -157,6 +157,8 @@ class Case(Model):
     agreement_date = Column(Date, nullable=True)  # when the mediation agreement took effect
     fulfilment = Column(String(16), nullable=True)
     satisfaction = Column(String(16), nullable=True)
+    dept_details = Column(Text, nullable=True)  # JSON: what the handling department records (its own form)
+    accused_unit_id = Column(Integer, ForeignKey("org_unit.id"), nullable=True)  # 检举控告: never shown to it
     registered_by_id = Column(Integer, ForeignKey("ab_user.id"), nullable=False)
     registered_at = Column(DateTime, nullable=False, index=True)
     closed_at = Column(DateTime, nullable=True)

@@ -48,10 +48,13 @@ class WorkItem(Model):
     completed_by_id = Column(Integer, ForeignKey("ab_user.id"), nullable=True, index=True)
     result = Column(Text, nullable=True)  # JSON of what the form recorded
     form_defaults = Column(Text, nullable=True)  # JSON: values the form opens with (rule proposals)
+    claimed_by_id = Column(Integer, ForeignKey("ab_user.id"), nullable=True, index=True)  # who in the unit has it
+    claimed_at = Column(DateTime, nullable=True)
 
     case = relationship("Case")
     org_unit = relationship("OrgUnit")
-    completed_by = relationship("PortalUser")
+    completed_by = relationship("PortalUser", foreign_keys=[completed_by_id])
+    claimed_by = relationship("PortalUser", foreign_keys=[claimed_by_id])
 
     def can_be_done_by(self, user, lanes: set[str]) -> bool:
         """The user works the item's lane, and the item's unit is the user's unit or lies below it."""
