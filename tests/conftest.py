@@ -26,7 +26,8 @@ USERS = [  # username, roles, org code
     ("cun", ["mediator"], "T01V02"), ("xiang", ["township_staff"], "T01"), ("fayuan", ["dept_handler"], "D04"),
 ]
 CASE_TABLES = ["notification", "case_comment", "mediation_session", "judicial_confirmation", "deadline_pause",
-               "extension_request", "case_score", "supervision_card", "audit_event", "work_item", "party", "mediation_case"]
+               "extension_request", "case_score", "supervision_card", "audit_event", "work_item", "party",
+               "mediation_case"]
 
 
 def _database_url(tmp: Path) -> str:
