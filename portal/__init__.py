@@ -55,6 +55,9 @@ def _register_views(appbuilder, _l) -> None:
                         category_icon="fa-folder-open")
     appbuilder.add_link("FindCase", label=_l("Find a case by code"), href="/cases/find",
                         icon="fa-magnifying-glass", category="Cases")
+    appbuilder.add_link("RepeatParties", label=_l("Repeat parties"), href="/cases/repeats",
+                        icon="fa-people-arrows", category="Cases")
+    appbuilder.add_link("Notifications", label=_l("Notifications"), href="/worklist/notifications", icon="fa-bell")
     appbuilder.add_view(DeadlineRuleView, "DeadlineRules", label=_l("Deadline rules"), icon="fa-clock",
                         category="Settings", category_label=_l("Settings"), category_icon="fa-gears")
     appbuilder.add_view(CalendarDayView, "CalendarDays", label=_l("Holidays and make-up days"),

@@ -47,11 +47,13 @@ def create_user_command(username: str, roles: tuple[str, ...], org_code: str | N
 
 @portal_cli.command("worker")
 @click.option("--once", is_flag=True, help="Fire everything due now and exit.")
-@click.option("--interval", default=30.0, show_default=True, help="Seconds between rounds.")
+@click.option("--interval", default=10.0, show_default=True, help="Seconds between rounds.")
 def worker_command(once: bool, interval: float) -> None:
-    """Fire due BPMN timers and raise due supervision cards (safe on several machines at once)."""
+    """Fire due BPMN timers, raise due supervision cards and deliver notifications
+    (safe on several machines at once)."""
     import time
 
+    from portal.services.comments import deliver_notifications
     from portal.services.supervision import raise_due_cards
     from portal.services.timers import fire_due_timers
     while True:
@@ -61,6 +63,9 @@ def worker_command(once: bool, interval: float) -> None:
         cards = raise_due_cards(limit=None if once else 500)
         if cards:
             click.echo(f"raised {cards} supervision card(s)")
+        sent = deliver_notifications(limit=None if once else 500)
+        if sent:
+            click.echo(f"delivered {sent} notification(s)")
         if once:
             return
         time.sleep(interval)

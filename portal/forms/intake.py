@@ -25,6 +25,10 @@ class RespondentForm(Form):
     address = StringField(_l("Address"), [Optional(), Length(max=200)], widget=BS3TextFieldWidget())
 
 
+def _int_or_none(value):
+    return int(value) if value not in (None, "", "None") else None
+
+
 class IntakeForm(FlaskForm):
     """Who, what, where and how the dispute came in."""
 
@@ -49,8 +53,12 @@ class IntakeForm(FlaskForm):
                         default=LawfulChannel.MEDIATION.value, widget=Select2Widget(),
                         description=_l("Matters the law gives to a court, arbitration, administrative review "
                                        "or the petition procedure go there first; the rest to mediation."))
+    accused_unit_id = SelectField(_l("Unit accused (检举控告)"), [Optional()], coerce=_int_or_none,
+                                  widget=Select2Widget(),
+                                  description=_l("When the matter accuses a public body, name it: it will never "
+                                                 "see this case."))
 
-    def set_choices(self, dispute_types, townships, villages) -> None:
+    def set_choices(self, dispute_types, townships, villages, accusable=()) -> None:
         """Fill the select boxes from the county's data (grouped, as the staff read them)."""
         groups: dict[str, list] = {}
         for t in dispute_types:
@@ -63,3 +71,4 @@ class IntakeForm(FlaskForm):
         for v in villages:
             by_town.setdefault(names.get(v.parent_id, "-"), []).append((v.id, v.name))
         self.village_id.choices = {"": [(0, "—")], **by_town}
+        self.accused_unit_id.choices = [("", "—")] + [(u.id, u.name) for u in accusable]

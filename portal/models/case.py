@@ -174,6 +174,7 @@ class Case(Model):
     village = relationship("OrgUnit", foreign_keys=[village_id])
     assigned_unit = relationship("OrgUnit", foreign_keys=[assigned_unit_id])
     registered_by = relationship("PortalUser")
+    accused_unit = relationship("OrgUnit", foreign_keys=[accused_unit_id])
     process_version = relationship("ProcessVersion")
     parties = relationship("Party", back_populates="case", order_by="Party.seq",
                            cascade="all, delete-orphan")

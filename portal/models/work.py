@@ -4,7 +4,19 @@ from __future__ import annotations
 import enum
 
 from flask_appbuilder import Model
-from sqlalchemy import Column, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event, text
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+    text,
+)
 from sqlalchemy.orm import relationship
 
 from portal.models.base import enum_column_type
@@ -50,6 +62,7 @@ class WorkItem(Model):
     form_defaults = Column(Text, nullable=True)  # JSON: values the form opens with (rule proposals)
     claimed_by_id = Column(Integer, ForeignKey("ab_user.id"), nullable=True, index=True)  # who in the unit has it
     claimed_at = Column(DateTime, nullable=True)
+    notified = Column(Boolean, nullable=False, default=False, server_default="0")  # outbox: worker tells the unit
 
     case = relationship("Case")
     org_unit = relationship("OrgUnit")

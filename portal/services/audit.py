@@ -31,6 +31,18 @@ def record_login(user, success: bool) -> None:
           username=getattr(user, "username", None))
 
 
+@transaction
+def record_export(user, what: str, rows: int, unmasked: bool) -> None:
+    """Audit an export (how many records, and whether personal data left unmasked)."""
+    audit("export", user=user, what=what, rows=rows, unmasked=unmasked)
+
+
+@transaction
+def record_personal_view(user, case) -> None:
+    """Audit that ``user`` saw the case's parties unmasked (ID numbers, phones)."""
+    audit("case.view_personal", user=user, case=case)
+
+
 _SETTINGS_AUDITED = False
 
 

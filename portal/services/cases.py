@@ -40,6 +40,7 @@ from portal.services.audit import audit
 from portal.services.engine import get_engine, spec_for
 from portal.services.errors import (
     CaseNotFoundError,
+    ClaimedByOtherError,
     StaleCaseError,
     StepNotOpenError,
     TaskAlreadyDoneError,
@@ -78,6 +79,7 @@ class IntakeData:
     source_channel: str
     parties: list[PartyData] = field(default_factory=list)
     route: str = "mediation"
+    accused_unit_id: int | None = None  # 检举控告: the body accused, which must never see the case
 
 
 def _check_intake(data: IntakeData) -> tuple[DisputeType, OrgUnit, OrgUnit | None, Decimal | None]:
@@ -107,6 +109,8 @@ def _check_intake(data: IntakeData) -> tuple[DisputeType, OrgUnit, OrgUnit | Non
         PlaceKind(data.place_kind), SourceChannel(data.source_channel), LawfulChannel(data.route)
     except ValueError:
         raise ValidationFailed(_l("Choose a valid value."), field="source_channel") from None
+    if data.accused_unit_id and db.session.get(OrgUnit, data.accused_unit_id) is None:
+        raise ValidationFailed(_l("Choose the accused unit from the list."), field="accused_unit_id")
     return dtype, township, village, amount
 
 
@@ -121,7 +125,7 @@ def register_case(user, data: IntakeData) -> Case:
                 place_kind=PlaceKind(data.place_kind), place_detail=data.place_detail.strip() or None,
                 facts=data.facts.strip(), requests=data.requests.strip(), amount=amount,
                 people_count=data.people_count, source_channel=SourceChannel(data.source_channel),
-                route=LawfulChannel(data.route),
+                route=LawfulChannel(data.route), accused_unit_id=data.accused_unit_id or None,
                 status=CaseStatus.REGISTERED, registered_by_id=user.id, registered_at=now,
                 process_version=version, wf_state="{}", updated_at=now)
     case.parties = [Party(kind=PartyKind(p.kind), seq=i, name=p.name.strip(),
@@ -159,6 +163,8 @@ def complete_task(user, work_item_id: int, data: dict[str, Any]) -> Case:
         raise TaskAlreadyDoneError(who=who, when=item.completed_at or "?")
     if not item.can_be_done_by(user, lanes_for(user)):
         raise TaskNotYoursError()
+    if item.claimed_by_id is not None and item.claimed_by_id != user.id:
+        raise ClaimedByOtherError(who=item.claimed_by.first_name or item.claimed_by.username)
     now = utcnow()
     if item.kind == WorkItemKind.CARD:
         return _answer_card(user, case, item, data, now)

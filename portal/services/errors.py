@@ -48,6 +48,11 @@ class TaskAlreadyDoneError(DomainError):
     message = _l("This step has already been completed by %(who)s at %(when)s; nothing was changed.")
 
 
+class ClaimedByOtherError(DomainError):
+    status_code = 409
+    message = _l("%(who)s has claimed this step; only they (or your unit leader, by reassigning it) can act on it.")
+
+
 class StepNotOpenError(DomainError):
     status_code = 409
     message = _l("This step is no longer open in the case's process; nothing was changed. Reload the case.")

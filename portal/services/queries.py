@@ -1,11 +1,25 @@
 """Read-only queries for pages: worklists, case lookup, visibility. They never commit."""
 from __future__ import annotations
 
-from sqlalchemy import exists, or_, select
-from sqlalchemy.orm import joinedload, selectinload
+from dataclasses import dataclass
 
+from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy.orm import aliased, joinedload, selectinload
+
+from portal.clock import utcnow
 from portal.extensions import db
-from portal.models import Case, DisputeType, LaneRole, OrgKind, OrgUnit, Party, WorkItem, WorkItemStatus
+from portal.models import (
+    Case,
+    CaseStatus,
+    DisputeType,
+    LaneRole,
+    OrgKind,
+    OrgUnit,
+    Party,
+    WorkItem,
+    WorkItemKind,
+    WorkItemStatus,
+)
 from portal.roles import COUNTY_WIDE_ROLES
 from portal.services.errors import CaseForbiddenError, CaseNotFoundError
 
@@ -21,31 +35,111 @@ def _subtree(user):
 
 
 def visible_cases_filter(user):
-    """SQL condition: the cases this user may see."""
+    """SQL condition: the cases this user may see -- the one place scoping is decided.
+
+    The county's center sees every case; a township its own and its villages'; a village
+    its own; a department (or committee, studio) the cases it was dispatched or consulted
+    on. A unit accused in a 检举控告 matter (or a unit above it) never sees that case."""
     if COUNTY_WIDE_ROLES & {r.name for r in user.roles}:
         return True
     if user.org_unit is None:
         return False
     subtree = _subtree(user)
-    return or_(Case.assigned_unit_id.in_(subtree), Case.township_id.in_(subtree), Case.village_id.in_(subtree),
-               exists().where(WorkItem.case_id == Case.id, WorkItem.org_unit_id.in_(subtree)))
+    step = aliased(WorkItem)  # its own alias: callers may already select work items
+    return and_(or_(Case.assigned_unit_id.in_(subtree), Case.township_id.in_(subtree), Case.village_id.in_(subtree),
+                    exists().where(step.case_id == Case.id, step.org_unit_id.in_(subtree))),
+                or_(Case.accused_unit_id.is_(None), Case.accused_unit_id.not_in(_ancestors_and_self(user))))
 
 
-def worklist(user, done: bool = False, limit: int = 200) -> list[WorkItem]:
-    """Open items the user may work, or the items the user completed."""
-    query = select(WorkItem).options(joinedload(WorkItem.case).joinedload(Case.dispute_type),
-                                     joinedload(WorkItem.org_unit))
-    if done:
+def _ancestors_and_self(user) -> list[int]:
+    path = user.org_unit.path if user.org_unit else "/"
+    return [int(p) for p in path.strip("/").split("/") if p.isdigit()] or [-1]
+
+
+@dataclass
+class Filters:
+    """What a worklist or case list is narrowed to (all optional)."""
+
+    code: str = ""
+    party: str = ""
+    dispute_type_id: int | None = None
+    township_id: int | None = None
+    status: str = ""
+    overdue: bool = False
+
+    def apply(self, query, now):
+        if self.code.strip():
+            query = query.where(Case.code.contains(self.code.strip().upper()))
+        if self.party.strip():
+            query = query.where(exists().where(Party.case_id == Case.id, Party.name.contains(self.party.strip())))
+        if self.dispute_type_id:
+            query = query.where(or_(Case.dispute_type_id == self.dispute_type_id, Case.dispute_type_id.in_(
+                select(DisputeType.id).where(DisputeType.parent_id == self.dispute_type_id))))
+        if self.township_id:
+            query = query.where(Case.township_id == self.township_id)
+        if self.status:
+            query = query.where(Case.status == CaseStatus(self.status))
+        if self.overdue:
+            query = query.where(Case.due_at < now, Case.status != CaseStatus.CLOSED)
+        return query
+
+
+def worklist(user, tab: str = "todo", filters: Filters | None = None, limit: int = 200) -> list[WorkItem]:
+    """The user's work items: ``todo`` (open steps of the unit not claimed by another, and the user's
+    claims), ``supervised`` (open supervision cards to answer) or ``done`` (what the user completed)."""
+    query = select(WorkItem).join(WorkItem.case).options(
+        joinedload(WorkItem.case).joinedload(Case.dispute_type), joinedload(WorkItem.org_unit),
+        joinedload(WorkItem.claimed_by))
+    if tab == "done":
         query = query.where(WorkItem.completed_by_id == user.id).order_by(WorkItem.completed_at.desc())
     else:
         lanes = lanes_for(user)
-        query = query.where(WorkItem.status == WorkItemStatus.OPEN, WorkItem.lane.in_(lanes))
+        query = query.where(WorkItem.status == WorkItemStatus.OPEN, WorkItem.lane.in_(lanes),
+                            or_(WorkItem.claimed_by_id.is_(None), WorkItem.claimed_by_id == user.id))
         if user.org_unit is not None:
             query = query.where(or_(WorkItem.org_unit_id.is_(None), WorkItem.org_unit_id.in_(_subtree(user))))
         else:
             query = query.where(WorkItem.org_unit_id.is_(None))
+        cards = WorkItem.kind == WorkItemKind.CARD
+        query = query.where(cards if tab == "supervised" else ~cards)
         query = query.order_by(WorkItem.due_at.is_(None), WorkItem.due_at, WorkItem.created_at)
+    query = query.where(visible_cases_filter(user))
+    if filters:
+        query = filters.apply(query, utcnow())
     return list(db.session.scalars(query.limit(limit)).unique())
+
+
+def unit_cases(user, filters: Filters | None = None, limit: int = 500) -> list[Case]:
+    """Every case the user's unit may see (the county's center: all), newest first."""
+    query = select(Case).options(joinedload(Case.dispute_type), joinedload(Case.township),
+                                 joinedload(Case.assigned_unit), selectinload(Case.parties)) \
+        .where(visible_cases_filter(user)).order_by(Case.registered_at.desc())
+    if filters:
+        query = filters.apply(query, utcnow())
+    return list(db.session.scalars(query.limit(limit)).unique())
+
+
+def repeat_cases(user, case: Case) -> list[Case]:
+    """Other cases (that the user may see) with a party of the same ID number."""
+    numbers = [p.id_number for p in case.parties if p.id_number]
+    if not numbers:
+        return []
+    return list(db.session.scalars(
+        select(Case).where(Case.id != case.id, visible_cases_filter(user),
+                           Case.id.in_(select(Party.case_id).where(Party.id_number.in_(numbers))))
+        .order_by(Case.registered_at.desc()).limit(50)))
+
+
+def repeat_parties(limit: int = 200) -> list[tuple[str, str, int, list[Case]]]:
+    """ID numbers found in more than one case: (ID number, a name, how many cases, the cases)."""
+    cases = func.count(func.distinct(Party.case_id))
+    rows = db.session.execute(select(Party.id_number, func.min(Party.name), cases)
+                              .where(Party.id_number.is_not(None)).group_by(Party.id_number)
+                              .having(cases > 1).order_by(cases.desc()).limit(limit)).all()
+    return [(number, name, count, list(db.session.scalars(
+        select(Case).where(Case.id.in_(select(Party.case_id).where(Party.id_number == number)))
+        .order_by(Case.registered_at))))
+        for number, name, count in rows]
 
 
 def case_for(user, case_id: int) -> Case:

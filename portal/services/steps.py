@@ -121,6 +121,9 @@ def dispatch(case: Case, data: dict[str, Any]) -> dict[str, Any]:
     if unit is None:
         raise ValidationFailed(_l("Choose the unit that will handle the case."), field="assigned_unit_id")
     _check_unit_for_mode(case, unit)
+    if case.accused_unit is not None and case.accused_unit.contains(unit):
+        raise ValidationFailed(_l("This matter accuses %(unit)s: it cannot be sent to that unit."),
+                               field="assigned_unit_id", unit=case.accused_unit.name)
     _text(data, "instructions")
     wanted = {int(u) for u in data.get("cooperating_unit_ids") or []} - {unit.id}
     helpers = list(db.session.scalars(select(OrgUnit).where(OrgUnit.id.in_(wanted),

@@ -23,7 +23,10 @@ from portal.idcard import mask_id_number, mask_phone
 from portal.models import OrgKind, PartyKind
 from portal.roles import sees_personal_data
 from portal.services import queries
+from portal.services.audit import record_personal_view
 from portal.services.cases import IntakeData, PartyData, complete_task, register_case
+from portal.services.claims import claim, reassign, release
+from portal.services.comments import add_comment, comments_of
 from portal.services.confirmation import apply_for_confirmation, can_apply, confirmation_of, record_confirmation_ruling
 from portal.services.errors import DomainError, ValidationFailed
 from portal.services.extensions import (
@@ -48,13 +51,22 @@ def _intake_data(form: IntakeForm) -> IntakeData:
                       place_kind=form.place_kind.data, place_detail=form.place_detail.data or "",
                       facts=form.facts.data, requests=form.requests.data, amount=form.amount.data,
                       people_count=form.people_count.data, source_channel=form.source_channel.data,
-                      parties=parties, route=form.route.data)
+                      parties=parties, route=form.route.data, accused_unit_id=form.accused_unit_id.data)
+
+
+def _registered(case) -> str:
+    message = _("Case registered. Case code: %(code)s", code=case.code)
+    repeats = queries.repeat_cases(g.user, case)
+    if repeats:
+        message += " " + _("Note: a party appears in %(n)s other case(s): %(codes)s", n=len(repeats),
+                           codes="、".join(c.code for c in repeats[:5]))
+    return message
 
 
 def _prepare(form, form_key: str) -> None:
     if form_key == "intake":
         form.set_choices(queries.dispute_types(), queries.org_units(OrgKind.TOWNSHIP),
-                         queries.org_units(OrgKind.VILLAGE))
+                         queries.org_units(OrgKind.VILLAGE), queries.org_units(OrgKind.DEPARTMENT, OrgKind.TOWNSHIP))
     elif form_key == "dispatch":
         form.set_choices(queries.org_units(*ASSIGNABLE_KINDS))
 
@@ -101,7 +113,9 @@ class CaseView(BaseView):
     class_permission_name = "Case"
     method_permission_name = {"show": "read", "find": "read", "register": "register", "task": "work",
                               "card": "supervise", "extension": "work", "pause": "work", "resume": "work",
-                              "confirmation": "work", "ruling": "work", "session": "work"}
+                              "confirmation": "work", "ruling": "work", "session": "work",
+                              "claim": "work", "release": "work", "reassign": "work", "comment": "work",
+                              "repeats": "supervise"}
 
     @expose("/register", methods=["GET", "POST"])
     @has_access
@@ -109,7 +123,7 @@ class CaseView(BaseView):
         form = IntakeForm()
         _prepare(form, "intake")
         return _submit(self, form, lambda: register_case(g.user, _intake_data(form)),
-                       lambda case: _("Case registered. Case code: %(code)s", code=case.code),
+                       lambda case: _registered(case),
                        lambda case: url_for("CaseView.show", case_id=case.id), "portal/register.html")
 
     @expose("/find")
@@ -133,7 +147,10 @@ class CaseView(BaseView):
         history = [(item, describe(item.form_key, json.loads(item.result or "{}")))
                    for item in queries.case_history(case.id)]
         lanes = queries.lanes_for(g.user)
+        if sees_personal_data(g.user.role_names) and case.parties:
+            record_personal_view(g.user, case)
         return self.render_template("portal/case.html", case=case, parties=parties, history=history,
+                                    repeats=queries.repeat_cases(g.user, case), comments=comments_of(case.id),
                                     lanes=lanes, qr=qr_svg(case.code), cards=cards_of(case.id),
                                     score=queries.case_score(case.id), extensions=extensions_of(case.id),
                                     can_extend=can_request_extension(g.user, case), pauses=pauses_of(case.id),
@@ -141,6 +158,62 @@ class CaseView(BaseView):
                                     confirmation=confirmation_of(case.id), can_confirm=can_apply(case),
                                     sessions=sessions_of(case.id),
                                     can_record_session=mediating_item(g.user, case) is not None)
+
+    @expose("/<int:case_id>/comment", methods=["POST"])
+    @has_access
+    def comment(self, case_id: int):
+        try:
+            add_comment(g.user, case_id, request.form.get("body", ""))
+        except DomainError as exc:
+            flash(str(exc), "danger")
+            if exc.status_code != 400:
+                abort(exc.status_code)
+        else:
+            flash(_("Comment added."), "success")
+        return redirect(url_for("CaseView.show", case_id=case_id) + "#comments")
+
+    @expose("/step/<int:item_id>/claim", methods=["POST"])
+    @has_access
+    def claim(self, item_id: int):
+        return self._claim_action(item_id, claim, _("You have claimed the step."))
+
+    @expose("/step/<int:item_id>/release", methods=["POST"])
+    @has_access
+    def release(self, item_id: int):
+        return self._claim_action(item_id, release, _("The step is back with the unit."))
+
+    def _claim_action(self, item_id, action, message):
+        item = queries.work_item(item_id) or abort(404)
+        queries.check_case_visible(g.user, item.case_id)
+        try:
+            action(g.user, item_id)
+        except DomainError as exc:
+            flash(str(exc), "danger")
+            return redirect(request.referrer or url_for("WorklistView.todo"))
+        flash(message, "success")
+        return redirect(request.referrer or url_for("WorklistView.todo"))
+
+    @expose("/reassign", methods=["POST"])
+    @has_access
+    def reassign(self):
+        ids = [int(i) for i in request.form.getlist("item_ids") if i.isdigit()]
+        target = request.form.get("to_user_id", "")
+        try:
+            items = reassign(g.user, ids, int(target) if target.isdigit() else 0)
+        except DomainError as exc:
+            flash(str(exc), "danger")
+        else:
+            flash(_("%(n)s step(s) handed over.", n=len(items)), "success")
+        return redirect(request.referrer or url_for("WorklistView.todo"))
+
+    @expose("/repeats")
+    @has_access
+    def repeats(self):
+        """The director's list of repeat parties: ID numbers found in more than one case."""
+        full = sees_personal_data(g.user.role_names)
+        rows = [((number if full else mask_id_number(number)), name, count, cases)
+                for number, name, count, cases in queries.repeat_parties()]
+        return self.render_template("portal/repeats.html", rows=rows)
 
     @expose("/<int:case_id>/session", methods=["GET", "POST"])
     @has_access

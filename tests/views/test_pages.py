@@ -172,7 +172,7 @@ def test_director_raises_a_card_from_the_case_page(login_as, make_case):
     assert resp.status_code == 400 and row_counts() == before
     resp = client.post(f"/cases/{case_id}/card", data={"level": "yellow", "reason": "逾期未反馈"})
     assert resp.status_code == 302
-    page = login_as("sifalead").get("/worklist/").get_data(as_text=True)
+    page = login_as("sifalead").get("/worklist/supervised").get_data(as_text=True)
     assert "黄牌督办" in page
 
 

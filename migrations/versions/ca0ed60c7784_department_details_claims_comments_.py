@@ -1,8 +1,8 @@
 """department details, claims, comments, notifications
 
-Revision ID: b60509936180
+Revision ID: ca0ed60c7784
 Revises: 17eda57aaca1
-Create Date: 2026-11-27 05:58:53.618975
+Create Date: 2026-11-27 06:00:48.737374
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'b60509936180'
+revision = 'ca0ed60c7784'
 down_revision = '17eda57aaca1'
 branch_labels = None
 depends_on = None
@@ -24,6 +24,7 @@ def upgrade():
     sa.Column('author_id', sa.Integer(), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('notified', sa.Boolean(), server_default='0', nullable=False),
     sa.ForeignKeyConstraint(['author_id'], ['ab_user.id'], ),
     sa.ForeignKeyConstraint(['case_id'], ['mediation_case.id'], ),
     sa.PrimaryKeyConstraint('id')
@@ -38,11 +39,13 @@ def upgrade():
     sa.Column('kind', sa.String(length=32), nullable=False),
     sa.Column('text', sa.String(length=300), nullable=False),
     sa.Column('url', sa.String(length=200), nullable=True),
+    sa.Column('source', sa.String(length=40), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('read', sa.Boolean(), server_default='0', nullable=False),
     sa.ForeignKeyConstraint(['case_id'], ['mediation_case.id'], ),
     sa.ForeignKeyConstraint(['user_id'], ['ab_user.id'], ),
-    sa.PrimaryKeyConstraint('id')
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('user_id', 'source', name='uq_notification_user_source')
     )
     with op.batch_alter_table('notification', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_notification_case_id'), ['case_id'], unique=False)
@@ -56,9 +59,12 @@ def upgrade():
     with op.batch_alter_table('work_item', schema=None) as batch_op:
         batch_op.add_column(sa.Column('claimed_by_id', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('claimed_at', sa.DateTime(), nullable=True))
+        batch_op.add_column(sa.Column('notified', sa.Boolean(), server_default='0', nullable=False))
         batch_op.create_index(batch_op.f('ix_work_item_claimed_by_id'), ['claimed_by_id'], unique=False)
         batch_op.create_foreign_key('fk_work_item_claimed_by_id', 'ab_user', ['claimed_by_id'], ['id'])
 
+    # Work already in the database has been seen: only new work is announced.
+    op.execute(sa.text("UPDATE work_item SET notified = :seen").bindparams(seen=True))
     # ### end Alembic commands ###
 
 
@@ -67,6 +73,7 @@ def downgrade():
     with op.batch_alter_table('work_item', schema=None) as batch_op:
         batch_op.drop_constraint('fk_work_item_claimed_by_id', type_='foreignkey')
         batch_op.drop_index(batch_op.f('ix_work_item_claimed_by_id'))
+        batch_op.drop_column('notified')
         batch_op.drop_column('claimed_at')
         batch_op.drop_column('claimed_by_id')
 

@@ -1,0 +1,135 @@
+"""Internal comments on a case, and the in-app notifications the worker delivers.
+
+Notifications are sent after the action's transaction commits: the new work item
+(a task, a supervision card, a step sent back) or the new comment is its own
+outbox row (``notified`` is false), and the worker turns it into one message per
+member of the unit concerned. A rolled-back action leaves nothing to announce.
+"""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select, update
+
+from portal.clock import utcnow
+from portal.extensions import db
+from portal.models import Case, CaseComment, LaneRole, Notification, PortalUser, WorkItem, WorkItemKind, WorkItemStatus
+from portal.services._tx import transaction
+from portal.services.audit import audit
+from portal.services.cases import take_sqlite_write_lock
+from portal.services.errors import ValidationFailed, required_text
+from portal.services.queries import check_case_visible
+
+MAX_COMMENT = 2000
+
+
+@transaction
+def add_comment(user, case_id: int, body: str) -> CaseComment:
+    check_case_visible(user, case_id)
+    body = required_text(body, "body")
+    if len(body) > MAX_COMMENT:
+        raise ValidationFailed(_l("A comment may hold at most %(n)s characters."), field="body", n=MAX_COMMENT)
+    comment = CaseComment(case_id=case_id, author_id=user.id, created_at=utcnow(), body=body)
+    db.session.add(comment)
+    db.session.flush()
+    audit("case.comment", user=user, case=db.session.get(Case, case_id), comment_id=comment.id)
+    return comment
+
+
+def comments_of(case_id: int) -> list[CaseComment]:
+    return list(db.session.scalars(select(CaseComment).where(CaseComment.case_id == case_id)
+                                   .order_by(CaseComment.id)))
+
+
+def unread_count(user) -> int:
+    return db.session.scalar(select(func.count()).select_from(Notification).where(
+        Notification.user_id == user.id, Notification.read.is_(False))) or 0
+
+
+def notifications_of(user, limit: int = 50) -> list[Notification]:
+    return list(db.session.scalars(select(Notification).where(Notification.user_id == user.id)
+                                   .order_by(Notification.id.desc()).limit(limit)))
+
+
+@transaction
+def mark_read(user) -> int:
+    result = db.session.execute(update(Notification).where(Notification.user_id == user.id,
+                                                           Notification.read.is_(False)).values(read=True))
+    return result.rowcount
+
+
+# -- delivery (the worker) ------------------------------------------------------------------
+
+def _members(unit_id: int | None, lane: str | None) -> list[int]:
+    """Active users of exactly this unit whose roles work ``lane`` (every lane when None)."""
+    query = select(PortalUser).where(PortalUser.org_unit_id == unit_id, PortalUser.active.is_(True))
+    users = list(db.session.scalars(query))
+    if lane is None:
+        return [u.id for u in users]
+    roles = set(db.session.scalars(select(LaneRole.role_name).where(LaneRole.lane == lane)))
+    return [u.id for u in users if roles & u.role_names]
+
+
+def _kind_of(item: WorkItem) -> tuple[str, str]:
+    if item.kind == WorkItemKind.CARD:
+        return "card", str(_l("Supervision card on %(code)s: %(step)s", code=item.case.code, step=item.name))
+    earlier = db.session.scalar(select(func.count()).select_from(WorkItem).where(
+        WorkItem.case_id == item.case_id, WorkItem.bpmn_id == item.bpmn_id, WorkItem.id < item.id))
+    if earlier:
+        return "returned", str(_l("Case %(code)s came back: %(step)s", code=item.case.code, step=item.name))
+    return "new_task", str(_l("New step on %(code)s: %(step)s", code=item.case.code, step=item.name))
+
+
+def deliver_notifications(limit: int | None = 200) -> int:
+    """Turn committed work items and comments not yet announced into notifications; return how many."""
+    sent = 0
+    for item_id in list(db.session.scalars(select(WorkItem.id).where(WorkItem.notified.is_(False))
+                                           .order_by(WorkItem.id).limit(limit))):
+        sent += _deliver_item(item_id)
+    for comment_id in list(db.session.scalars(select(CaseComment.id).where(CaseComment.notified.is_(False))
+                                              .order_by(CaseComment.id).limit(limit))):
+        sent += _deliver_comment(comment_id)
+    return sent
+
+
+@transaction
+def _deliver_item(item_id: int) -> int:
+    take_sqlite_write_lock()  # SQLite: one worker at a time; PostgreSQL: rows skipped when another has them
+    item = db.session.scalars(select(WorkItem).where(WorkItem.id == item_id, WorkItem.notified.is_(False))
+                              .with_for_update(skip_locked=True)).first()
+    if item is None:  # another worker has it
+        return 0
+    item.notified = True
+    if item.status != WorkItemStatus.OPEN:
+        return 0
+    kind, text = _kind_of(item)
+    recipients = [item.claimed_by_id] if item.claimed_by_id else _members(item.org_unit_id, item.lane)
+    return _add(recipients, item.case_id, kind, text, f"/cases/task/{item.id}", f"item:{item.id}")
+
+
+@transaction
+def _deliver_comment(comment_id: int) -> int:
+    take_sqlite_write_lock()
+    comment = db.session.scalars(select(CaseComment).where(CaseComment.id == comment_id,
+                                                           CaseComment.notified.is_(False))
+                                 .with_for_update(skip_locked=True)).first()
+    if comment is None:
+        return 0
+    comment.notified = True
+    # those who hold an open step of the case hear of it (not the author)
+    units = set(db.session.scalars(select(WorkItem.org_unit_id).where(
+        WorkItem.case_id == comment.case_id, WorkItem.status == WorkItemStatus.OPEN)))
+    recipients = {uid for unit in units for uid in _members(unit, None)} - {comment.author_id}
+    code = db.session.scalar(select(Case.code).where(Case.id == comment.case_id))
+    text = str(_l("%(who)s commented on %(code)s", who=comment.author.first_name or comment.author.username,
+                  code=code))
+    return _add(sorted(recipients), comment.case_id, "comment", text, f"/cases/{comment.case_id}",
+                f"comment:{comment.id}")
+
+
+def _add(user_ids, case_id, kind, text, url, source) -> int:
+    now = utcnow()
+    db.session.add_all([Notification(user_id=user_id, case_id=case_id, kind=kind, text=text[:300], url=url,
+                                     created_at=now, read=False, source=source) for user_id in user_ids])
+    return len(user_ids)
+
+
