@@ -152,8 +152,7 @@ def complete_task(user, work_item_id: int, data: dict[str, Any]) -> Case:
     item = db.session.get(WorkItem, work_item_id)
     if item is None:
         raise CaseNotFoundError()
-    case = _lock_case(item.case_id)
-    db.session.refresh(item)  # as it is now that the case is locked
+    case, item = _lock_case_of(item)
     if item.status != WorkItemStatus.OPEN:
         who = item.completed_by.username if item.completed_by else "?"
         raise TaskAlreadyDoneError(who=who, when=item.completed_at or "?")
@@ -168,16 +167,20 @@ def complete_task(user, work_item_id: int, data: dict[str, Any]) -> Case:
     step = STEPS.get(item.form_key)
     if step is None:
         raise ValidationFailed(_l("This step has no form in this portal."))
-    task_data = step(case, data)
-    engine = get_engine()
-    wf = engine.restore(case.wf_state, spec_for(case.process_version_id))
-    try:
-        engine.complete(wf, item.task_id, task_data, now=now)
-    except TaskNotReadyError:
-        raise StepNotOpenError() from None
-    item.status, item.completed_at, item.completed_by_id = WorkItemStatus.DONE, now, user.id
-    item.result = json.dumps({k: v for k, v in data.items() if k != "csrf_token"}, ensure_ascii=False, default=str)
-    sync_case(case, wf, now)
+    # Everything is written by the one flush below (a query in between would otherwise flush the
+    # case early: one more UPDATE, and a version conflict raised outside the StaleCaseError check).
+    with db.session.no_autoflush:
+        task_data = step(case, data)
+        engine = get_engine()
+        wf = engine.restore(case.wf_state, spec_for(case.process_version_id))
+        try:
+            engine.complete(wf, item.task_id, task_data, now=now)
+        except TaskNotReadyError:
+            raise StepNotOpenError() from None
+        item.status, item.completed_at, item.completed_by_id = WorkItemStatus.DONE, now, user.id
+        item.result = json.dumps({k: v for k, v in data.items() if k != "csrf_token"}, ensure_ascii=False,
+                                 default=str)
+        sync_case(case, wf, now)
     audit("case.step", user=user, case=case, work_item=item, step=item.bpmn_id, status=case.status.value)
     try:
         db.session.flush()
@@ -210,6 +213,17 @@ def _lock_case(case_id: int) -> Case:
     if case is None:
         raise CaseNotFoundError()
     return case
+
+
+def _lock_case_of(item: WorkItem) -> tuple[Case, WorkItem]:
+    """Take the write lock of the item's case, then load the case and the item fresh, in one query."""
+    take_sqlite_write_lock()
+    row = db.session.execute(
+        select(Case, WorkItem).join(WorkItem, WorkItem.case_id == Case.id).where(WorkItem.id == item.id)
+        .with_for_update(of=Case).execution_options(populate_existing=True)).first()
+    if row is None:
+        raise CaseNotFoundError()
+    return row.Case, row.WorkItem
 
 
 def center_id() -> int | None:
