@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from portal.extensions import db
 from portal.models import CalendarDay, Complexity, DeadlineRule, DisputeType
@@ -22,16 +22,17 @@ def calendar_overrides() -> dict:
     return {d.day: d.is_workday for d in db.session.scalars(select(CalendarDay))}
 
 
-def rule_for(dispute_type: DisputeType, tier: Complexity) -> DeadlineRule:
+def rule_for(dispute_type_id: int, tier: Complexity) -> DeadlineRule:
     """The most specific rule: the type itself, then its level-1 type, then the county default."""
-    candidates = [dispute_type.id, dispute_type.parent_id, None]
-    rules = {r.dispute_type_id: r for r in db.session.scalars(
-        select(DeadlineRule).where(DeadlineRule.complexity == tier))}
-    for type_id in candidates:
-        if type_id in rules:
-            return rules[type_id]
-    raise ValidationFailed(_l("No deadline rule covers this dispute type and complexity; "
-                              "an administrator must add one."), field="complexity")
+    parent_id = select(DisputeType.parent_id).where(DisputeType.id == dispute_type_id).scalar_subquery()
+    rules = list(db.session.scalars(select(DeadlineRule).where(
+        DeadlineRule.complexity == tier,
+        or_(DeadlineRule.dispute_type_id == dispute_type_id, DeadlineRule.dispute_type_id == parent_id,
+            DeadlineRule.dispute_type_id.is_(None)))))
+    if not rules:
+        raise ValidationFailed(_l("No deadline rule covers this dispute type and complexity; "
+                                  "an administrator must add one."), field="complexity")
+    return min(rules, key=lambda r: (r.dispute_type_id != dispute_type_id, r.dispute_type_id is None))
 
 
 def local_today() -> date:
@@ -48,7 +49,7 @@ def legal_due_at(start: datetime, days: int, unit: DayUnit) -> datetime:
     return datetime.combine(last_day, time(23, 59, 59), tzinfo=zone).astimezone(timezone.utc).replace(tzinfo=None)
 
 
-def case_due_at(registered_at: datetime, dispute_type: DisputeType, tier: Complexity) -> datetime:
+def case_due_at(registered_at: datetime, dispute_type_id: int, tier: Complexity) -> datetime:
     """The end (23:59:59 local) of the last day a case may take, as naive UTC."""
-    rule = rule_for(dispute_type, tier)
+    rule = rule_for(dispute_type_id, tier)
     return legal_due_at(registered_at, rule.days, DayUnit(rule.unit))
