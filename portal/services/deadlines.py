@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 
 from portal.extensions import db
 from portal.models import CalendarDay, Complexity, DeadlineRule, DisputeType
@@ -17,18 +17,23 @@ from portal.workdays import DayUnit, deadline
 DEFAULT_RULES = {Complexity.SIMPLE: 0, Complexity.GENERAL: 3, Complexity.COMPLEX: 10, Complexity.DIFFICULT: 30}
 
 
+# Built once: triage and every deadline move run them.
+_CALENDAR = select(CalendarDay.day, CalendarDay.is_workday)
+_PARENT_TYPE = select(DisputeType.parent_id).where(DisputeType.id == bindparam("type_id")).scalar_subquery()
+_RULES = select(DeadlineRule).where(
+    DeadlineRule.complexity == bindparam("tier"),
+    or_(DeadlineRule.dispute_type_id == bindparam("type_id"), DeadlineRule.dispute_type_id == _PARENT_TYPE,
+        DeadlineRule.dispute_type_id.is_(None)))
+
+
 def calendar_overrides() -> dict:
     """Days the center has set by hand (holidays or make-up workdays the package lacks)."""
-    return {d.day: d.is_workday for d in db.session.scalars(select(CalendarDay))}
+    return dict(db.session.execute(_CALENDAR).all())
 
 
 def rule_for(dispute_type_id: int, tier: Complexity) -> DeadlineRule:
     """The most specific rule: the type itself, then its level-1 type, then the county default."""
-    parent_id = select(DisputeType.parent_id).where(DisputeType.id == dispute_type_id).scalar_subquery()
-    rules = list(db.session.scalars(select(DeadlineRule).where(
-        DeadlineRule.complexity == tier,
-        or_(DeadlineRule.dispute_type_id == dispute_type_id, DeadlineRule.dispute_type_id == parent_id,
-            DeadlineRule.dispute_type_id.is_(None)))))
+    rules = list(db.session.scalars(_RULES, {"tier": tier, "type_id": dispute_type_id}))
     if not rules:
         raise ValidationFailed(_l("No deadline rule covers this dispute type and complexity; "
                                   "an administrator must add one."), field="complexity")

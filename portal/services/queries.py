@@ -1,7 +1,7 @@
 """Read-only queries for pages: worklists, case lookup, visibility. They never commit."""
 from __future__ import annotations
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import bindparam, exists, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from portal.extensions import db
@@ -9,11 +9,12 @@ from portal.models import Case, DisputeType, LaneRole, OrgKind, OrgUnit, Party, 
 from portal.roles import COUNTY_WIDE_ROLES
 from portal.services.errors import CaseForbiddenError, CaseNotFoundError
 
+_LANES = select(LaneRole.lane).where(LaneRole.role_name.in_(bindparam("role_names", expanding=True)))
+
 
 def lanes_for(user) -> set[str]:
     """The BPMN lanes whose tasks the user's roles may work."""
-    names = [r.name for r in user.roles]
-    return set(db.session.scalars(select(LaneRole.lane).where(LaneRole.role_name.in_(names))))
+    return set(db.session.scalars(_LANES, {"role_names": [r.name for r in user.roles]}))
 
 
 def _subtree(user):
