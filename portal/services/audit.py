@@ -51,17 +51,20 @@ def audit_settings_changes() -> None:
 
     from portal.models import CalendarDay, DeadlineRule
 
+    settings = (DeadlineRule, CalendarDay)
+
     @event.listens_for(Session, "before_flush")
     def _audit(session, _context, _instances):
-        changes = [("settings.create", o) for o in session.new] + \
-                  [("settings.update", o) for o in session.dirty if session.is_modified(o)] + \
-                  [("settings.delete", o) for o in session.deleted]
+        # The type is checked first: is_modified() compares every attribute of every dirty object.
+        changes = [("settings.create", o) for o in session.new if isinstance(o, settings)] + \
+                  [("settings.update", o) for o in session.dirty
+                   if isinstance(o, settings) and session.is_modified(o)] + \
+                  [("settings.delete", o) for o in session.deleted if isinstance(o, settings)]
         user = getattr(g, "user", None) if has_app_context() else None
         for action, obj in changes:
-            if isinstance(obj, (DeadlineRule, CalendarDay)):
-                session.add(AuditEvent(at=utcnow(), user_id=getattr(user, "id", None),
-                                       username=getattr(user, "username", None), action=action,
-                                       detail=json.dumps({"table": obj.__tablename__, "row": repr(obj)},
-                                                         ensure_ascii=False),
-                                       remote_addr=request.remote_addr if has_request_context() else None))
+            session.add(AuditEvent(at=utcnow(), user_id=getattr(user, "id", None),
+                                   username=getattr(user, "username", None), action=action,
+                                   detail=json.dumps({"table": obj.__tablename__, "row": repr(obj)},
+                                                     ensure_ascii=False),
+                                   remote_addr=request.remote_addr if has_request_context() else None))
     _SETTINGS_AUDITED = True
