@@ -200,11 +200,12 @@ def _answer_card(user, case: Case, item: WorkItem, data: dict[str, Any], now) ->
 
 # Built once: every step runs them.
 _WRITE_LOCK = update(Case).where(Case.id == -1).values(id=Case.id).execution_options(synchronize_session=False)
+_ROW_LOCK = select(Case.id).where(Case.id == bindparam("case_id")).with_for_update()
 _CASE_AND_ITEMS = (
     select(Case, WorkItem).join(WorkItem, WorkItem.case_id == Case.id)
     .where(Case.id == bindparam("case_id"),
            or_(WorkItem.id == bindparam("item_id"), WorkItem.status == WorkItemStatus.OPEN))
-    .with_for_update(of=Case).execution_options(populate_existing=True))
+    .execution_options(populate_existing=True))
 
 
 def take_sqlite_write_lock() -> None:
@@ -226,7 +227,12 @@ def _lock_case(case_id: int) -> Case:
 def _lock_case_of(item: WorkItem) -> tuple[Case, WorkItem, list[WorkItem]]:
     """Take the write lock of the item's case, then load fresh, in one query: the case, the item,
     and the case's open items (for the projection)."""
-    take_sqlite_write_lock()
+    if db.session.get_bind().dialect.name == "sqlite":
+        db.session.execute(_WRITE_LOCK)
+    else:
+        db.session.execute(_ROW_LOCK, {"case_id": item.case_id})
+    # A statement of its own after the lock: under READ COMMITTED it sees what a writer
+    # that held the lock before us has committed.
     rows = db.session.execute(_CASE_AND_ITEMS, {"case_id": item.case_id, "item_id": item.id}).all()
     fresh = next((w for _, w in rows if w.id == item.id), None)
     if fresh is None:
