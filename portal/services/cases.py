@@ -13,7 +13,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal.bpmn import TaskNotReadyError, iso_duration
@@ -156,8 +156,7 @@ def complete_task(user, work_item_id: int, data: dict[str, Any]) -> Case:
     item = db.session.get(WorkItem, work_item_id)
     if item is None:
         raise CaseNotFoundError()
-    case = _lock_case(item.case_id)
-    db.session.refresh(item)  # as it is now that the case is locked
+    case, item, open_items = _lock_case_of(item)
     if item.status != WorkItemStatus.OPEN:
         who = item.completed_by.username if item.completed_by else "?"
         raise TaskAlreadyDoneError(who=who, when=item.completed_at or "?")
@@ -174,21 +173,25 @@ def complete_task(user, work_item_id: int, data: dict[str, Any]) -> Case:
     step = STEPS.get(item.form_key)
     if step is None:
         raise ValidationFailed(_l("This step has no form in this portal."))
-    task_data = step(case, data)
-    engine = get_engine()
-    wf = engine.restore(case.wf_state, spec_for(case.process_version_id))
-    try:
-        engine.complete(wf, item.task_id, task_data, now=now)
-    except TaskNotReadyError:
-        raise StepNotOpenError() from None
-    item.status, item.completed_at, item.completed_by_id = WorkItemStatus.DONE, now, user.id
-    item.result = json.dumps({k: v for k, v in data.items() if k != "csrf_token"}, ensure_ascii=False, default=str)
-    sync_case(case, wf, now)
-    audit("case.step", user=user, case=case, work_item=item, step=item.bpmn_id, status=case.status.value)
+    # Everything is written by the one flush below (a query in between would otherwise flush the
+    # case early: one more UPDATE, and a version conflict raised outside the StaleCaseError check).
+    with db.session.no_autoflush:
+        task_data = step(case, data)
+        engine = get_engine()
+        wf = engine.restore(case.wf_state, spec_for(case.process_version_id))
+        try:
+            engine.complete(wf, item.task_id, task_data, now=now)
+        except TaskNotReadyError:
+            raise StepNotOpenError() from None
+        item.status, item.completed_at, item.completed_by_id = WorkItemStatus.DONE, now, user.id
+        item.result = json.dumps({k: v for k, v in data.items() if k != "csrf_token"}, ensure_ascii=False,
+                                 default=str)
+        sync_case(case, wf, now, open_items)
     try:
         db.session.flush()
     except StaleDataError:
         raise StaleCaseError() from None
+    audit("case.step", user=user, case=case, work_item=item, step=item.bpmn_id, status=case.status.value)
     return case
 
 
@@ -201,12 +204,21 @@ def _answer_card(user, case: Case, item: WorkItem, data: dict[str, Any], now) ->
     return case
 
 
+# Built once: every step runs them.
+_WRITE_LOCK = update(Case).where(Case.id == -1).values(id=Case.id).execution_options(synchronize_session=False)
+_ROW_LOCK = select(Case.id).where(Case.id == bindparam("case_id")).with_for_update()
+_CASE_AND_ITEMS = (
+    select(Case, WorkItem).join(WorkItem, WorkItem.case_id == Case.id)
+    .where(Case.id == bindparam("case_id"),
+           or_(WorkItem.id == bindparam("item_id"), WorkItem.status == WorkItemStatus.OPEN))
+    .execution_options(populate_existing=True))
+
+
 def take_sqlite_write_lock() -> None:
     """SQLite has no row locks: a write that matches nothing takes the database's write lock
     for the rest of this transaction, so the next writer waits instead of racing."""
     if db.session.get_bind().dialect.name == "sqlite":
-        db.session.execute(update(Case).where(Case.id == -1).values(id=Case.id)
-                           .execution_options(synchronize_session=False))
+        db.session.execute(_WRITE_LOCK)
 
 
 def _lock_case(case_id: int) -> Case:
@@ -216,6 +228,22 @@ def _lock_case(case_id: int) -> Case:
     if case is None:
         raise CaseNotFoundError()
     return case
+
+
+def _lock_case_of(item: WorkItem) -> tuple[Case, WorkItem, list[WorkItem]]:
+    """Take the write lock of the item's case, then load fresh, in one query: the case, the item,
+    and the case's open items (for the projection)."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        db.session.execute(_WRITE_LOCK)
+    else:
+        db.session.execute(_ROW_LOCK, {"case_id": item.case_id})
+    # A statement of its own after the lock: under READ COMMITTED it sees what a writer
+    # that held the lock before us has committed.
+    rows = db.session.execute(_CASE_AND_ITEMS, {"case_id": item.case_id, "item_id": item.id}).all()
+    fresh = next((w for _, w in rows if w.id == item.id), None)
+    if fresh is None:
+        raise CaseNotFoundError()
+    return rows[0].Case, fresh, [w for _, w in rows if w.status == WorkItemStatus.OPEN]
 
 
 def center_id() -> int | None:
@@ -245,14 +273,17 @@ def _form_defaults(task) -> str | None:
     return json.dumps({k: v for k, v in values.items() if v is not None}, ensure_ascii=False)
 
 
-def sync_case(case: Case, wf, now) -> None:
-    """Project the workflow onto the case row and its work items (same transaction)."""
+def sync_case(case: Case, wf, now, open_items: list[WorkItem] | None = None) -> None:
+    """Project the workflow onto the case row and its work items (same transaction).
+    ``open_items``: the case's open items as loaded with the locked case, if the caller has them."""
     engine = get_engine()
     ready = engine.ready_user_tasks(wf)
-    with db.session.no_autoflush:  # one UPDATE of the case per call, not one per query
-        open_items = {w.task_id: w for w in db.session.scalars(
-            select(WorkItem).where(WorkItem.case_id == case.id, WorkItem.status == WorkItemStatus.OPEN))
-            if w.status == WorkItemStatus.OPEN}  # the item just completed is DONE in memory, not yet in the row
+    if open_items is None:
+        with db.session.no_autoflush:  # one UPDATE of the case per call, not one per query
+            open_items = list(db.session.scalars(
+                select(WorkItem).where(WorkItem.case_id == case.id, WorkItem.status == WorkItemStatus.OPEN)))
+    # the item just completed is DONE in memory, not yet in the row
+    open_items = {w.task_id: w for w in open_items if w.status == WorkItemStatus.OPEN}
     cards = [w for w in open_items.values() if w.kind != WorkItemKind.TASK]  # cards and approvals
     open_items = {k: w for k, w in open_items.items() if w.kind == WorkItemKind.TASK}
     center = None

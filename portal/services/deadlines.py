@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import bindparam, or_, select
 
 from portal.extensions import db
 from portal.models import CalendarDay, Complexity, DeadlineRule, DisputeType
@@ -17,21 +17,27 @@ from portal.workdays import DayUnit, deadline
 DEFAULT_RULES = {Complexity.SIMPLE: 0, Complexity.GENERAL: 3, Complexity.COMPLEX: 10, Complexity.DIFFICULT: 30}
 
 
+# Built once: triage and every deadline move run them.
+_CALENDAR = select(CalendarDay.day, CalendarDay.is_workday)
+_PARENT_TYPE = select(DisputeType.parent_id).where(DisputeType.id == bindparam("type_id")).scalar_subquery()
+_RULES = select(DeadlineRule).where(
+    DeadlineRule.complexity == bindparam("tier"),
+    or_(DeadlineRule.dispute_type_id == bindparam("type_id"), DeadlineRule.dispute_type_id == _PARENT_TYPE,
+        DeadlineRule.dispute_type_id.is_(None)))
+
+
 def calendar_overrides() -> dict:
     """Days the center has set by hand (holidays or make-up workdays the package lacks)."""
-    return {d.day: d.is_workday for d in db.session.scalars(select(CalendarDay))}
+    return dict(db.session.execute(_CALENDAR).all())
 
 
-def rule_for(dispute_type: DisputeType, tier: Complexity) -> DeadlineRule:
+def rule_for(dispute_type_id: int, tier: Complexity) -> DeadlineRule:
     """The most specific rule: the type itself, then its level-1 type, then the county default."""
-    candidates = [dispute_type.id, dispute_type.parent_id, None]
-    rules = {r.dispute_type_id: r for r in db.session.scalars(
-        select(DeadlineRule).where(DeadlineRule.complexity == tier))}
-    for type_id in candidates:
-        if type_id in rules:
-            return rules[type_id]
-    raise ValidationFailed(_l("No deadline rule covers this dispute type and complexity; "
-                              "an administrator must add one."), field="complexity")
+    rules = list(db.session.scalars(_RULES, {"tier": tier, "type_id": dispute_type_id}))
+    if not rules:
+        raise ValidationFailed(_l("No deadline rule covers this dispute type and complexity; "
+                                  "an administrator must add one."), field="complexity")
+    return min(rules, key=lambda r: (r.dispute_type_id != dispute_type_id, r.dispute_type_id is None))
 
 
 def local_today() -> date:
@@ -54,7 +60,7 @@ def legal_due_at(start: datetime, days: int, unit: DayUnit) -> datetime:
     return datetime.combine(last_day, time(23, 59, 59), tzinfo=zone).astimezone(timezone.utc).replace(tzinfo=None)
 
 
-def case_due_at(registered_at: datetime, dispute_type: DisputeType, tier: Complexity) -> datetime:
+def case_due_at(registered_at: datetime, dispute_type_id: int, tier: Complexity) -> datetime:
     """The end (23:59:59 local) of the last day a case may take, as naive UTC."""
-    rule = rule_for(dispute_type, tier)
+    rule = rule_for(dispute_type_id, tier)
     return legal_due_at(registered_at, rule.days, DayUnit(rule.unit))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, bindparam, exists, func, or_, select
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from portal.clock import utcnow
@@ -23,11 +23,12 @@ from portal.models import (
 from portal.roles import COUNTY_WIDE_ROLES
 from portal.services.errors import CaseForbiddenError, CaseNotFoundError
 
+_LANES = select(LaneRole.lane).where(LaneRole.role_name.in_(bindparam("role_names", expanding=True)))
+
 
 def lanes_for(user) -> set[str]:
     """The BPMN lanes whose tasks the user's roles may work."""
-    names = [r.name for r in user.roles]
-    return set(db.session.scalars(select(LaneRole.lane).where(LaneRole.role_name.in_(names))))
+    return set(db.session.scalars(_LANES, {"role_names": [r.name for r in user.roles]}))
 
 
 def _subtree(user):

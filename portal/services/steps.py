@@ -74,7 +74,7 @@ def triage(case: Case, data: dict[str, Any]) -> dict[str, Any]:
     mode = _enum(ResolutionMode, data.get("resolution_mode"), "resolution_mode")
     _text(data, "opinion")
     case.complexity, case.risk_level, case.resolution_mode = tier.value, risk.value, mode.value
-    case.due_at = case_due_at(case.registered_at, case.dispute_type, tier)
+    case.due_at = case_due_at(case.registered_at, case.dispute_type_id, tier)
     return {"complexity": tier.value, "risk_level": risk.value, "resolution_mode": mode.value}
 
 
