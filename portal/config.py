@@ -59,6 +59,8 @@ def load() -> dict:
         "FAB_ADD_SECURITY_VIEWS": True,
         "FAB_API_SWAGGER_UI": False,
         "FAB_INDEX_VIEW": "portal.views.home.PortalIndexView",
+        # FAB's file columns (none today) serve their downloads from here.
+        "UPLOAD_FOLDER": str(INSTANCE / "uploads") + "/",
         "BABEL_DEFAULT_LOCALE": "zh",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
         "BABEL_TRANSLATION_DIRECTORIES": "translations",

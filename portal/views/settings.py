@@ -1,5 +1,6 @@
 """Settings pages for administrators: deadline rules and hand-set calendar days."""
-from flask_appbuilder import ModelView
+from flask import abort, request
+from flask_appbuilder import ModelView, expose, has_access
 from flask_appbuilder.fieldwidgets import Select2Widget
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
@@ -24,7 +25,19 @@ def _enum_fields():
             "unit": _enum_field(DayUnit, _l("Counted in"), UNIT_LABELS)}
 
 
-class DeadlineRuleView(ModelView):
+class SettingsModelView(ModelView):
+    """FAB's bulk-action route checks no permission of its own before it looks the action up;
+    here it needs the view's ``action_post`` permission like every other route."""
+
+    @expose("/action_post", methods=["POST"])
+    @has_access
+    def action_post(self):
+        if request.form.get("action") not in self.actions:  # FAB would fail on an unknown action
+            abort(400)
+        return super().action_post()
+
+
+class DeadlineRuleView(SettingsModelView):
     datamodel = SQLAInterface(DeadlineRule)
     list_title = show_title = _l("Deadline rules")
     add_title = _l("Add a deadline rule")
@@ -42,7 +55,7 @@ class DeadlineRuleView(ModelView):
                                       "working day; working: working days only")}
 
 
-class CalendarDayView(ModelView):
+class CalendarDayView(SettingsModelView):
     datamodel = SQLAInterface(CalendarDay)
     list_title = show_title = _l("Calendar days set by hand")
     add_title = _l("Add a calendar day")
@@ -57,7 +70,7 @@ class CalendarDayView(ModelView):
     base_order = ("day", "desc")
 
 
-class SupervisionRuleView(ModelView):
+class SupervisionRuleView(SettingsModelView):
     datamodel = SQLAInterface(SupervisionRule)
     list_title = show_title = _l("Supervision card thresholds")
     edit_title = _l("Edit a supervision threshold")

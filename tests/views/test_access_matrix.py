@@ -1,0 +1,119 @@
+"""The access matrix: every route of the portal's own views, for every role, allowed or denied.
+
+The table is checked against the route map both ways, so a new route without a row fails here. Case
+routes are tried on one case registered in 城关镇 文庙社区 and dispatched to 司法局, so the matrix also
+shows territorial scoping: 人社局, 法院 and a grid member of another village are refused it by URL.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from portal.extensions import db
+from portal.models import OrgUnit
+from tests.conftest import open_item, row_counts
+
+EVERYONE = {"window", "dispatch", "verify", "director", "admin", "sifa", "sifalead", "grid", "cun", "xiang",
+            "fayuan", "renshe"}
+WORKERS = EVERYONE - {"grid"}                                   # roles that work steps (grid members only read)
+SEES_CASE = {"window", "dispatch", "verify", "director", "admin",   # the county's center
+             "sifa", "sifalead",                                      # the lead unit 司法局
+             "cun",                                                   # the case's village 文庙社区
+             "xiang"}                                                 # its township 城关镇
+WORKS_CASE = SEES_CASE & WORKERS
+ADMIN = {"admin"}
+SETTINGS = ("DeadlineRuleView", "CalendarDayView", "SupervisionRuleView")
+SETTINGS_ENDPOINTS = ("list", "show", "add", "edit", "delete", "download", "action", "action_post")
+
+# endpoint -> (method, who may use it)
+MATRIX: dict[str, tuple[str, set[str]]] = {
+    "CaseView.find": ("GET", EVERYONE),
+    "CaseView.show": ("GET", SEES_CASE),
+    "CaseView.register": ("GET", {"window", "admin"}),
+    "CaseView.task": ("GET", WORKS_CASE),
+    "CaseView.extension": ("GET", WORKS_CASE),
+    "CaseView.pause": ("GET", WORKS_CASE),
+    "CaseView.resume": ("POST", WORKS_CASE),
+    "CaseView.confirmation": ("GET", WORKS_CASE),
+    "CaseView.ruling": ("GET", WORKS_CASE),
+    "CaseView.session": ("GET", WORKS_CASE),
+    "CaseView.comment": ("POST", WORKS_CASE),
+    "CaseView.claim": ("POST", WORKS_CASE),
+    "CaseView.release": ("POST", WORKS_CASE),
+    "CaseView.reassign": ("POST", WORKERS),
+    "CaseView.card": ("GET", {"director", "admin"}),
+    "CaseView.repeats": ("GET", {"director", "admin"}),
+    "WorklistView.todo": ("GET", EVERYONE),
+    "WorklistView.supervised": ("GET", EVERYONE),
+    "WorklistView.unit": ("GET", EVERYONE),
+    "WorklistView.done": ("GET", EVERYONE),
+    "WorklistView.export": ("GET", EVERYONE),
+    "WorklistView.notifications": ("GET", EVERYONE),
+    **{f"{view}.{endpoint}": ("POST" if endpoint == "action_post" else "GET", ADMIN)
+       for view in SETTINGS for endpoint in SETTINGS_ENDPOINTS},
+    # the three card levels are fixed: their thresholds are edited, never added or removed
+    "SupervisionRuleView.add": ("GET", set()), "SupervisionRuleView.delete": ("GET", set()),
+    "SupervisionRuleView.download": ("GET", set()), "SupervisionRuleView.action_post": ("POST", set()),
+}
+OWN_VIEWS = ("CaseView", "WorklistView", *SETTINGS)
+
+
+def test_every_route_of_the_portal_has_a_row_in_the_matrix(app):
+    routes = {r.endpoint for r in app.url_map.iter_rules() if r.endpoint.split(".")[0] in OWN_VIEWS}
+    assert routes == set(MATRIX), (routes - set(MATRIX), set(MATRIX) - routes)
+
+
+def _denied(resp) -> bool:
+    if resp.status_code == 403:
+        return True
+    location = resp.headers.get("Location", "") if resp.status_code == 302 else ""
+    return "/login/" in location or location == "/"   # FAB bounces some denials to the index
+
+
+def test_each_role_gets_exactly_what_the_matrix_says(app, login_as, make_case):
+    case_id = make_case(until="handle")   # 城关镇 文庙社区, dispatched to 司法局
+    item_id = open_item(case_id, "handle").id
+    args = {"case_id": case_id, "item_id": item_id, "pk": 999999, "name": "muldelete", "filename": "x_sep_y.txt"}
+    upload = Path(app.config["UPLOAD_FOLDER"])   # FAB's download route serves a file (it fails on a missing one)
+    upload.mkdir(parents=True, exist_ok=True)
+    (upload / "x_sep_y.txt").write_text("x")
+    before = row_counts()
+    wrong = []
+    for username in sorted(EVERYONE):
+        client = login_as(username)
+        for endpoint, (method, allowed) in MATRIX.items():
+            rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
+            with app.test_request_context():
+                url = rule.build({a: args[a] for a in rule.arguments}, append_unknown=False)[1]
+            data = {"action": "muldelete", "rowid": "999999"} if endpoint.endswith("action_post") else {}
+            resp = client.open(url, method=method, data=data if method == "POST" else None)
+            if _denied(resp) == (username in allowed):
+                wrong.append((username, endpoint, resp.status_code, resp.headers.get("Location")))
+    assert wrong == [], "\n".join(map(str, wrong))
+    counts = row_counts()
+    assert {k: v for k, v in counts.items() if k != "audit_event"} == \
+        {k: v for k, v in before.items() if k != "audit_event"}, "probing the routes changed case data"
+
+
+@pytest.mark.parametrize("username", ["renshe", "fayuan", "grid"])
+def test_a_case_of_another_unit_or_village_is_refused_by_url_and_shows_nothing(login_as, make_case, username):
+    case_id = make_case(until="handle")
+    client = login_as(username)
+    for path in (f"/cases/{case_id}", f"/cases/task/{open_item(case_id, 'handle').id}", f"/cases/{case_id}/session"):
+        resp = client.get(path)
+        assert resp.status_code == 403 and "张三" not in resp.get_data(as_text=True), path
+    for path in ("/worklist/unit", "/worklist/export", f"/worklist/?code=MT"):
+        assert "张三" not in client.get(path).get_data(as_text=True), path
+
+
+def test_a_village_sees_its_own_cases_and_not_the_next_village(login_as, make_case):
+    other = db.session.scalar(select(OrgUnit).where(OrgUnit.code == "T01V03"))
+    mine = make_case(until="dispatch")                                 # 文庙社区 (T01V02)
+    theirs = make_case(until="dispatch", village_id=other.id, title="北门社区噪音纠纷")
+    client = login_as("cun")
+    assert client.get(f"/cases/{mine}").status_code == 200
+    assert client.get(f"/cases/{theirs}").status_code == 403
+    page = client.get("/worklist/unit").get_data(as_text=True)
+    assert "张三与李四宅基地边界纠纷" in page and "北门社区噪音纠纷" not in page
