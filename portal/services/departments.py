@@ -85,8 +85,8 @@ DEPARTMENT_SPECS: dict[str, DeptSpec] = {spec.key: spec for spec in (
         DeptField("units_coordinated", _l("Units that worked together"), T))),
     DeptSpec("D02", _l("Petition (信访)"), (
         DeptField("petition_form", _l("Form of the petition"), CHOICE, required=True, choices=(
-            ("letter", _l("Letter")), ("visit", _l("Visit in person")), ("online", _l("Online")),
-            ("phone", _l("Phone")), ("fax", _l("Fax")))),
+            ("letter", _l("Letter")), ("visit", _l("Visit in person")), ("online", _l("Online petition")),
+            ("phone", _l("Phone call")), ("fax", _l("Fax")))),
         DeptField("petition_category", _l("Kind of request"), CHOICE, required=True, choices=(
             ("suggestion", _l("Suggestion or opinion")), ("accusation", _l("Report or accusation")),
             ("claim", _l("Complaint or claim")))),
@@ -151,7 +151,7 @@ DEPARTMENT_SPECS: dict[str, DeptSpec] = {spec.key: spec for spec in (
     DeptSpec("D11", _l("Medical dispute"), (
         DeptField("institution", _l("Medical institution"), T, required=True),
         DeptField("appraisal", _l("Medical damage appraisal"), CHOICE, required=True, choices=(
-            ("none", _l("Not asked for")), ("pending", _l("In progress")), ("done", _l("Done"))),
+            ("none", _l("Not applied for")), ("pending", _l("Appraisal under way")), ("done", _l("Appraisal done"))),
             help=_l("The time of the appraisal is not counted in the 30 working days.")),
         DeptField("compensation", _l("Compensation agreed (yuan)"), MONEY, min=0, max=10**9))),
     DeptSpec("D12", _l("Road transport"), (
