@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from portal.clock import frozen_at, utcnow
 from portal.demo import county
+from portal.demo.details import demo_details
 from portal.extensions import db
 from portal.idcard import check_digit
 from portal.models import (
@@ -38,6 +39,7 @@ from portal.models import (
 )
 from portal.services.accounts import create_user
 from portal.services.cases import IntakeData, PartyData, complete_task, register_case
+from portal.services.departments import spec_for_unit
 from portal.services.reference import load_county
 from portal.services.sessions import SessionData, record_session
 
@@ -138,8 +140,9 @@ def _session(rng, mode: ResolutionMode, agreed: bool, names: tuple[str, str]) ->
 
 
 def _plan(rng, mode: ResolutionMode, handler: str, unit_id: int, t: datetime,
-          wait_at: str | None) -> list[tuple[str, str, dict]]:
-    """The steps of one demo case, in order: (form key or "session", username, form data)."""
+          wait_at: str | None, details: dict) -> list[tuple[str, str, dict]]:
+    """The steps of one demo case, in order: (form key or "session", username, form data);
+    ``details`` are what the handling unit records beside the common handling fields."""
     result = rng.choice([HandlingResult.WRITTEN_AGREEMENT.value] * 6 + [HandlingResult.ORAL_AGREEMENT.value] * 2
                         + [HandlingResult.TERMINATED.value])
     if wait_at == "court_filing":
@@ -172,7 +175,9 @@ def _plan(rng, mode: ResolutionMode, handler: str, unit_id: int, t: datetime,
     handle = ("handle", handler, {"result": result if mode != ResolutionMode.LITIGATION
                                   else HandlingResult.WRITTEN_AGREEMENT.value,
                                   "process_notes": "组织双方面对面调解，释法明理。",
-                                  "next_channel": "可依法向人民法院起诉。", **agreement})
+                                  "next_channel": "可依法向人民法院起诉。", **agreement,
+                                  **{k: v for k, v in details.items()   # only a written agreement is numbered
+                                     if k != "agreement_no" or result == HandlingResult.WRITTEN_AGREEMENT.value}})
     if mode != ResolutionMode.LITIGATION:
         plan.append(handle)
     fulfilment = rng.choice([f.value for f in Fulfilment])
@@ -229,7 +234,7 @@ def _drive(rng, users, types, towns, villages, units, t: datetime, closed: bool,
                 ("refer_followup", "dispatch", {"outcome": rng.choice(["accepted", "answered"]),
                                                 "note": "受理机关已受理。"})]
     else:
-        plan = _plan(rng, mode, handler, unit.id, t, wait_at)
+        plan = _plan(rng, mode, handler, unit.id, t, wait_at, demo_details(rng, spec_for_unit(unit), t.date()))
     if wait_at:
         stop = next(i for i, step in enumerate(plan) if step[0] == wait_at)
     else:

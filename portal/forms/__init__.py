@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
+from portal.forms.departments import handle_form_for
 from portal.forms.intake import IntakeForm
 from portal.forms.steps import (
     AcceptForm,
@@ -30,6 +31,7 @@ from portal.forms.steps import (
     TriageForm,
     VerifyForm,
 )
+from portal.services.departments import spec_for_unit
 
 FORMS: dict[str, type[FlaskForm]] = {
     "intake": IntakeForm, "refer": ReferForm, "refer_followup": ReferFollowupForm, "triage": TriageForm,
@@ -43,9 +45,17 @@ SIDE_FORMS: dict[str, type[FlaskForm]] = {"supervision_card": SupervisionCardFor
                                            "extension_decision": ExtensionDecisionForm}
 
 
-def describe(form_key: str, data: dict) -> list[tuple[str, str]]:
-    """(label, shown value) pairs of a completed step's recorded data, for the case history."""
-    form_cls = FORMS.get(form_key) or SIDE_FORMS.get(form_key)
+def form_class(form_key: str, unit=None) -> type[FlaskForm] | None:
+    """The form of a step; handling (``handle``) takes the form of the unit that handles the case."""
+    if form_key == "handle":
+        return handle_form_for(spec_for_unit(unit))
+    return FORMS.get(form_key) or SIDE_FORMS.get(form_key)
+
+
+def describe(form_key: str, data: dict, unit=None) -> list[tuple[str, str]]:
+    """(label, shown value) pairs of a completed step's recorded data, for the case history
+    (``unit``: the unit the step was assigned to, whose handling form has its own fields)."""
+    form_cls = form_class(form_key, unit)
     if form_cls is None:
         return []
     form = form_cls(meta={"csrf": False}, formdata=None)
@@ -69,5 +79,5 @@ def describe(form_key: str, data: dict) -> list[tuple[str, str]]:
     return rows
 
 
-__all__ = ["FORMS", "SIDE_FORMS", "describe", "IntakeForm", "RaiseCardForm", "ExtensionRequestForm", "PauseForm",
-           "ConfirmationApplyForm", "ConfirmationDecisionForm", "SessionForm"]
+__all__ = ["FORMS", "SIDE_FORMS", "describe", "form_class", "IntakeForm", "RaiseCardForm", "ExtensionRequestForm",
+           "PauseForm", "ConfirmationApplyForm", "ConfirmationDecisionForm", "SessionForm"]

@@ -32,6 +32,7 @@ from portal.models import (
 )
 from portal.services.channels import LEGAL_CLOCKS
 from portal.services.deadlines import case_due_at, legal_due_at, local_today
+from portal.services.departments import record_details
 from portal.services.errors import ValidationFailed, choice, required_text
 from portal.services.scoring import score_case
 from portal.services.sessions import session_results
@@ -199,6 +200,7 @@ def handle(case: Case, data: dict[str, Any]) -> dict[str, Any]:
         _record_agreement(case, data)
     elif result == HandlingResult.TERMINATED:
         _need_session(case)
+    record_details(case, data, result)  # what this unit records beside the common fields
     case.handling_result = result.value
     return {"handling_result": result.value}
 

@@ -8,8 +8,6 @@ from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import gettext as _
 
 from portal.forms import (
-    FORMS,
-    SIDE_FORMS,
     ConfirmationApplyForm,
     ConfirmationDecisionForm,
     ExtensionRequestForm,
@@ -18,6 +16,7 @@ from portal.forms import (
     RaiseCardForm,
     SessionForm,
     describe,
+    form_class,
 )
 from portal.idcard import mask_id_number, mask_phone
 from portal.models import OrgKind, PartyKind
@@ -28,6 +27,7 @@ from portal.services.cases import IntakeData, PartyData, complete_task, register
 from portal.services.claims import claim, reassign, release
 from portal.services.comments import add_comment, comments_of
 from portal.services.confirmation import apply_for_confirmation, can_apply, confirmation_of, record_confirmation_ruling
+from portal.services.departments import detail_rows
 from portal.services.errors import DomainError, ValidationFailed
 from portal.services.extensions import (
     can_request_extension,
@@ -144,8 +144,9 @@ class CaseView(BaseView):
     def show(self, case_id: int):
         case = queries.case_for(g.user, case_id)
         parties = _parties_for(g.user, case)
-        history = [(item, describe(item.form_key, json.loads(item.result or "{}")))
+        history = [(item, describe(item.form_key, json.loads(item.result or "{}"), item.org_unit))
                    for item in queries.case_history(case.id)]
+        dept_title, dept_rows = detail_rows(case)
         lanes = queries.lanes_for(g.user)
         if sees_personal_data(g.user.role_names) and case.parties:
             record_personal_view(g.user, case)
@@ -156,7 +157,7 @@ class CaseView(BaseView):
                                     can_extend=can_request_extension(g.user, case), pauses=pauses_of(case.id),
                                     can_supervise=bool(SUPERVISORS & g.user.role_names),
                                     confirmation=confirmation_of(case.id), can_confirm=can_apply(case),
-                                    sessions=sessions_of(case.id),
+                                    sessions=sessions_of(case.id), dept_title=dept_title, dept_rows=dept_rows,
                                     can_record_session=mediating_item(g.user, case) is not None)
 
     @expose("/<int:case_id>/comment", methods=["POST"])
@@ -292,7 +293,7 @@ class CaseView(BaseView):
     def task(self, item_id: int):
         item = queries.work_item(item_id) or abort(404)
         queries.check_case_visible(g.user, item.case_id)
-        form_cls = FORMS.get(item.form_key) or SIDE_FORMS.get(item.form_key) or abort(404)
+        form_cls = form_class(item.form_key, item.case.assigned_unit) or abort(404)
         defaults = json.loads(item.form_defaults or "{}")
         if "assigned_unit_code" in defaults:  # rules propose a unit by its code
             defaults["assigned_unit_id"] = queries.org_unit_id(defaults.pop("assigned_unit_code"))

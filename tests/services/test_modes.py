@@ -88,7 +88,8 @@ def test_at_home_is_mediated_by_the_village_committee_with_a_written_agreement(c
         assert row_counts() == before
         session = record_session(case_id, "cun", place="文庙社区二组12号（申请人家中）", attendees="村民小组长 刘五")
     assert (session.seq, session.kind.value, session.mode) == (1, "peoples", "at_home")
-    _finish(case_id, T0 + timedelta(hours=5), handler="cun")
+    _finish(case_id, T0 + timedelta(hours=5), handler="cun", agreement_no="(2026)示人调字第1号",
+            case_source="application")   # the committee numbers its agreement and says how the case came
     case = db.session.get(Case, case_id)
     assert case.status == CaseStatus.CLOSED and case.handling_result == "written_agreement"
     assert case.agreement_date == date(2026, 3, 2)
