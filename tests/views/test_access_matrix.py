@@ -104,7 +104,7 @@ def test_a_case_of_another_unit_or_village_is_refused_by_url_and_shows_nothing(l
     for path in (f"/cases/{case_id}", f"/cases/task/{open_item(case_id, 'handle').id}", f"/cases/{case_id}/session"):
         resp = client.get(path)
         assert resp.status_code == 403 and "张三" not in resp.get_data(as_text=True), path
-    for path in ("/worklist/unit", "/worklist/export", f"/worklist/?code=MT"):
+    for path in ("/worklist/unit", "/worklist/export", "/worklist/?code=MT"):
         assert "张三" not in client.get(path).get_data(as_text=True), path
 
 

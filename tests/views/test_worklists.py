@@ -1,0 +1,77 @@
+"""Worklist pages: tabs, filters, claim and reassignment, comments, notifications, masking and its audit."""
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from portal.extensions import db
+from portal.models import AuditEvent, WorkItem
+from portal.services.comments import deliver_notifications
+from tests.conftest import open_item, row_counts, user
+
+FULL_ID = "11010519491231002X"
+
+
+def _audits(action):
+    return db.session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == action))
+
+
+def test_personal_data_is_masked_on_the_case_page_and_in_the_export_for_the_verifier(login_as, make_case):
+    case_id = make_case(until="verify")
+    client = login_as("verify")
+    page = client.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert FULL_ID not in page and "13800138000" not in page
+    export = client.get("/worklist/export").get_data(as_text=True)
+    assert FULL_ID not in export and "13800138000" not in export and "张三" in export
+    assert _audits("case.view_personal") == 0 and _audits("export") == 1
+
+
+def test_unmasked_views_and_exports_are_audited_for_roles_that_need_them(login_as, make_case):
+    case_id = make_case(until="handle")
+    client = login_as("sifa")
+    assert FULL_ID in client.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert _audits("case.view_personal") == 1
+    export = client.get("/worklist/export")
+    assert export.mimetype == "text/csv" and FULL_ID in export.get_data(as_text=True)
+    event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "export")).one()
+    assert '"unmasked": true' in event.detail and event.username == "sifa"
+
+
+def test_tabs_filters_and_the_countdown(login_as, make_case):
+    case_id = make_case(until="handle")
+    client = login_as("sifa")
+    todo = client.get("/worklist/").get_data(as_text=True)
+    assert f"/cases/task/{open_item(case_id, 'handle').id}" in todo and "label-success" in todo   # days left
+    assert "张三与李四" in client.get("/worklist/unit?party=张三").get_data(as_text=True)
+    assert "张三与李四" not in client.get("/worklist/unit?party=无此人").get_data(as_text=True)
+    assert "张三与李四" not in client.get("/worklist/unit?overdue=1").get_data(as_text=True)
+    assert client.get("/worklist/supervised").status_code == 200
+
+
+def test_claim_and_bulk_reassignment_through_the_pages(login_as, make_case):
+    case_id = make_case(until="handle")
+    item_id = open_item(case_id, "handle").id
+    client = login_as("sifa")
+    resp = client.post(f"/cases/step/{item_id}/claim", headers={"Referer": "/worklist/"})
+    assert resp.status_code == 302 and db.session.get(WorkItem, item_id).claimed_by_id == user("sifa").id
+    db.session.expire_all()
+    client = login_as("sifalead")
+    before = row_counts()
+    resp = client.post("/cases/reassign", data={"item_ids": [str(item_id)], "to_user_id": str(user("renshe").id)},
+                       follow_redirects=True)
+    assert "不是" in resp.get_data(as_text=True) and row_counts() == before     # outside the unit: refused
+    db.session.expire_all()
+    assert db.session.get(WorkItem, item_id).claimed_by_id == user("sifa").id
+
+
+def test_comments_and_notifications_pages(login_as, make_case):
+    case_id = make_case(until="handle")
+    client = login_as("dispatch")
+    resp = client.post(f"/cases/{case_id}/comment", data={"body": "当事人下午到中心"})
+    assert resp.status_code == 302
+    assert "当事人下午到中心" in client.get(f"/cases/{case_id}").get_data(as_text=True)
+    before = row_counts()
+    client.post(f"/cases/{case_id}/comment", data={"body": ""})
+    assert row_counts() == before
+    deliver_notifications()
+    page = login_as("sifa").get("/worklist/notifications").get_data(as_text=True)
+    assert "添加了备注" in page
