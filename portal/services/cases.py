@@ -13,7 +13,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import and_, bindparam, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal.bpmn import TaskNotReadyError, iso_duration
@@ -48,8 +48,9 @@ from portal.services.errors import (
     ValidationFailed,
     required_text,
 )
+from portal.services.locks import WRITE_LOCK
 from portal.services.processes import published_version
-from portal.services.queries import lanes_for
+from portal.services.queries import center_id, lanes_for
 from portal.services.steps import STEPS
 
 
@@ -205,56 +206,33 @@ def _answer_card(user, case: Case, item: WorkItem, data: dict[str, Any], now) ->
 
 
 # Built once: every step runs them.
-_WRITE_LOCK = update(Case).where(Case.id == -1).values(id=Case.id).execution_options(synchronize_session=False)
 _ROW_LOCK = select(Case.id).where(Case.id == bindparam("case_id")).with_for_update()
-_CASE_AND_ITEMS = (
-    select(Case, WorkItem).join(WorkItem, WorkItem.case_id == Case.id)
-    .where(Case.id == bindparam("case_id"),
-           or_(WorkItem.id == bindparam("item_id"), WorkItem.status == WorkItemStatus.OPEN))
+# The case with its open items only (index on case and status): a case sent back hundreds of
+# times has hundreds of done items, which a step must not read.
+_CASE_AND_OPEN_ITEMS = (
+    select(Case, WorkItem).outerjoin(WorkItem, and_(WorkItem.case_id == Case.id,
+                                                    WorkItem.status == WorkItemStatus.OPEN))
+    .where(Case.id == bindparam("case_id"))
     .execution_options(populate_existing=True))
-
-
-def take_sqlite_write_lock() -> None:
-    """SQLite has no row locks: a write that matches nothing takes the database's write lock
-    for the rest of this transaction, so the next writer waits instead of racing."""
-    if db.session.get_bind().dialect.name == "sqlite":
-        db.session.execute(_WRITE_LOCK)
-
-
-def _lock_case(case_id: int) -> Case:
-    """Take the case row's write lock, then load it fresh."""
-    take_sqlite_write_lock()
-    case = db.session.get(Case, case_id, with_for_update=True, populate_existing=True)
-    if case is None:
-        raise CaseNotFoundError()
-    return case
 
 
 def _lock_case_of(item: WorkItem) -> tuple[Case, WorkItem, list[WorkItem]]:
     """Take the write lock of the item's case, then load fresh, in one query: the case, the item,
     and the case's open items (for the projection)."""
     if db.session.get_bind().dialect.name == "sqlite":
-        db.session.execute(_WRITE_LOCK)
+        db.session.execute(WRITE_LOCK)
     else:
         db.session.execute(_ROW_LOCK, {"case_id": item.case_id})
     # A statement of its own after the lock: under READ COMMITTED it sees what a writer
     # that held the lock before us has committed.
-    rows = db.session.execute(_CASE_AND_ITEMS, {"case_id": item.case_id, "item_id": item.id}).all()
-    fresh = next((w for _, w in rows if w.id == item.id), None)
-    if fresh is None:
+    rows = db.session.execute(_CASE_AND_OPEN_ITEMS, {"case_id": item.case_id}).all()
+    if not rows:
         raise CaseNotFoundError()
-    return rows[0].Case, fresh, [w for _, w in rows if w.status == WorkItemStatus.OPEN]
-
-
-def center_id() -> int | None:
-    """The county center's org unit (it never moves, so it is looked up once per app)."""
-    from flask import current_app
-    center = current_app.extensions.get("portal_center_id")
-    if center is None:
-        center = db.session.scalar(select(OrgUnit.id).where(OrgUnit.kind == OrgKind.CENTER).limit(1))
-        if center is not None:
-            current_app.extensions["portal_center_id"] = center
-    return center
+    open_items = [w for _, w in rows if w is not None]
+    fresh = next((w for w in open_items if w.id == item.id), None)
+    if fresh is None:  # no longer open: read it as it is now, to say who did it
+        fresh = db.session.get(WorkItem, item.id, populate_existing=True)
+    return rows[0].Case, fresh, open_items
 
 
 def _case_code(case: Case, now) -> str:

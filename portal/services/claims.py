@@ -16,17 +16,17 @@ from portal.models import PortalUser, WorkItem, WorkItemStatus
 from portal.services._tx import transaction
 from portal.services.audit import audit
 from portal.services.errors import CaseNotFoundError, TaskNotYoursError, ValidationFailed
+from portal.services.locks import lock_case
 from portal.services.queries import lanes_for
 
 LEADERS = {"unit_leader", "director", "Admin"}
 
 
 def _open_item(item_id: int) -> WorkItem:
-    from portal.services.cases import _lock_case
     item = db.session.get(WorkItem, item_id)
     if item is None:
         raise CaseNotFoundError()
-    _lock_case(item.case_id)  # claims race like completions: the case row serialises them
+    lock_case(item.case_id)  # claims race like completions: the case row serialises them
     db.session.refresh(item)
     if item.status != WorkItemStatus.OPEN:
         raise ValidationFailed(_l("This step is no longer open."))

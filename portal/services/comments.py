@@ -15,8 +15,8 @@ from portal.extensions import db
 from portal.models import Case, CaseComment, LaneRole, Notification, PortalUser, WorkItem, WorkItemKind, WorkItemStatus
 from portal.services._tx import transaction
 from portal.services.audit import audit
-from portal.services.cases import take_sqlite_write_lock
 from portal.services.errors import ValidationFailed, required_text
+from portal.services.locks import take_sqlite_write_lock
 from portal.services.queries import check_case_visible
 
 MAX_COMMENT = 2000

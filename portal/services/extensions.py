@@ -27,7 +27,8 @@ from portal.services.audit import audit
 from portal.services.channels import EXTENSION_LIMITS
 from portal.services.deadlines import legal_due_at
 from portal.services.errors import CaseNotFoundError, TaskNotYoursError, ValidationFailed, choice, required_text
-from portal.services.queries import lanes_for
+from portal.services.locks import lock_case
+from portal.services.queries import center_id, lanes_for
 from portal.workdays import DayUnit
 
 APPROVAL_LANE = "中心主任"
@@ -66,8 +67,7 @@ def _holds_the_case(user, case: Case) -> bool:
 @transaction
 def request_extension(user, case_id: int, days: int, reason: str) -> ExtensionRequest:
     """Ask for ``days`` more; refused when past the legal maximum or while another request waits."""
-    from portal.services.cases import _lock_case, center_id
-    case = _lock_case(case_id)
+    case = lock_case(case_id)
     if case is None:
         raise CaseNotFoundError()
     if case.status == CaseStatus.CLOSED or case.due_at is None or not _holds_the_case(user, case):
@@ -124,8 +124,7 @@ def extensions_of(case_id: int) -> list[ExtensionRequest]:
 @transaction
 def pause_deadline(user, case_id: int, reason: str, note: str) -> DeadlinePause:
     """Stop the case's clock for a lawful reason (鉴定, waiting for a party); refused if already stopped."""
-    from portal.services.cases import _lock_case
-    case = _lock_case(case_id)
+    case = lock_case(case_id)
     if case.status == CaseStatus.CLOSED or case.due_at is None or not _holds_the_case(user, case):
         raise TaskNotYoursError()
     if case.paused_since is not None:
@@ -143,8 +142,7 @@ def pause_deadline(user, case_id: int, reason: str, note: str) -> DeadlinePause:
 @transaction
 def resume_deadline(user, case_id: int) -> Case:
     """Restart the clock: the deadline (and the unit's open steps) move by the time it was stopped."""
-    from portal.services.cases import _lock_case
-    case = _lock_case(case_id)
+    case = lock_case(case_id)
     if case.paused_since is None:
         raise ValidationFailed(_l("The deadline is not paused."))
     if not _holds_the_case(user, case):

@@ -199,3 +199,14 @@ def org_unit_id(code: str | None) -> int | None:
 def case_score(case_id: int):
     from portal.models import CaseScore
     return db.session.scalar(select(CaseScore).where(CaseScore.case_id == case_id))
+
+
+def center_id() -> int | None:
+    """The county center's org unit (it never moves, so it is looked up once per app)."""
+    from flask import current_app
+    center = current_app.extensions.get("portal_center_id")
+    if center is None:
+        center = db.session.scalar(select(OrgUnit.id).where(OrgUnit.kind == OrgKind.CENTER).limit(1))
+        if center is not None:
+            current_app.extensions["portal_center_id"] = center
+    return center

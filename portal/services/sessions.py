@@ -29,6 +29,7 @@ from portal.services._tx import transaction
 from portal.services.audit import audit
 from portal.services.deadlines import local_to_utc
 from portal.services.errors import TaskNotYoursError, ValidationFailed, choice, required_text
+from portal.services.locks import lock_case
 from portal.services.queries import lanes_for
 
 MEDIATING_STEPS = ("handle", "pre_suit")
@@ -89,8 +90,7 @@ def _check_mode(mode: ResolutionMode | None, data: SessionData) -> None:
 @transaction
 def record_session(user, case_id: int, data: SessionData) -> MediationSession:
     """Record one mediation session of a case the user is handling."""
-    from portal.services.cases import _lock_case
-    case = _lock_case(case_id)
+    case = lock_case(case_id)
     if mediating_item(user, case) is None:
         raise TaskNotYoursError()
     now = utcnow()

@@ -28,6 +28,8 @@ from portal.models import (
 from portal.services._tx import transaction
 from portal.services.audit import audit
 from portal.services.errors import CaseForbiddenError, CaseNotFoundError, ValidationFailed, choice, required_text
+from portal.services.locks import take_sqlite_write_lock
+from portal.services.queries import center_id
 
 CARD_LANE = "单位负责人"
 # 普通 a day before the deadline, 黄牌 when it passes, 红牌 three days after: the defaults administrators edit.
@@ -39,7 +41,6 @@ SUPERVISORS = {"director", "Admin"}
 def _card(case: Case, level: CardLevel, reason: str, now: datetime, deadline_at: datetime | None,
           user=None) -> SupervisionCard:
     """``deadline_at``: the case deadline an automatic card is about; None for a hand-raised one."""
-    from portal.services.cases import center_id
     item = WorkItem(case_id=case.id, task_id=f"card-{case.id}-{level.value}-{int(now.timestamp())}",
                     bpmn_id="supervision_card", name=CARD_NAMES[level], lane=CARD_LANE,
                     form_key="supervision_card", kind=WorkItemKind.CARD,
@@ -94,7 +95,6 @@ def raise_due_cards(limit: int | None = None) -> int:
 
 @transaction
 def _raise_for_case(case_id: int, now: datetime, rules: dict[CardLevel, int]) -> int:
-    from portal.services.cases import take_sqlite_write_lock
     take_sqlite_write_lock()
     case = db.session.scalars(select(Case).where(Case.id == case_id).with_for_update(skip_locked=True)
                               .execution_options(populate_existing=True)).first()

@@ -15,8 +15,9 @@ from portal.extensions import db
 from portal.models import Case
 from portal.services._tx import transaction
 from portal.services.audit import audit
-from portal.services.cases import sync_case, take_sqlite_write_lock
+from portal.services.cases import sync_case
 from portal.services.engine import get_engine, spec_for
+from portal.services.locks import take_sqlite_write_lock
 
 
 def fire_due_timers(limit: int | None = None) -> int:

@@ -1,0 +1,30 @@
+"""Serialising writers on one case: the row lock every service that changes a case takes first.
+
+PostgreSQL locks the case row (``SELECT … FOR UPDATE``). SQLite has no row locks: a write that
+matches nothing takes the database's write lock for the rest of the transaction, so the next
+writer waits instead of racing. The ORM's version check on ``lock_version`` backs both.
+"""
+from __future__ import annotations
+
+from sqlalchemy import update
+
+from portal.extensions import db
+from portal.models import Case
+from portal.services.errors import CaseNotFoundError
+
+WRITE_LOCK = update(Case).where(Case.id == -1).values(id=Case.id).execution_options(synchronize_session=False)
+
+
+def take_sqlite_write_lock() -> None:
+    """On SQLite, take the database's write lock now (on PostgreSQL rows are locked one by one)."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        db.session.execute(WRITE_LOCK)
+
+
+def lock_case(case_id: int) -> Case:
+    """Take the case row's write lock, then load the case fresh."""
+    take_sqlite_write_lock()
+    case = db.session.get(Case, case_id, with_for_update=True, populate_existing=True)
+    if case is None:
+        raise CaseNotFoundError()
+    return case
