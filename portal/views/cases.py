@@ -72,8 +72,11 @@ def _prepare(form, form_key: str) -> None:
 
 
 def _parties_for(user, case) -> list[dict]:
-    """The case's parties, with ID numbers and phones masked for roles that do not need them."""
+    """The case's parties, with ID numbers and phones masked for roles that do not need them;
+    every page that shows them unmasked is audited."""
     full = sees_personal_data(user.role_names)
+    if full and case.parties:
+        record_personal_view(user, case)
     return [{"kind": p.kind.label, "name": p.name,
              "id_number": (p.id_number or "") if full else mask_id_number(p.id_number),
              "phone": (p.phone or "") if full else mask_phone(p.phone), "address": p.address or ""}
@@ -148,8 +151,6 @@ class CaseView(BaseView):
                    for item in queries.case_history(case.id)]
         dept_title, dept_rows = detail_rows(case)
         lanes = queries.lanes_for(g.user)
-        if sees_personal_data(g.user.role_names) and case.parties:
-            record_personal_view(g.user, case)
         return self.render_template("portal/case.html", case=case, parties=parties, history=history,
                                     repeats=queries.repeat_cases(g.user, case), comments=comments_of(case.id),
                                     lanes=lanes, qr=qr_svg(case.code), cards=cards_of(case.id),
