@@ -75,7 +75,7 @@ def _parties_for(user, case) -> list[dict]:
     """The case's parties, with ID numbers and phones masked for roles that do not need them;
     every page that shows them unmasked is audited."""
     full = sees_personal_data(user.role_names)
-    if full and case.parties:
+    if full and case.parties and request.method == "GET":  # a form shown again after a refusal was seen already
         record_personal_view(user, case)
     return [{"kind": p.kind.label, "name": p.name,
              "id_number": (p.id_number or "") if full else mask_id_number(p.id_number),
