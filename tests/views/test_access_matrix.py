@@ -31,6 +31,7 @@ SETTINGS_ENDPOINTS = ("list", "show", "add", "edit", "delete", "download", "acti
 MATRIX: dict[str, tuple[str, set[str]]] = {
     "CaseView.find": ("GET", EVERYONE),
     "CaseView.show": ("GET", SEES_CASE),
+    "CaseView.print_case": ("GET", SEES_CASE),
     "CaseView.register": ("GET", {"window", "admin"}),
     "CaseView.task": ("GET", WORKS_CASE),
     "CaseView.extension": ("GET", WORKS_CASE),

@@ -77,3 +77,20 @@ def test_comments_and_notifications_pages(login_as, make_case):
     deliver_notifications()
     page = login_as("sifa").get("/worklist/notifications").get_data(as_text=True)
     assert "添加了备注" in page
+
+
+def _pdf_text(data: bytes) -> str:
+    import subprocess
+    return subprocess.run(["pdftotext", "-", "-"], input=data, capture_output=True, check=True).stdout.decode()
+
+
+def test_the_printed_case_sheet_masks_like_the_page(login_as, make_case):
+    case_id = make_case(until="verify")
+    masked = login_as("verify").get(f"/cases/{case_id}/print")
+    assert masked.mimetype == "application/pdf"
+    text = _pdf_text(masked.data)
+    assert "张三" in text and "案件信息表" in text and FULL_ID not in text and "13800138000" not in text
+    assert "002X" in text                                          # the masked form is printed
+    full = _pdf_text(login_as("sifa").get(f"/cases/{case_id}/print").data)
+    assert FULL_ID in full and "13800138000" in full
+    assert _audits("case.view_personal") == 1                      # sifa's unmasked printout, audited
