@@ -118,3 +118,20 @@ def test_a_village_sees_its_own_cases_and_not_the_next_village(login_as, make_ca
     assert client.get(f"/cases/{theirs}").status_code == 403
     page = client.get("/worklist/unit").get_data(as_text=True)
     assert "张三与李四宅基地边界纠纷" in page and "北门社区噪音纠纷" not in page
+
+
+def test_township_a_gets_nothing_of_township_b_by_url_or_action(login_as, make_case):
+    town_b = db.session.scalar(select(OrgUnit).where(OrgUnit.code == "T02"))
+    case_id = make_case(until="handle", township_id=town_b.id, village_id=None, title="乙镇土地流转纠纷")
+    item_id = open_item(case_id, "handle").id
+    client = login_as("xiang")                                         # 城关镇 (T01)
+    before = row_counts()
+    for method, path in (("GET", f"/cases/{case_id}"), ("GET", f"/cases/task/{item_id}"),
+                         ("GET", f"/cases/{case_id}/print"), ("POST", f"/cases/step/{item_id}/claim"),
+                         ("POST", f"/cases/{case_id}/comment"), ("POST", f"/cases/{case_id}/session")):
+        resp = client.open(path, method=method, data={"body": "看看"} if method == "POST" else None)
+        assert resp.status_code in (403, 404) and "乙镇土地流转纠纷" not in resp.get_data(as_text=True), path
+    assert "乙镇土地流转纠纷" not in client.get("/worklist/unit").get_data(as_text=True)
+    counts = row_counts()
+    assert {k: v for k, v in counts.items() if k != "audit_event"} == \
+        {k: v for k, v in before.items() if k != "audit_event"}
