@@ -127,12 +127,6 @@ class Engine:
         ]
         return ParsedProcess(process_id, spec.description or process_id, spec_json, tasks)
 
-    def decide(self, file_name: str, xml: bytes, data: dict[str, Any]) -> dict[str, Any] | None:
-        """Evaluate a decision table (one decision per file) on ``data`` in the restricted engine;
-        the outputs of the matching rule(s), or None when no rule matches."""
-        dmn, task = self._decision_task(file_name, xml, data)
-        return dmn.result(task) if dmn.decide(task) else None
-
     def decision_gaps(self, file_name: str, xml: bytes, probes: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """The probes (input data) that no rule of the table matches. Probes that give the table the
         same input values are decided once."""

@@ -39,6 +39,7 @@ from portal.models import (
 )
 from portal.services.accounts import create_user
 from portal.services.cases import IntakeData, PartyData, complete_task, register_case
+from portal.services.deadlines import utc_to_local
 from portal.services.departments import spec_for_unit
 from portal.services.reference import load_county
 from portal.services.sessions import SessionData, record_session
@@ -118,10 +119,6 @@ MODE_HANDLERS = {
 RARE_STOPS = ["escalate", "court_filing", "pre_suit", "escalate", "court_filing"]
 MODES = [ResolutionMode.IN_CENTER] * 8 + [ResolutionMode.AT_HOME] * 4 + [ResolutionMode.ON_SITE] * 2 + \
     [ResolutionMode.ONLINE] * 2 + [ResolutionMode.LITIGATION] * 3 + [ResolutionMode.PETITION]
-
-
-def _local(t: datetime) -> datetime:
-    return t + timedelta(hours=8)  # Asia/Shanghai has no summer time
 
 
 def _session(rng, mode: ResolutionMode, agreed: bool, names: tuple[str, str]) -> SessionData:
@@ -244,7 +241,7 @@ def _drive(rng, users, types, towns, villages, units, t: datetime, closed: bool,
         if t >= utcnow():  # recent cases stop where the present is
             break
         if "agreement_date" in form:  # agreed at the sitting just recorded
-            form = {**form, "agreement_date": _local(t).date()}
+            form = {**form, "agreement_date": utc_to_local(t).date()}
         if name == "feedback" and i == stop - 1 and form["fulfilment"] in (Fulfilment.NOT_YET.value,
                                                                           Fulfilment.PARTLY.value) \
                 and rng.random() < 0.8:  # the last step so far: the visit waits for the performance date
@@ -252,7 +249,7 @@ def _drive(rng, users, types, towns, villages, units, t: datetime, closed: bool,
         with frozen_at(t):
             if name == "session":
                 session = _session(rng, mode, form["agreed"], (applicant.name, respondent.name))
-                session.held_at = _local(t)
+                session.held_at = utc_to_local(t)
                 record_session(users[username], case.id, session)
                 continue
             item = db.session.scalar(select(WorkItem).where(WorkItem.case_id == case.id, WorkItem.form_key == name,

@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import DecimalField, FieldList, Form, FormField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from portal.forms.validators import IdNumber, Phone
+from portal.forms.validators import IdNumber, Phone, int_or_none
 from portal.models import LawfulChannel, PlaceKind, SourceChannel
 
 
@@ -23,10 +23,6 @@ class RespondentForm(Form):
     id_number = StringField(_l("ID number"), [Optional(), IdNumber()], widget=BS3TextFieldWidget())
     phone = StringField(_l("Phone"), [Optional(), Phone()], widget=BS3TextFieldWidget())
     address = StringField(_l("Address"), [Optional(), Length(max=200)], widget=BS3TextFieldWidget())
-
-
-def _int_or_none(value):
-    return int(value) if value not in (None, "", "None") else None
 
 
 class IntakeForm(FlaskForm):
@@ -53,7 +49,7 @@ class IntakeForm(FlaskForm):
                         default=LawfulChannel.MEDIATION.value, widget=Select2Widget(),
                         description=_l("Matters the law gives to a court, arbitration, administrative review "
                                        "or the petition procedure go there first; the rest to mediation."))
-    accused_unit_id = SelectField(_l("Unit accused (检举控告)"), [Optional()], coerce=_int_or_none,
+    accused_unit_id = SelectField(_l("Unit accused (检举控告)"), [Optional()], coerce=int_or_none,
                                   widget=Select2Widget(),
                                   description=_l("When the matter accuses a public body, name it: it will never "
                                                  "see this case."))

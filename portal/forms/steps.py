@@ -23,6 +23,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional, ValidationError
 from wtforms.widgets import DateInput
 
+from portal.forms.validators import int_or_none
 from portal.models import (
     CardLevel,
     ClosingType,
@@ -46,17 +47,13 @@ class TriageForm(FlaskForm):
     opinion = TextAreaField(_l("Triage opinion"), [DataRequired()], widget=BS3TextAreaFieldWidget())
 
 
-def _int_or_none(value):
-    return int(value) if value not in (None, "", "None") else None
-
-
 class DispatchForm(FlaskForm):
     escalate = RadioField(_l("Assign or escalate"), [InputRequired()], default="no",
                           choices=[("no", _l("Assign to a unit")),
                                    ("yes", _l("Escalate to the county (beyond the center's powers or a grave risk)"))])
     escalation_reason = TextAreaField(_l("Why escalate"), [Optional()], widget=BS3TextAreaFieldWidget(),
                                       description=_l("Required when escalating."))
-    assigned_unit_id = SelectField(_l("Lead unit"), [Optional()], coerce=_int_or_none, widget=Select2Widget())
+    assigned_unit_id = SelectField(_l("Lead unit"), [Optional()], coerce=int_or_none, widget=Select2Widget())
     cooperating_unit_ids = SelectMultipleField(_l("Units consulted in parallel"), [Optional()], coerce=int,
                                                widget=Select2ManyWidget(),
                                                description=_l("Each gives its opinion within 2 days."))

@@ -1,4 +1,4 @@
-"""Field validators with messages in the user's language."""
+"""Field validators (with messages in the user's language) and input coercions."""
 from __future__ import annotations
 
 import re
@@ -27,3 +27,8 @@ class Phone:
         value = (field.data or "").strip().replace(" ", "")
         if value and not _PHONE.match(value):
             raise ValidationError(_l("Not a valid phone number: 11-digit mobile or area code plus number."))
+
+
+def int_or_none(value):
+    """Coerce of an optional select of ids: empty means none chosen."""
+    return int(value) if value not in (None, "", "None") else None

@@ -46,6 +46,12 @@ def local_today() -> date:
     return utcnow().replace(tzinfo=timezone.utc).astimezone(ZoneInfo(current_app.config["PORTAL_TIMEZONE"])).date()
 
 
+def utc_to_local(moment: datetime) -> datetime:
+    """A stored (naive UTC) time as the county's wall clock reads it (naive)."""
+    zone = ZoneInfo(current_app.config["PORTAL_TIMEZONE"])
+    return moment.replace(tzinfo=timezone.utc).astimezone(zone).replace(tzinfo=None)
+
+
 def local_to_utc(moment: datetime) -> datetime:
     """A wall-clock time in the county (as a form gives it) as naive UTC."""
     zone = ZoneInfo(current_app.config["PORTAL_TIMEZONE"])

@@ -7,7 +7,7 @@ answering a card records what the unit will do and does not move the case.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -27,6 +27,7 @@ from portal.models import (
 )
 from portal.services._tx import transaction
 from portal.services.audit import audit
+from portal.services.deadlines import utc_to_local
 from portal.services.errors import CaseForbiddenError, CaseNotFoundError, ValidationFailed, choice, required_text
 from portal.services.locks import take_sqlite_write_lock
 from portal.services.queries import center_id
@@ -59,11 +60,7 @@ def _card(case: Case, level: CardLevel, reason: str, now: datetime, deadline_at:
 
 def _local(moment: datetime) -> str:
     """A stored (naive UTC) time as the county reads it."""
-    from zoneinfo import ZoneInfo
-
-    from flask import current_app
-    zone = ZoneInfo(current_app.config["PORTAL_TIMEZONE"])
-    return moment.replace(tzinfo=timezone.utc).astimezone(zone).strftime("%Y-%m-%d %H:%M")
+    return utc_to_local(moment).strftime("%Y-%m-%d %H:%M")
 
 
 def due_levels(case_due: datetime, now: datetime, rules: dict[CardLevel, int]) -> list[CardLevel]:

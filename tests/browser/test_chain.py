@@ -35,6 +35,15 @@ def work_open_step(page, username, step_name, fill):
     assert page.locator(".alert-success").count() == 1
 
 
+def fill_written_agreement(page, notes):
+    """The common part of a handling form: a written agreement signed by both, effective today."""
+    choose(page, "result", "调解成功（书面协议）")
+    page.fill("#process_notes", notes)
+    page.fill("#agreement_date", page.evaluate("new Date().toISOString().slice(0, 10)"))
+    page.check("#applicant_signed")
+    page.check("#respondent_signed")
+
+
 def record_session(page):
     """On the case page the handling unit records a mediation session (county wall-clock time)."""
     page.click("#record-session")
@@ -86,11 +95,7 @@ def test_a_case_from_the_window_to_closed(page):
         p.check("input[name=accepted][value=yes]")
 
     def handle(p):
-        choose(p, "result", "调解成功（书面协议）")
-        p.fill("#process_notes", "上门调解，双方签订协议。")
-        p.fill("#agreement_date", p.evaluate("new Date().toISOString().slice(0, 10)"))
-        p.check("#applicant_signed")
-        p.check("#respondent_signed")
+        fill_written_agreement(p, "中心调解，双方签订协议。")
 
     def feedback(p):
         choose(p, "fulfilment", "已履行")

@@ -7,7 +7,7 @@ from pathlib import Path
 from portal.extensions import db
 from portal.models import Case, OrgUnit
 from portal.services.cases import complete_task
-from tests.browser.test_chain import choose, login
+from tests.browser.test_chain import choose, fill_written_agreement, login
 from tests.conftest import do_step, open_item, record_session, unit_id, user
 
 SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -26,11 +26,7 @@ def test_labour_clerk_claims_fills_the_labour_form_and_the_case_moves_on(page, m
     row.get_by_role("button", name="领取").click()
     page.wait_for_selector(f"#worklist tbody tr:has-text('{code}') button[name=release]")  # now the clerk's
     page.locator("#worklist tbody tr", has_text=code).get_by_role("link", name="办理").click()
-    choose(page, "result", "调解成功（书面协议）")
-    page.fill("#process_notes", "组织用人单位与劳动者调解，约定分两期支付。")
-    page.fill("#agreement_date", page.evaluate("new Date().toISOString().slice(0, 10)"))
-    page.check("#applicant_signed")
-    page.check("#respondent_signed")
+    fill_written_agreement(page, "组织用人单位与劳动者调解，约定分两期支付。")
     page.click("#submit-task")                                 # the labour fields are missing: kept, refused
     page.wait_for_selector(".alert-danger")
     assert "未保存" in page.inner_text("body")

@@ -12,6 +12,7 @@ from portal.services.claims import claim, reassign, release
 from portal.services.comments import add_comment, deliver_notifications, mark_read, unread_count
 from portal.services.errors import CaseForbiddenError, ClaimedByOtherError, TaskNotYoursError, ValidationFailed
 from portal.services.queries import Filters, repeat_cases, repeat_parties, unit_cases, worklist
+from portal.services.supervision import raise_card
 from tests.conftest import PASSWORD, STEP_FORMS, do_step, intake_data, open_item, row_counts, unit_id, user
 
 
@@ -86,6 +87,11 @@ def test_a_returned_case_and_a_card_are_announced_as_such(make_case):
     deliver_notifications()
     kinds = {n.kind for n in db.session.scalars(select(Notification).where(Notification.user_id == user("sifa").id))}
     assert "returned" in kinds
+    raise_card(user("director"), case_id, "yellow", "反复退回，请单位负责人督促")
+    assert deliver_notifications() == 1                               # the unit's leader answers cards
+    [card] = db.session.scalars(select(Notification).where(Notification.user_id == user("sifalead").id,
+                                                           Notification.kind == "card")).all()
+    assert "督办" in card.text
 
 
 def test_a_comment_needs_text_and_a_visible_case(make_case):
