@@ -25,7 +25,8 @@ USERS = [  # username, roles, org code
     ("grid", ["grid_member"], "T01V01G1"), ("admin", ["Admin"], "CENTER"),
     ("cun", ["mediator"], "T01V02"), ("xiang", ["township_staff"], "T01"), ("fayuan", ["dept_handler"], "D04"),
 ]
-CASE_TABLES = ["notification", "case_comment", "mediation_session", "judicial_confirmation", "deadline_pause",
+CASE_TABLES = ["print_job", "dossier_number", "case_attachment", "case_investigation", "mediation_agreement",
+               "notification", "case_comment", "mediation_session", "judicial_confirmation", "deadline_pause",
                "extension_request", "case_score", "supervision_card", "audit_event", "work_item", "party",
                "mediation_case"]
 
@@ -130,6 +131,10 @@ def intake_data(**overrides):
     return IntakeData(**data)
 
 
+AGREEMENT = {"agreement_facts": "双方因宅基地边界发生争执，申请人新砌围墙越界约0.3米，对纠纷负主要责任",
+             "agreement_terms": "一、申请人于十日内拆除越界围墙；二、边界按原老界址确定",
+             "performance_terms": "申请人自行拆除，于协议签订之日起十日内履行完毕"}
+
 STEP_FORMS = {
     "triage": ("dispatch", lambda: {"complexity": "general", "risk_level": "low", "resolution_mode": "in_center",
                                     "opinion": "事实清楚"}),
@@ -138,7 +143,7 @@ STEP_FORMS = {
     "accept": ("sifa", lambda: {"accepted": "yes", "reason": ""}),
     "handle": ("sifa", lambda: {"result": "written_agreement", "process_notes": "双方达成协议", "next_channel": "",
                                 "agreement_date": utcnow().date(), "applicant_signed": True,
-                                "respondent_signed": True}),
+                                "respondent_signed": True, **AGREEMENT}),
     "feedback": ("sifa", lambda: {"fulfilment": "fulfilled", "summary": "已履行"}),
     "followup": ("verify", lambda: {"method": "phone", "applicant_satisfaction": "satisfied",
                                     "respondent_satisfaction": "basically", "fulfilment": "fulfilled",

@@ -119,6 +119,14 @@ class HandleForm(FlaskForm):
                                description=_l("Required for an agreement."))
     applicant_signed = BooleanField(_l("The applicant signed (or agreed orally)"))
     respondent_signed = BooleanField(_l("The respondent signed (or agreed orally)"))
+    agreement_facts = TextAreaField(_l("Facts, matters in dispute and each side's responsibility"), [Optional()],
+                                    widget=BS3TextAreaFieldWidget(),
+                                    description=_l("As the agreement states them. Required for an agreement."))
+    agreement_terms = TextAreaField(_l("Terms of the agreement"), [Optional()], widget=BS3TextAreaFieldWidget(),
+                                    description=_l("Required for an agreement."))
+    performance_terms = TextAreaField(_l("How, where and by when it is performed"), [Optional()],
+                                      widget=BS3TextAreaFieldWidget(),
+                                      description=_l("Required for an agreement."))
 
     def validate_next_channel(self, field):
         if self.result.data in (HandlingResult.TERMINATED.value, HandlingResult.REDIRECTED.value) \
@@ -141,6 +149,14 @@ class PreSuitForm(FlaskForm):
                                description=_l("Required for an agreement."))
     applicant_signed = BooleanField(_l("The applicant signed (or agreed orally)"))
     respondent_signed = BooleanField(_l("The respondent signed (or agreed orally)"))
+    agreement_facts = TextAreaField(_l("Facts, matters in dispute and each side's responsibility"), [Optional()],
+                                    widget=BS3TextAreaFieldWidget(),
+                                    description=_l("As the agreement states them. Required for an agreement."))
+    agreement_terms = TextAreaField(_l("Terms of the agreement"), [Optional()], widget=BS3TextAreaFieldWidget(),
+                                    description=_l("Required for an agreement."))
+    performance_terms = TextAreaField(_l("How, where and by when it is performed"), [Optional()],
+                                      widget=BS3TextAreaFieldWidget(),
+                                      description=_l("Required for an agreement."))
 
 
 class CourtFilingForm(FlaskForm):

@@ -22,6 +22,16 @@ from portal.models.case import (
                                 SourceChannel,
 )
 from portal.models.collab import CaseComment, Notification
+from portal.models.dossier import (
+                                AgreementKind,
+                                AttachmentCategory,
+                                CaseAttachment,
+                                DossierNumber,
+                                Investigation,
+                                MediationAgreement,
+                                PrintJob,
+                                PrintJobStatus,
+)
 from portal.models.org import DisputeType, LaneRole, OrgKind, OrgUnit, PortalUser, StationMode
 from portal.models.settings import (
                                 CalendarDay,
@@ -44,7 +54,9 @@ from portal.models.work import (
                                 WorkItemStatus,
 )
 
-__all__ = ["CaseComment", "Notification", "MediationKind", "MediationSession", "SessionResult",
+__all__ = ["AgreementKind", "AttachmentCategory", "CaseAttachment", "DossierNumber", "Investigation",
+           "MediationAgreement", "PrintJob", "PrintJobStatus",
+           "CaseComment", "Notification", "MediationKind", "MediationSession", "SessionResult",
            "ExtensionRequest", "RequestStatus", "DeadlinePause", "PauseReason",
            "CalendarDay", "CardLevel", "DeadlineRule", "SupervisionCard", "SupervisionRule", "WorkItemKind",
            "LawfulChannel", "CaseScore", "Satisfaction", "ConfirmationStatus", "JudicialConfirmation",

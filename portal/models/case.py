@@ -195,6 +195,8 @@ class Party(Model):
     id_number = Column(String(18), nullable=True, index=True)
     phone = Column(String(20), nullable=True)
     address = Column(String(200), nullable=True)
+    ethnicity = Column(String(20), nullable=True)    # 民族 (the documents ask for it)
+    occupation = Column(String(100), nullable=True)  # 职业或职务 / 工作单位
     case = relationship("Case", back_populates="parties")
 
 

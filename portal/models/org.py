@@ -70,6 +70,7 @@ class DisputeType(Model):
     code = Column(String(16), nullable=False, unique=True)
     name = Column(String(100), nullable=False)
     parent_id = Column(Integer, ForeignKey("dispute_type.id"), nullable=True)
+    retention = Column(String(20), nullable=True)  # 保管期限 of its dossiers; empty: the county's default
     parent = relationship("DisputeType", remote_side=[id])
 
     def __repr__(self) -> str:

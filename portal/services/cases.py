@@ -36,6 +36,7 @@ from portal.models import (
     WorkItemStatus,
 )
 from portal.services._tx import transaction
+from portal.services.archive import assign_dossier_number
 from portal.services.audit import audit
 from portal.services.engine import get_engine, spec_for
 from portal.services.errors import (
@@ -177,7 +178,7 @@ def complete_task(user, work_item_id: int, data: dict[str, Any]) -> Case:
     # Everything is written by the one flush below (a query in between would otherwise flush the
     # case early: one more UPDATE, and a version conflict raised outside the StaleCaseError check).
     with db.session.no_autoflush:
-        task_data = step(case, data)
+        task_data = step(case, data, user)
         engine = get_engine()
         wf = engine.restore(case.wf_state, spec_for(case.process_version_id))
         try:
@@ -287,6 +288,7 @@ def sync_case(case: Case, wf, now, open_items: list[WorkItem] | None = None) -> 
             item.status = WorkItemStatus.CANCELLED
     if engine.is_completed(wf):
         case.status, case.closed_at, case.current_step = CaseStatus.CLOSED, now, None
+        assign_dossier_number(case, now)
         for card in cards:  # nothing left to supervise
             card.status = WorkItemStatus.CANCELLED
     elif ready:

@@ -6,7 +6,7 @@ writer waits instead of racing. The ORM's version check on ``lock_version`` back
 """
 from __future__ import annotations
 
-from sqlalchemy import update
+from sqlalchemy import text, update
 
 from portal.extensions import db
 from portal.models import Case
@@ -28,3 +28,13 @@ def lock_case(case_id: int) -> Case:
     if case is None:
         raise CaseNotFoundError()
     return case
+
+
+def lock_number_series(name: str) -> None:
+    """Serialise writers drawing the next number of a series (agreement or dossier numbers) for the
+    rest of the transaction: a transaction-scoped advisory lock on PostgreSQL, the write lock on SQLite."""
+    bind = db.session.get_bind()
+    if bind.dialect.name == "postgresql":
+        db.session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": f"portal:{name}"})
+    else:
+        take_sqlite_write_lock()

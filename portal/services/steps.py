@@ -17,6 +17,7 @@ from sqlalchemy import select
 from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import (
+    AgreementKind,
     Case,
     CaseStatus,
     ClosingType,
@@ -30,6 +31,7 @@ from portal.models import (
     Satisfaction,
     SessionResult,
 )
+from portal.services.agreements import record_agreement
 from portal.services.channels import LEGAL_CLOCKS
 from portal.services.deadlines import case_due_at, legal_due_at, local_today
 from portal.services.departments import record_details
@@ -58,7 +60,7 @@ class ReferralOutcome(Enum):
 
 ASSIGNABLE_KINDS = (OrgKind.DEPARTMENT, OrgKind.COMMITTEE, OrgKind.STUDIO, OrgKind.TOWNSHIP, OrgKind.VILLAGE)
 
-Step = Callable[[Case, dict[str, Any]], dict[str, Any]]
+Step = Callable[..., dict[str, Any]]  # (case, cleaned form data, user) -> routing data
 
 
 def _enum(enum_cls, value, field):
@@ -69,7 +71,7 @@ def _text(data, field) -> str:
     return required_text(data.get(field), field)
 
 
-def triage(case: Case, data: dict[str, Any]) -> dict[str, Any]:
+def triage(case: Case, data: dict[str, Any], user=None) -> dict[str, Any]:
     tier = _enum(Complexity, data.get("complexity"), "complexity")
     risk = _enum(RiskLevel, data.get("risk_level"), "risk_level")
     mode = _enum(ResolutionMode, data.get("resolution_mode"), "resolution_mode")
@@ -109,7 +111,7 @@ def _check_unit_for_mode(case: Case, unit: OrgUnit) -> None:
         raise ValidationFailed(MODE_UNIT_MESSAGES[mode], field="assigned_unit_id")
 
 
-def dispatch(case: Case, data: dict[str, Any]) -> dict[str, Any]:
+def dispatch(case: Case, data: dict[str, Any], user=None) -> dict[str, Any]:
     if data.get("escalate") in (True, "yes", "1", "true"):
         # 上报: beyond the center's powers or a grave risk -- the county decides and names a leader.
         _text(data, "escalation_reason")
@@ -137,20 +139,20 @@ def dispatch(case: Case, data: dict[str, Any]) -> dict[str, Any]:
     return {"escalate": False, "assigned_unit_id": unit.id, "cooperating_unit_ids": sorted(h.id for h in helpers)}
 
 
-def escalate(case: Case, data: dict[str, Any]) -> dict[str, Any]:
+def escalate(case: Case, data: dict[str, Any], user=None) -> dict[str, Any]:
     """县级研处: the county's opinion on an escalated case, with the leader who takes charge (包案)."""
     _text(data, "county_leader")
     _text(data, "opinion")
     return {"escalate": False}
 
 
-def consult(case: Case, data: dict[str, Any]) -> dict[str, Any]:
+def consult(case: Case, data: dict[str, Any], user=None) -> dict[str, Any]:
     """A cooperating unit's opinion (one instance of the parallel consultation)."""
     opinion = _text(data, "opinion")
     return {"consult_reply": {"opinion": opinion}}
 
 
-def accept(case: Case, data: dict[str, Any]) -> dict[str, Any]:
+def accept(case: Case, data: dict[str, Any], user=None) -> dict[str, Any]:
     accepted = data.get("accepted") in (True, "yes", "1", "true")
     if not accepted:
         _text(data, "reason")
@@ -158,7 +160,7 @@ def accept(case: Case, data: dict[str, Any]) -> dict[str, Any]:
     return {"accepted": accepted}
 
 
-def supervise_accept(case: Case, data: dict[str, Any]) -> dict[str, Any]:
+def supervise_accept(case: Case, data: dict[str, Any], user=None) -> dict[str, Any]:
     _text(data, "note")
     return {}
 
@@ -166,7 +168,7 @@ def supervise_accept(case: Case, data: dict[str, Any]) -> dict[str, Any]:
 AGREEMENTS = (HandlingResult.WRITTEN_AGREEMENT, HandlingResult.ORAL_AGREEMENT)
 
 
-def _record_agreement(case: Case, data: dict[str, Any]) -> None:
+def _record_agreement(case: Case, data: dict[str, Any], user, kind: AgreementKind) -> None:
     """人民调解法 §29-30: a written agreement is signed by both parties; an oral one agreed by both."""
     if not (data.get("applicant_signed") and data.get("respondent_signed")):
         raise ValidationFailed(_l("An agreement needs both parties: record that both signed or agreed."),
@@ -180,6 +182,7 @@ def _record_agreement(case: Case, data: dict[str, Any]) -> None:
     if SessionResult.AGREED not in session_results(case.id):
         raise ValidationFailed(_l("Record the mediation session at which the parties agreed before reporting "
                                   "the agreement."), field="result")
+    record_agreement(user, case, kind, agreed, data)
     case.agreement_date = agreed
 
 
@@ -189,7 +192,7 @@ def _need_session(case: Case) -> None:
                                   "before reporting the result."), field="result")
 
 
-def handle(case: Case, data: dict[str, Any]) -> dict[str, Any]:
+def handle(case: Case, data: dict[str, Any], user=None) -> dict[str, Any]:
     result = _enum(HandlingResult, data.get("result"), "result")
     if result == HandlingResult.WITHDRAWN:
         raise ValidationFailed(_l("Choose a valid value."), field="result")
@@ -197,7 +200,8 @@ def handle(case: Case, data: dict[str, Any]) -> dict[str, Any]:
     if result in (HandlingResult.TERMINATED, HandlingResult.REDIRECTED):
         _text(data, "next_channel")
     if result in AGREEMENTS:
-        _record_agreement(case, data)
+        _record_agreement(case, data, user, AgreementKind.WRITTEN if result == HandlingResult.WRITTEN_AGREEMENT
+                          else AgreementKind.ORAL)
     elif result == HandlingResult.TERMINATED:
         _need_session(case)
     record_details(case, data, result)  # what this unit records beside the common fields
@@ -205,13 +209,13 @@ def handle(case: Case, data: dict[str, Any]) -> dict[str, Any]:
     return {"handling_result": result.value}
 
 
-def pre_suit(case: Case, data: dict[str, Any]) -> dict[str, Any]:
+def pre_suit(case: Case, data: dict[str, Any], user=None) -> dict[str, Any]:
     """诉前调解 (最高法 诉前调解规定 §21, §25): an agreement or the parties' own settlement ends it;
     any other outcome, with the reason recorded, sends the matter to the court to be registered."""
     outcome = _enum(PreSuitOutcome, data.get("outcome"), "outcome")
     _text(data, "process_notes")
     if outcome == PreSuitOutcome.AGREEMENT:
-        _record_agreement(case, data)
+        _record_agreement(case, data, user, AgreementKind.WRITTEN)
         case.handling_result = HandlingResult.WRITTEN_AGREEMENT.value
     elif outcome == PreSuitOutcome.WITHDRAWN:
         case.handling_result = HandlingResult.WITHDRAWN.value
@@ -223,7 +227,7 @@ def pre_suit(case: Case, data: dict[str, Any]) -> dict[str, Any]:
             "handling_result": case.handling_result}
 
 
-def court_filing(case: Case, data: dict[str, Any]) -> dict[str, Any]:
+def court_filing(case: Case, data: dict[str, Any], user=None) -> dict[str, Any]:
     """登记立案 after a failed pre-filing mediation (民事诉讼法 §126: within 7 days, or a ruling not to accept)."""
     filed = data.get("filed") in (True, "yes", "1", "true")
     _text(data, "court_case_no")
@@ -236,7 +240,7 @@ def court_filing(case: Case, data: dict[str, Any]) -> dict[str, Any]:
     return {"court_filed": filed}
 
 
-def feedback(case: Case, data: dict[str, Any]) -> dict[str, Any]:
+def feedback(case: Case, data: dict[str, Any], user=None) -> dict[str, Any]:
     """反馈; when the agreement gives the parties until a later date to perform, the follow-up visit
     is scheduled for the day after that date (a timer in the diagram) instead of at once."""
     fulfilment = _enum(Fulfilment, data.get("fulfilment"), "fulfilment")
@@ -254,7 +258,7 @@ def feedback(case: Case, data: dict[str, Any]) -> dict[str, Any]:
     return {"fulfilment": fulfilment.value, "followup_delay": delay}
 
 
-def followup(case: Case, data: dict[str, Any]) -> dict[str, Any]:
+def followup(case: Case, data: dict[str, Any], user=None) -> dict[str, Any]:
     """回访: both parties asked about fulfilment and satisfaction."""
     applicant = _enum(Satisfaction, data.get("applicant_satisfaction"), "applicant_satisfaction")
     respondent = _enum(Satisfaction, data.get("respondent_satisfaction"), "respondent_satisfaction")
@@ -264,7 +268,7 @@ def followup(case: Case, data: dict[str, Any]) -> dict[str, Any]:
     return {"applicant_satisfaction": applicant.value, "respondent_satisfaction": respondent.value}
 
 
-def verify(case: Case, data: dict[str, Any]) -> dict[str, Any]:
+def verify(case: Case, data: dict[str, Any], user=None) -> dict[str, Any]:
     passed = data.get("passed") in (True, "yes", "1", "true")
     if not passed:
         _text(data, "opinion")
@@ -272,7 +276,7 @@ def verify(case: Case, data: dict[str, Any]) -> dict[str, Any]:
     return {"verify_passed": passed}
 
 
-def close(case: Case, data: dict[str, Any]) -> dict[str, Any]:
+def close(case: Case, data: dict[str, Any], user=None) -> dict[str, Any]:
     closing = _enum(ClosingType, data.get("closing_type"), "closing_type")
     _text(data, "summary")
     case.closing_type = closing.value
@@ -280,14 +284,14 @@ def close(case: Case, data: dict[str, Any]) -> dict[str, Any]:
     return {"closing_type": closing.value}
 
 
-def intake(case: Case, data: dict[str, Any]) -> dict[str, Any]:
+def intake(case: Case, data: dict[str, Any], user=None) -> dict[str, Any]:
     """Routing data of a newly registered case (the case itself is built by register_case)."""
     return {"dispute_type": case.dispute_type.code, "township": case.township.code,
             "amount": float(case.amount or 0), "people_count": case.people_count,
             "source_channel": case.source_channel.value, "route": case.route.value}
 
 
-def refer(case: Case, data: dict[str, Any]) -> dict[str, Any]:
+def refer(case: Case, data: dict[str, Any], user=None) -> dict[str, Any]:
     """Hand the matter to its lawful channel; the receiving body's legal clock becomes the deadline."""
     _text(data, "receiving_body")
     _text(data, "notice")
@@ -297,7 +301,7 @@ def refer(case: Case, data: dict[str, Any]) -> dict[str, Any]:
     return {}
 
 
-def refer_followup(case: Case, data: dict[str, Any]) -> dict[str, Any]:
+def refer_followup(case: Case, data: dict[str, Any], user=None) -> dict[str, Any]:
     _enum(ReferralOutcome, data.get("outcome"), "outcome")
     _text(data, "note")
     case.closing_type = ClosingType.REDIRECTED.value

@@ -42,6 +42,9 @@ def fill_written_agreement(page, notes):
     page.fill("#agreement_date", page.evaluate("new Date().toISOString().slice(0, 10)"))
     page.check("#applicant_signed")
     page.check("#respondent_signed")
+    page.fill("#agreement_facts", "双方因宅基地边界发生争执，申请人新砌围墙越界，负主要责任")
+    page.fill("#agreement_terms", "申请人于十日内拆除越界围墙，边界按原老界址确定")
+    page.fill("#performance_terms", "申请人自行拆除，十日内履行完毕")
 
 
 def record_session(page):

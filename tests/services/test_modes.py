@@ -18,6 +18,7 @@ from portal.services.errors import TaskNotYoursError, ValidationFailed
 from portal.services.supervision import raise_due_cards
 from portal.services.timers import fire_due_timers
 from tests.conftest import (
+    AGREEMENT,
     STEP_FORMS,
     do_step,
     intake_data,
@@ -174,7 +175,7 @@ def test_litigation_goes_to_pre_filing_mediation_which_settles(ctx):
     assert item.org_unit_id == unit_id("D04") and item.due_at == T0 + timedelta(days=30)
     assert db.session.get(Case, case_id).next_timer_due_at == T0 + timedelta(days=30)
     settle = {"outcome": "agreement", "process_notes": "经法院委派调解达成协议", "agreement_date": date(2026, 3, 20),
-              "applicant_signed": True, "respondent_signed": True}
+              "applicant_signed": True, "respondent_signed": True, **AGREEMENT}
     with frozen_at(T0 + timedelta(days=18)):
         with pytest.raises(ValidationFailed):          # the session the agreement came from is not recorded
             complete_task(user("fayuan"), item.id, settle)
