@@ -59,8 +59,15 @@ def load() -> dict:
         "FAB_ADD_SECURITY_VIEWS": True,
         "FAB_API_SWAGGER_UI": False,
         "FAB_INDEX_VIEW": "portal.views.home.PortalIndexView",
-        # FAB's file columns (none today) serve their downloads from here.
-        "UPLOAD_FOLDER": str(INSTANCE / "uploads") + "/",
+        # Case attachments (scans, photos), shared by every app server of a deployment.
+        "UPLOAD_FOLDER": os.environ.get("PORTAL_UPLOAD_FOLDER", str(INSTANCE / "uploads")) + "/",
+        # Finished batch prints (dossiers of many cases), kept for download.
+        "PORTAL_PRINT_FOLDER": os.environ.get("PORTAL_PRINT_FOLDER", str(INSTANCE / "prints")),
+        "PORTAL_ATTACHMENT_MAX_BYTES": 20 * 1024 * 1024,
+        # 保管期限 of a dossier when its dispute type names none (no national rule: a county setting).
+        "PORTAL_DOSSIER_RETENTION": os.environ.get("PORTAL_DOSSIER_RETENTION", "定期30年"),
+        # The archive copy is PDF/A (WeasyPrint's pdf_variant).
+        "PORTAL_PDF_VARIANT": "pdf/a-2b",
         "BABEL_DEFAULT_LOCALE": "zh",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
         "BABEL_TRANSLATION_DIRECTORIES": "translations",

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import json
+from urllib.parse import quote
 
-from flask import abort, flash, g, redirect, request, url_for
+from flask import Response, abort, flash, g, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import gettext as _
 
@@ -28,6 +29,7 @@ from portal.services.claims import claim, reassign, release
 from portal.services.comments import add_comment, comments_of
 from portal.services.confirmation import apply_for_confirmation, can_apply, confirmation_of, record_confirmation_ruling
 from portal.services.departments import detail_rows
+from portal.services.documents.render import print_document
 from portal.services.errors import DomainError, ValidationFailed
 from portal.services.extensions import (
     can_request_extension,
@@ -110,6 +112,11 @@ def _submit(view, form, action, done_message, done_url, template, context=None, 
     return view.render_template(template, form=form, **values, **(context() if context else {})), status
 
 
+def _pdf_response(pdf: bytes, name: str) -> Response:
+    return Response(pdf, mimetype="application/pdf",
+                    headers={"Content-Disposition": f"inline; filename*=UTF-8''{quote(name)}"})
+
+
 class CaseView(BaseView):
     route_base = "/cases"
     default_view = "find"
@@ -118,7 +125,7 @@ class CaseView(BaseView):
                               "card": "supervise", "extension": "work", "pause": "work", "resume": "work",
                               "confirmation": "work", "ruling": "work", "session": "work",
                               "claim": "work", "release": "work", "reassign": "work", "comment": "work",
-                              "repeats": "supervise", "print_case": "read"}
+                              "repeats": "supervise", "print_case": "read", "document": "read"}
 
     @expose("/register", methods=["GET", "POST"])
     @has_access
@@ -176,6 +183,13 @@ class CaseView(BaseView):
                                county=current_app.config["PORTAL_COUNTY_NAME"])
         return Response(render_pdf(html), mimetype="application/pdf",
                         headers={"Content-Disposition": f"inline; filename={case.code}.pdf"})
+
+    @expose("/<int:case_id>/documents/<key>")
+    @has_access
+    def document(self, case_id: int, key: str):
+        """One document of the case (人民调解文书) as a PDF, personal data masked as on the page."""
+        pdf, name, _missing = print_document(g.user, case_id, key)
+        return _pdf_response(pdf, name)
 
     @expose("/<int:case_id>/comment", methods=["POST"])
     @has_access

@@ -1,0 +1,57 @@
+"""Printing one document of a case: scoped to what the reader may see, masked as the page is, audited."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app, render_template
+from flask_babel import lazy_gettext as _l
+
+from portal.pdf import render_pdf
+from portal.roles import sees_personal_data
+from portal.services import queries
+from portal.services._tx import transaction
+from portal.services.audit import audit
+from portal.services.deadlines import local_today
+from portal.services.documents.casefile import CaseFile, load_case_file
+from portal.services.documents.registry import DOCUMENTS, DocumentSpec, document
+from portal.services.errors import DomainError
+
+
+class UnknownDocumentError(DomainError):
+    status_code = 404
+    message = _l("There is no such document.")
+
+
+@dataclass
+class DocumentState:
+    spec: DocumentSpec
+    applies: bool
+    missing: list[str]
+
+
+def case_file_for(user, case_id: int) -> CaseFile:
+    """The case file of a case the user may see, masked unless the user's role needs personal data."""
+    case = queries.case_for(user, case_id)
+    return load_case_file(case, masked=not sees_personal_data(user.role_names), today=local_today())
+
+
+def documents_of(f: CaseFile) -> list[DocumentState]:
+    """Every document and whether the case has it, for the case page."""
+    return [DocumentState(spec, spec.applies(f), spec.missing(f) if spec.applies(f) else []) for spec in DOCUMENTS]
+
+
+def document_html(f: CaseFile, spec: DocumentSpec) -> str:
+    return render_template("documents/single.html", f=f, spec=spec, missing=spec.missing(f))
+
+
+@transaction
+def print_document(user, case_id: int, key: str) -> tuple[bytes, str, list[str]]:
+    """(PDF, file name, what the document lacks) of one document of a case; the print is audited."""
+    spec = document(key)
+    if spec is None:
+        raise UnknownDocumentError()
+    f = case_file_for(user, case_id)
+    missing = spec.missing(f)
+    pdf = render_pdf(document_html(f, spec), current_app.config["PORTAL_PDF_VARIANT"])
+    audit("document.print", user=user, case=f.case, document=key, masked=f.masked, missing=missing)
+    return pdf, f"{f.case.code}-{spec.title}.pdf", missing
