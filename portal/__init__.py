@@ -37,6 +37,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         _register_views(appbuilder, _l)
     _register_error_handlers(app)
     _register_filters(app)
+    _check_print_setup(app)
     from portal.services.audit import audit_settings_changes
     audit_settings_changes()
     app.cli.add_command(portal_cli)
@@ -45,6 +46,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 def _register_views(appbuilder, _l) -> None:
     from portal.views.cases import CaseView
+    from portal.views.prints import PrintView
     from portal.views.settings import CalendarDayView, DeadlineRuleView, SupervisionRuleView
     from portal.views.worklist import WorklistView
 
@@ -57,6 +59,9 @@ def _register_views(appbuilder, _l) -> None:
                         icon="fa-magnifying-glass", category="Cases")
     appbuilder.add_link("RepeatParties", label=_l("Repeat parties"), href="/cases/repeats",
                         icon="fa-people-arrows", category="Cases")
+    appbuilder.add_view_no_menu(PrintView)
+    appbuilder.add_link("BatchPrint", label=_l("Print dossiers in bulk"), href="/prints/", icon="fa-print",
+                        category="Cases")
     appbuilder.add_link("Notifications", label=_l("Notifications"), href="/worklist/notifications", icon="fa-bell")
     appbuilder.add_view(DeadlineRuleView, "DeadlineRules", label=_l("Deadline rules"), icon="fa-clock",
                         category="Settings", category_label=_l("Settings"), category_icon="fa-gears")
@@ -64,6 +69,14 @@ def _register_views(appbuilder, _l) -> None:
                         icon="fa-calendar-days", category="Settings")
     appbuilder.add_view(SupervisionRuleView, "SupervisionRules", label=_l("Supervision card thresholds"),
                         icon="fa-flag", category="Settings")
+
+
+def _check_print_setup(app: Flask) -> None:
+    """Say at start what the machine lacks to print Chinese documents; the print pages say it too."""
+    from portal.pdf import print_setup_problems
+    app.config["PORTAL_PRINT_PROBLEMS"] = print_setup_problems()
+    for problem in app.config["PORTAL_PRINT_PROBLEMS"]:
+        app.logger.warning(problem)
 
 
 def _register_error_handlers(app: Flask) -> None:

@@ -49,11 +49,12 @@ def create_user_command(username: str, roles: tuple[str, ...], org_code: str | N
 @click.option("--once", is_flag=True, help="Fire everything due now and exit.")
 @click.option("--interval", default=10.0, show_default=True, help="Seconds between rounds.")
 def worker_command(once: bool, interval: float) -> None:
-    """Fire due BPMN timers, raise due supervision cards and deliver notifications
-    (safe on several machines at once)."""
+    """Fire due BPMN timers, raise due supervision cards, deliver notifications and render
+    batch prints (safe on several machines at once)."""
     import time
 
     from portal.services.comments import deliver_notifications
+    from portal.services.documents.batch import run_print_jobs
     from portal.services.supervision import raise_due_cards
     from portal.services.timers import fire_due_timers
     while True:
@@ -66,6 +67,10 @@ def worker_command(once: bool, interval: float) -> None:
         sent = deliver_notifications(limit=None if once else 500)
         if sent:
             click.echo(f"delivered {sent} notification(s)")
+        printed = run_print_jobs()  # one slice of a batch print: timers never wait long behind a big job
+        while once and printed:
+            printed = run_print_jobs()
         if once:
             return
-        time.sleep(interval)
+        if not printed:
+            time.sleep(interval)

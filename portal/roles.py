@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 
 READ = [("can_read", "Worklist"), ("can_read", "Case"), ("menu_access", "Worklist"),
         ("menu_access", "FindCase"), ("menu_access", "Cases"), ("menu_access", "Notifications")]
-WORK = [*READ, ("can_work", "Case")]
+WORK = [*READ, ("can_work", "Case"), ("can_batch", "Print"), ("menu_access", "BatchPrint")]
 REGISTER = [*WORK, ("can_register", "Case"), ("menu_access", "RegisterCase")]
 SUPERVISE = [*WORK, ("can_supervise", "Case"), ("menu_access", "RepeatParties")]
 

@@ -30,3 +30,8 @@ def pdf_fonts(data: bytes) -> list[dict]:
 
 def cjk_font_embedded(data: bytes) -> bool:
     return any("CJK" in f["name"] and f["embedded"] for f in pdf_fonts(data))
+
+
+def pdf_xmp(data: bytes) -> str:
+    """The document's XMP metadata (where PDF/A declares itself: pdfaid:part)."""
+    return subprocess.run(["pdfinfo", "-meta", "-"], input=data, capture_output=True, check=True).stdout.decode()

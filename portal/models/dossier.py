@@ -2,8 +2,6 @@
 agreement, investigation records, the files attached to a case, dossier numbers and batch prints."""
 from __future__ import annotations
 
-import enum
-
 from flask_appbuilder import Model
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Column, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
@@ -120,11 +118,16 @@ class DossierNumber(Model):
         return f"（{self.year}）人调字第{self.seq}号"
 
 
-class PrintJobStatus(enum.Enum):
+class PrintJobStatus(LabelledEnum):
     QUEUED = "queued"
     RUNNING = "running"
     DONE = "done"
     FAILED = "failed"
+
+    @staticmethod
+    def LABELS():
+        P = PrintJobStatus
+        return {P.QUEUED: _l("Waiting"), P.RUNNING: _l("Rendering"), P.DONE: _l("Ready"), P.FAILED: _l("Failed")}
 
 
 class PrintJob(Model):

@@ -29,7 +29,7 @@ from portal.services.claims import claim, reassign, release
 from portal.services.comments import add_comment, comments_of
 from portal.services.confirmation import apply_for_confirmation, can_apply, confirmation_of, record_confirmation_ruling
 from portal.services.departments import detail_rows
-from portal.services.documents.render import print_document
+from portal.services.documents.render import print_document, print_dossier
 from portal.services.errors import DomainError, ValidationFailed
 from portal.services.extensions import (
     can_request_extension,
@@ -125,7 +125,7 @@ class CaseView(BaseView):
                               "card": "supervise", "extension": "work", "pause": "work", "resume": "work",
                               "confirmation": "work", "ruling": "work", "session": "work",
                               "claim": "work", "release": "work", "reassign": "work", "comment": "work",
-                              "repeats": "supervise", "print_case": "read", "document": "read"}
+                              "repeats": "supervise", "print_case": "read", "document": "read", "dossier": "read"}
 
     @expose("/register", methods=["GET", "POST"])
     @has_access
@@ -190,6 +190,15 @@ class CaseView(BaseView):
         """One document of the case (人民调解文书) as a PDF, personal data masked as on the page."""
         pdf, name, _missing = print_document(g.user, case_id, key)
         return _pdf_response(pdf, name)
+
+    @expose("/<int:case_id>/dossier")
+    @has_access
+    def dossier(self, case_id: int):
+        """The whole dossier (人民调解卷宗) as one PDF/A; what it lacks is noted in it and in a header."""
+        pdf, name, notes = print_dossier(g.user, case_id)
+        response = _pdf_response(pdf, name)
+        response.headers["X-Dossier-Notes"] = json.dumps(notes)  # ASCII-escaped for the header
+        return response
 
     @expose("/<int:case_id>/comment", methods=["POST"])
     @has_access

@@ -13,6 +13,7 @@ from portal.services._tx import transaction
 from portal.services.audit import audit
 from portal.services.deadlines import local_today
 from portal.services.documents.casefile import CaseFile, load_case_file
+from portal.services.documents.dossier import build_dossier
 from portal.services.documents.registry import DOCUMENTS, DocumentSpec, document
 from portal.services.errors import DomainError
 
@@ -55,3 +56,13 @@ def print_document(user, case_id: int, key: str) -> tuple[bytes, str, list[str]]
     pdf = render_pdf(document_html(f, spec), current_app.config["PORTAL_PDF_VARIANT"])
     audit("document.print", user=user, case=f.case, document=key, masked=f.masked, missing=missing)
     return pdf, f"{f.case.code}-{spec.title}.pdf", missing
+
+
+@transaction
+def print_dossier(user, case_id: int) -> tuple[bytes, str, list[str]]:
+    """(PDF/A, file name, notes) of the case's whole dossier; the print is audited."""
+    f = case_file_for(user, case_id)
+    dossier = build_dossier(f)
+    pdf = render_pdf(dossier.html, current_app.config["PORTAL_PDF_VARIANT"], dossier.resources)
+    audit("dossier.print", user=user, case=f.case, masked=f.masked, notes=dossier.notes)
+    return pdf, f"{f.case.code}-调解卷宗.pdf", dossier.notes
