@@ -122,6 +122,26 @@ def upgrade():
         batch_op.add_column(sa.Column('occupation', sa.String(length=100), nullable=True))
 
     # ### end Alembic commands ###
+    _number_closed_cases()
+
+
+def _number_closed_cases():
+    """Cases closed before dossier numbers existed get theirs, in the order they closed, per year
+    of the county's clock (UTC+8)."""
+    from datetime import timedelta
+
+    conn = op.get_bind()
+    rows = conn.execute(sa.text("SELECT id, closed_at FROM mediation_case WHERE status = 'closed' "
+                                "AND closed_at IS NOT NULL ORDER BY closed_at, id")).fetchall()
+    seqs = {}
+    for case_id, closed_at in rows:
+        if isinstance(closed_at, str):
+            from datetime import datetime
+            closed_at = datetime.fromisoformat(closed_at)
+        year = (closed_at + timedelta(hours=8)).year
+        seqs[year] = seqs.get(year, 0) + 1
+        conn.execute(sa.text("INSERT INTO dossier_number (case_id, year, seq, assigned_at) "
+                             "VALUES (:c, :y, :s, :a)"), {"c": case_id, "y": year, "s": seqs[year], "a": closed_at})
 
 
 def downgrade():

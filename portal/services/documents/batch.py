@@ -80,6 +80,11 @@ def queue_print_job(user, month: str, township_id: int | None = None, closed_onl
         raise ValidationFailed(_l("More than %(n)s cases match: print one township or a shorter period at a time."),
                                field="month", n=MAX_CASES)
     criteria = {"month": month, "township": township.name if township else "", "closed_only": closed_only}
+    return queue_cases(user, case_ids, output, criteria)
+
+
+def queue_cases(user, case_ids: list[int], output: str, criteria: dict) -> PrintJob:
+    """Queue a job for these cases (already checked to be the user's), in the caller's transaction."""
     job = PrintJob(requested_by_id=user.id, requested_at=utcnow(), criteria=json.dumps(criteria, ensure_ascii=False),
                    case_ids=json.dumps(case_ids), output=output, masked=0 if sees_personal_data(user.role_names) else 1,
                    status=PrintJobStatus.QUEUED, total=len(case_ids), done=0, notes="[]")
