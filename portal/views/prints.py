@@ -6,6 +6,7 @@ from urllib.parse import quote
 
 from flask import g, jsonify, send_file, url_for
 from flask_appbuilder import BaseView, expose, has_access
+from flask_babel import gettext as _
 
 from portal.forms.prints import BatchPrintForm
 from portal.models import OrgKind
@@ -13,10 +14,15 @@ from portal.services import queries
 from portal.services.documents.batch import job_for, jobs_of, queue_print_job, record_download
 from portal.views.cases import _submit
 
+SHOWN_NOTES = 100  # the zip's 打印说明.txt has them all
+
 
 def _status(job) -> dict:
+    notes = json.loads(job.notes or "[]")
+    if len(notes) > SHOWN_NOTES:
+        notes = notes[:SHOWN_NOTES] + [_("… and %(n)s more notes (all in the download)", n=len(notes) - SHOWN_NOTES)]
     return {"id": job.id, "status": job.status.value, "done": job.done, "total": job.total,
-            "notes": json.loads(job.notes or "[]"), "error": job.error or "",
+            "notes": notes, "error": job.error or "",
             "download": url_for("PrintView.download", job_id=job.id) if job.status.value == "done" else ""}
 
 
@@ -34,7 +40,7 @@ class PrintView(BaseView):
         return _submit(self, form, lambda: queue_print_job(
                            g.user, form.month.data, form.township_id.data, form.scope.data == "closed",
                            form.output.data),
-                       lambda job: f"已排队：共 {job.total} 件案件的卷宗",
+                       lambda job: _("Queued: the dossiers of %(n)s cases.", n=job.total),
                        lambda job: url_for("PrintView.job", job_id=job.id), "portal/prints.html",
                        context=lambda: {"jobs": jobs_of(g.user)})
 

@@ -16,8 +16,8 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 
 @pytest.fixture(scope="session")
 def live_url(app):
-    live = create_app({"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"], "SECRET_KEY": "live",
-                       "WTF_CSRF_ENABLED": True})
+    shared = ("SQLALCHEMY_DATABASE_URI", "UPLOAD_FOLDER", "PORTAL_PRINT_FOLDER")  # one portal, two app objects
+    live = create_app({**{k: app.config[k] for k in shared}, "SECRET_KEY": "live", "WTF_CSRF_ENABLED": True})
     server = make_server("127.0.0.1", 0, live, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
