@@ -5,6 +5,7 @@ import json
 import re
 from datetime import date, datetime
 
+import pytest
 from sqlalchemy import select
 
 from portal.clock import frozen_at
@@ -265,6 +266,61 @@ def test_confirmation_application(login_as, make_case):
     assert "张三" in text and "李四" in text
     assert "被申请人李四的身份证号" in text                # the court needs it
     assert document("confirmation_application").applies(_case_file(case_id))
+
+
+def test_risk_notice_of_a_high_risk_case(login_as, make_case):
+    case_id = make_case(until="triage")
+    do_step(case_id, "triage", risk_level="high", opinion="双方积怨较深，已发生推搡，有激化苗头")
+    do_step(case_id, "dispatch")
+    text = _text(login_as("sifa"), case_id, "risk_notice")
+    assert "风险管控提示函" in text
+    assert "城关镇党委、人民政府" in text and "县司法局" in text
+    assert "风险等级高" in text and "双方积怨较深，已发生推搡" in text
+    assert "稳控责任人" in text and "化解责任人" in text
+    assert "本文书缺少以下内容" in text and "跟踪回访安排（风险管控流程尚未在门户记录）" in text
+    assert document("risk_notice").applies(_case_file(case_id))
+
+
+def test_risk_notice_applies_when_a_party_was_dissatisfied(login_as, make_case):
+    case_id = make_case(until="followup")
+    assert not document("risk_notice").applies(_case_file(case_id))
+    do_step(case_id, "followup", respondent_satisfaction="dissatisfied", notes="被申请人认为拆除围墙的期限太短")
+    assert document("risk_notice").applies(_case_file(case_id))
+    text = _text(login_as("sifa"), case_id, "risk_notice")
+    assert "被申请人不满意" in text and "被申请人认为拆除围墙的期限太短" in text
+
+
+@pytest.mark.parametrize("key,title,approval", [
+    ("relief_form", "临时救助审批表", "县民政局审批意见"),
+    ("legal_aid_form", "法律援助申请表", "法律援助机构负责人审批"),
+    ("judicial_aid_form", "国家司法救助申请登记表", "政法委审核小组意见"),
+])
+def test_assistance_forms_are_prefilled_with_the_applicant(login_as, make_case, key, title, approval):
+    case_id = make_case(until="verify")
+    client = login_as("sifa")
+    text = _text(client, case_id, key)
+    assert title in text and approval in text
+    assert "张三" in text and ID_NUMBER in text and "13800138000" in text and "二组12号" in text
+    assert "本文书缺少以下内容" in text and "流程尚未启动" in text
+    masked = _text(login_as("verify"), case_id, key)
+    assert ID_MASKED in masked and ID_NUMBER not in masked
+
+
+def test_legal_aid_form_gives_the_birth_date_only_unmasked(login_as, make_case):
+    case_id = make_case(until="verify")
+    assert "出生日期：1949年12月31日" in _text(login_as("sifa"), case_id, "legal_aid_form")
+    masked = _text(login_as("verify"), case_id, "legal_aid_form")
+    assert "1949年12月31日" not in masked and "出生日期：****年**月**日" in masked
+
+
+def test_assistance_forms_apply_when_they_make_sense(make_case, ctx):
+    mediated = _case_file(make_case(until="verify"))
+    assert not any(document(k).applies(mediated) for k in ("relief_form", "legal_aid_form", "judicial_aid_form"))
+    ended = make_case(until="handle")
+    do_step(ended, "handle", result="terminated", process_notes="调解不成", next_channel="可向法院起诉")
+    assert document("legal_aid_form").applies(_case_file(ended))
+    from_court = _case_file(make_case(until="triage", source_channel="court"))
+    assert document("judicial_aid_form").applies(from_court)
 
 
 def test_unknown_document_is_404(login_as, make_case):

@@ -2,7 +2,14 @@
 (``missing``, in Chinese, as the printed document and the archive check say it)."""
 from __future__ import annotations
 
-from portal.models import AgreementKind, LawfulChannel, SessionResult
+from portal.models import (
+    AgreementKind,
+    HandlingResult,
+    LawfulChannel,
+    RiskLevel,
+    SessionResult,
+    SourceChannel,
+)
 from portal.services.documents.casefile import CaseFile, PartyView
 
 # 当事人基本情况 as the 申请书 and the 协议书 print it (gender and age come from the ID number).
@@ -154,3 +161,62 @@ def closing_missing(f: CaseFile) -> list[str]:
     if not f.mediators:
         gaps.append("承办人（本案无调解记录）")
     return gaps + party_gaps(f, CONTACT)
+
+
+def risk_applies(f: CaseFile) -> bool:
+    """A high risk at triage, or a party dissatisfied at the follow-up visit."""
+    return f.case.risk_level == RiskLevel.HIGH.value or f.dissatisfied
+
+
+def risk_missing(f: CaseFile) -> list[str]:
+    gaps = [] if f.last("triage") else ["风险等级及研判意见（案件尚未研判）"]
+    if not f.sector_department:
+        gaps.append("行业主管部门（案件未交由驻中心部门办理）")
+    return gaps + ["稳控责任人", "化解责任人", "管控措施", "跟踪回访安排（风险管控流程尚未在门户记录）"]
+
+
+def relief_applies(f: CaseFile) -> bool:
+    """信访工作条例 §37: a petitioner in hardship is helped to apply for social assistance; a high-risk
+    dispute is often one of hardship."""
+    return (f.case.route == LawfulChannel.PETITION or f.case.source_channel == SourceChannel.PETITION
+            or f.case.risk_level == RiskLevel.HIGH.value)
+
+
+def relief_missing(f: CaseFile) -> list[str]:
+    return (["申请人"] if not f.applicants else []) + [
+        "户主姓名、家庭人口、户籍所在地、困难情形及原因（门户未记录）", "上次救助情况及本年度累计救助（门户未记录）",
+        "临时救助审批记录（救助流程尚未启动）"]
+
+
+LEGAL_PROCEDURES = (LawfulChannel.LITIGATION, LawfulChannel.LABOUR_ARBITRATION, LawfulChannel.LAND_ARBITRATION,
+                    LawfulChannel.ADMIN_REVIEW)
+
+
+def legal_aid_applies(f: CaseFile) -> bool:
+    """Mediation did not settle it, or it belongs to a court, an arbitration or a review: a party
+    who cannot afford a lawyer may ask for one (法律援助法 §31)."""
+    return f.handling_result in (HandlingResult.TERMINATED, HandlingResult.REDIRECTED) \
+        or f.case.route in LEGAL_PROCEDURES
+
+
+def legal_aid_missing(f: CaseFile) -> list[str]:
+    return (["申请人"] if not f.applicants else []) + [
+        "户籍所在地、文化程度、身体状况、人群类别（门户未记录）", "家庭经济状况（门户未记录）",
+        "法律援助审查及审批记录（法律援助流程尚未启动）"]
+
+
+JUDICIAL_SOURCES = (SourceChannel.COURT, SourceChannel.POLICE, SourceChannel.PROCURATORATE)
+
+
+def judicial_aid_applies(f: CaseFile) -> bool:
+    """The matter is before a court, the police or the procuratorate (司法救助 is theirs to grant)."""
+    return f.case.source_channel in JUDICIAL_SOURCES or f.case.route == LawfulChannel.LITIGATION \
+        or f.last("court_filing") is not None
+
+
+def judicial_aid_missing(f: CaseFile) -> list[str]:
+    gaps = ["申请人"] if not f.applicants else []
+    if f.last("court_filing") is None:
+        gaps.append("原案件办案机关及案号")
+    return gaps + ["与原案件当事人的关系、请求救助金额、生活困难证明（门户未记录）",
+                   "司法救助审查及审批记录（司法救助流程尚未启动）"]

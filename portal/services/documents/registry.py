@@ -42,6 +42,12 @@ DOCUMENTS: list[DocumentSpec] = [
     DocumentSpec("confirmation_application", "司法确认申请书", 11, False, c.confirmation_applies,
                  c.confirmation_missing),
     DocumentSpec("closing_report", "人民调解结案报告表", 12, False, c.closing_applies, c.closing_missing),
+    # Not in the dossier: printed on their own from the case page.
+    DocumentSpec("risk_notice", "风险管控提示函", None, False, c.risk_applies, c.risk_missing),
+    DocumentSpec("relief_form", "临时救助审批表", None, False, c.relief_applies, c.relief_missing),
+    DocumentSpec("legal_aid_form", "法律援助申请表", None, False, c.legal_aid_applies, c.legal_aid_missing),
+    DocumentSpec("judicial_aid_form", "国家司法救助申请登记表", None, False, c.judicial_aid_applies,
+                 c.judicial_aid_missing),
 ]
 
 BY_KEY = {d.key: d for d in DOCUMENTS}
