@@ -4,11 +4,12 @@ from __future__ import annotations
 import subprocess
 
 
-def pdf_text(data: bytes, page: int | None = None) -> str:
-    """The text of the PDF, or of one page (1-based)."""
+def pdf_text(data: bytes, page: int | None = None, raw: bool = False) -> str:
+    """The text of the PDF, or of one page (1-based): laid out as on the page, or ``raw`` in the
+    order it was written (a table cell's wrapped lines stay together, apart from the row's label)."""
     pages = ["-f", str(page), "-l", str(page)] if page else []
-    return subprocess.run(["pdftotext", "-layout", *pages, "-", "-"], input=data, capture_output=True,
-                          check=True).stdout.decode()
+    return subprocess.run(["pdftotext", "-raw" if raw else "-layout", *pages, "-", "-"], input=data,
+                          capture_output=True, check=True).stdout.decode()
 
 
 def pdf_pages(data: bytes) -> int:

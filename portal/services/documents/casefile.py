@@ -25,12 +25,16 @@ from portal.models import (
     OrgKind,
     Party,
     PartyKind,
+    PortalUser,
+    Satisfaction,
+    SessionResult,
     WorkItem,
     WorkItemKind,
     WorkItemStatus,
 )
 from portal.services.archive import dossier_number_of
 from portal.services.deadlines import utc_to_local
+from portal.services.documents.terms import APPLIED, SOURCE_KINDS, term
 
 
 @dataclass
@@ -46,20 +50,22 @@ class PartyView:
     id_number: str
     phone: str
     address: str
+    born: str = ""        # 出生日期 from the ID number; "****年**月**日" when masked
 
 
 def _party_view(party: Party, masked: bool, on: date) -> PartyView:
     number = (party.id_number or "").upper()
-    gender = age = ""
+    gender = age = birth = ""
     if is_valid_id_number(number):
         gender = "男" if int(number[16]) % 2 else "女"
         born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
         age = str(on.year - born.year - ((on.month, on.day) < (born.month, born.day)))
+        birth = "****年**月**日" if masked else f"{born.year}年{born.month}月{born.day}日"
     return PartyView(kind=party.kind, name=party.name, gender=gender, age=age, ethnicity=party.ethnicity or "",
                      occupation=party.occupation or "",
                      id_number=mask_id_number(number) if masked else number,
                      phone=mask_phone(party.phone) if masked else (party.phone or ""),
-                     address=party.address or "")
+                     address=party.address or "", born=birth)
 
 
 @dataclass
@@ -94,6 +100,7 @@ class CaseFile:
     registered_at: datetime       # county wall-clock time
     closed_at: datetime | None
     extra: dict[str, Any] = field(default_factory=dict)
+    agreement_by: str = ""        # who recorded the agreement in the portal (登记人 of an oral agreement)
 
     @property
     def applicants(self) -> list[PartyView]:
@@ -129,6 +136,80 @@ class CaseFile:
         records = self.steps.get(form_key) or []
         return records[-1] if records else None
 
+    def attached(self, category: str) -> list[CaseAttachment]:
+        """The files attached under a category (its value: "identity", "confirmation" ...)."""
+        return self.attachments.get(AttachmentCategory(category), [])
+
+    def local(self, moment: datetime | None) -> datetime | None:
+        """A stored (naive UTC) time, e.g. a session's ``held_at``, as the county's wall clock reads it."""
+        return utc_to_local(moment) if moment else None
+
+    @staticmethod
+    def term(kind: str, value) -> str:
+        """The Chinese word the forms print for a coded value (see ``terms.term``)."""
+        return term(kind, value)
+
+    @property
+    def applicant_names(self) -> str:
+        return "、".join(p.name for p in self.applicants)
+
+    @property
+    def respondent_names(self) -> str:
+        return "、".join(p.name for p in self.respondents)
+
+    def signers(self, label: str | None = None) -> list[tuple[str, bool]]:
+        """(label, thumbprint) of each applicant's and respondent's signature line, each called ``label``
+        when given (all "申请人" of a joint application), else by their role in the case."""
+        return [(f"{label or '申请人'}　{p.name}", True) for p in self.applicants] + \
+            [(f"{label or '被申请人'}　{p.name}", True) for p in self.respondents]
+
+    @property
+    def applied(self) -> bool:
+        """The parties came to the portal themselves (a 申请书 is theirs to sign)."""
+        return self.case.source_channel in APPLIED
+
+    @property
+    def source_kind(self) -> str:
+        """案件来源 as the forms class it (当事人申请、主动调解、公安移交 ...)."""
+        return SOURCE_KINDS.get(self.case.source_channel, "")
+
+    @property
+    def dispute_place(self) -> str:
+        c = self.case
+        return "".join([c.township.name, c.village.name if c.village else "",
+                         c.place_detail or ""])
+
+    @property
+    def agreed_session(self) -> MediationSession | None:
+        """The session at which the parties agreed (the agreement's mediators and recorder are its)."""
+        agreed = [s for s in self.sessions if s.result == SessionResult.AGREED]
+        return agreed[-1] if agreed else None
+
+    @property
+    def agreement_copies(self) -> int:
+        """一式几份: one per party, one kept by the 调委会."""
+        return len(self.applicants) + len(self.respondents) + 1
+
+    @property
+    def followups(self) -> list[StepRecord]:
+        return self.steps.get("followup") or []
+
+    @property
+    def dissatisfied_visits(self) -> list[StepRecord]:
+        """The follow-up visits at which a party said it is not satisfied."""
+        return [v for v in self.followups if Satisfaction.DISSATISFIED.value in
+                (v.data.get("applicant_satisfaction"), v.data.get("respondent_satisfaction"))]
+
+    @property
+    def dissatisfied(self) -> bool:
+        return bool(self.dissatisfied_visits)
+
+    @property
+    def sector_department(self) -> str:
+        """The stationed department that handled the case (the sector's 主管部门), if one did."""
+        unit = self.case.assigned_unit
+        return unit.name if unit is not None and unit.kind == OrgKind.DEPARTMENT else ""
+
 
 def _body_name(case: Case, county: str) -> str:
     unit = case.assigned_unit
@@ -162,6 +243,8 @@ def load_case_file(case: Case, masked: bool, today: date) -> CaseFile:
                                 .order_by(CaseAttachment.id)):
         attachments.setdefault(a.category, []).append(a)
     number = dossier_number_of(case.id)
+    agreement = db.session.scalar(select(MediationAgreement).where(MediationAgreement.case_id == case.id))
+    recorded_by = db.session.get(PortalUser, agreement.recorded_by_id) if agreement else None
     return CaseFile(
         case=case, masked=masked, county=county, center=f"{county}矛盾纠纷调处化解中心",
         body=_body_name(case, county),
@@ -170,7 +253,8 @@ def load_case_file(case: Case, masked: bool, today: date) -> CaseFile:
                                          .order_by(MediationSession.seq))),
         investigations=list(db.session.scalars(select(Investigation).where(Investigation.case_id == case.id)
                                                .order_by(Investigation.seq))),
-        agreement=db.session.scalar(select(MediationAgreement).where(MediationAgreement.case_id == case.id)),
+        agreement=agreement,
+        agreement_by=(recorded_by.first_name or recorded_by.username) if recorded_by else "",
         confirmation=db.session.scalar(select(JudicialConfirmation)
                                        .where(JudicialConfirmation.case_id == case.id)),
         attachments=attachments, steps=_steps(case.id),
