@@ -81,7 +81,8 @@ def _parties_for(user, case) -> list[dict]:
         record_personal_view(user, case)
     return [{"kind": p.kind.label, "name": p.name,
              "id_number": (p.id_number or "") if full else mask_id_number(p.id_number),
-             "phone": (p.phone or "") if full else mask_phone(p.phone), "address": p.address or ""}
+             "phone": (p.phone or "") if full else mask_phone(p.phone), "address": p.address or "",
+             "ethnicity": p.ethnicity or "", "occupation": p.occupation or ""}
             for p in case.parties]
 
 
