@@ -32,6 +32,7 @@ MATRIX: dict[str, tuple[str, set[str]]] = {
     "CaseView.find": ("GET", EVERYONE),
     "CaseView.show": ("GET", SEES_CASE),
     "CaseView.print_case": ("GET", SEES_CASE),
+    "CaseView.document": ("GET", SEES_CASE),
     "CaseView.register": ("GET", {"window", "admin"}),
     "CaseView.task": ("GET", WORKS_CASE),
     "CaseView.extension": ("GET", WORKS_CASE),
@@ -76,7 +77,8 @@ def _denied(resp) -> bool:
 def test_each_role_gets_exactly_what_the_matrix_says(app, login_as, make_case):
     case_id = make_case(until="handle")   # 城关镇 文庙社区, dispatched to 司法局
     item_id = open_item(case_id, "handle").id
-    args = {"case_id": case_id, "item_id": item_id, "pk": 999999, "name": "muldelete", "filename": "x_sep_y.txt"}
+    args = {"case_id": case_id, "item_id": item_id, "pk": 999999, "name": "muldelete", "filename": "x_sep_y.txt",
+            "key": "registration"}
     upload = Path(app.config["UPLOAD_FOLDER"])   # FAB's download route serves a file (it fails on a missing one)
     upload.mkdir(parents=True, exist_ok=True)
     (upload / "x_sep_y.txt").write_text("x")
