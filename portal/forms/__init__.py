@@ -20,6 +20,7 @@ from portal.forms.steps import (
     FeedbackForm,
     FollowupForm,
     HandleForm,
+    InvestigationForm,
     PauseForm,
     PreSuitForm,
     RaiseCardForm,
@@ -80,4 +81,5 @@ def describe(form_key: str, data: dict, unit=None) -> list[tuple[str, str]]:
 
 
 __all__ = ["FORMS", "SIDE_FORMS", "describe", "form_class", "IntakeForm", "RaiseCardForm", "ExtensionRequestForm",
-           "PauseForm", "ConfirmationApplyForm", "ConfirmationDecisionForm", "SessionForm"]
+           "PauseForm", "ConfirmationApplyForm", "ConfirmationDecisionForm", "SessionForm",
+           "InvestigationForm"]

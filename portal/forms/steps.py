@@ -20,8 +20,8 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional, ValidationError
-from wtforms.widgets import DateInput
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.widgets import DateInput, TextArea
 
 from portal.forms.validators import int_or_none
 from portal.models import (
@@ -289,3 +289,20 @@ class SessionForm(FlaskForm):
     result = SelectField(_l("Result of the session"), [InputRequired()], widget=Select2Widget(),
                          choices=lambda: [(r.value, r.label) for r in SessionResult])
     notes = TextAreaField(_l("Findings and next steps"), [Optional()], widget=BS3TextAreaFieldWidget())
+
+
+class InvestigationForm(FlaskForm):
+    held_at = DateTimeLocalField(_l("Held at"), [InputRequired()], format="%Y-%m-%dT%H:%M")
+    place = StringField(_l("Place"), [DataRequired(), Length(max=200)], widget=BS3TextFieldWidget())
+    investigators = StringField(_l("Investigators"), [DataRequired(), Length(max=200)],
+                                widget=BS3TextFieldWidget())
+    recorder = StringField(_l("Recorder"), [Optional(), Length(max=50)], widget=BS3TextFieldWidget())
+    subject = StringField(_l("Person questioned"), [DataRequired(), Length(max=100)], widget=BS3TextFieldWidget())
+    subject_info = StringField(_l("About the person questioned"), [Optional(), Length(max=300)],
+                               widget=BS3TextFieldWidget(),
+                               description=_l("Age, work, and how the person stands to the parties."))
+    present = StringField(_l("Others present"), [Optional(), Length(max=200)], widget=BS3TextFieldWidget())
+    matter = StringField(_l("Matter investigated"), [DataRequired(), Length(max=200)], widget=BS3TextFieldWidget())
+    content = TextAreaField(_l("Questions and answers"), [DataRequired()], widget=TextArea(),
+                            render_kw={"rows": 10},  # FAB's text area widget fixes 3 rows
+                            description=_l("One line per question (问：) and answer (答：), as they were said."))

@@ -13,6 +13,7 @@ from portal.forms import (
     ConfirmationDecisionForm,
     ExtensionRequestForm,
     IntakeForm,
+    InvestigationForm,
     PauseForm,
     RaiseCardForm,
     SessionForm,
@@ -39,6 +40,7 @@ from portal.services.extensions import (
     request_extension,
     resume_deadline,
 )
+from portal.services.investigations import InvestigationData, investigations_of, record_investigation
 from portal.services.sessions import SessionData, mediating_item, record_session, sessions_of
 from portal.services.steps import ASSIGNABLE_KINDS
 from portal.services.supervision import SUPERVISORS, cards_of, raise_card
@@ -125,6 +127,7 @@ class CaseView(BaseView):
     method_permission_name = {"show": "read", "find": "read", "register": "register", "task": "work",
                               "card": "supervise", "extension": "work", "pause": "work", "resume": "work",
                               "confirmation": "work", "ruling": "work", "session": "work",
+                              "investigation": "work",
                               "claim": "work", "release": "work", "reassign": "work", "comment": "work",
                               "repeats": "supervise", "print_case": "read", "document": "read"}
 
@@ -159,6 +162,7 @@ class CaseView(BaseView):
                    for item in queries.case_history(case.id)]
         dept_title, dept_rows = detail_rows(case)
         lanes = queries.lanes_for(g.user)
+        mediating = mediating_item(g.user, case) is not None
         return self.render_template("portal/case.html", case=case, parties=parties, history=history,
                                     repeats=queries.repeat_cases(g.user, case), comments=comments_of(case.id),
                                     lanes=lanes, qr=qr_svg(case.code), cards=cards_of(case.id),
@@ -167,7 +171,8 @@ class CaseView(BaseView):
                                     can_supervise=bool(SUPERVISORS & g.user.role_names),
                                     confirmation=confirmation_of(case.id), can_confirm=can_apply(case),
                                     sessions=sessions_of(case.id), dept_title=dept_title, dept_rows=dept_rows,
-                                    can_record_session=mediating_item(g.user, case) is not None)
+                                    can_record_session=mediating, investigations=investigations_of(case.id),
+                                    can_record_investigation=mediating)
 
     @expose("/<int:case_id>/print")
     @has_access
@@ -259,6 +264,18 @@ class CaseView(BaseView):
                        lambda s: _("Mediation session no. %(seq)s recorded.", seq=s.seq),
                        url_for("CaseView.show", case_id=case_id), "portal/action_form.html", case=case,
                        title=_("Record a mediation session"))
+
+    @expose("/<int:case_id>/investigation", methods=["GET", "POST"])
+    @has_access
+    def investigation(self, case_id: int):
+        case = queries.case_for(g.user, case_id)
+        form = InvestigationForm()
+        return _submit(self, form, lambda: record_investigation(g.user, case.id, InvestigationData(
+                           **{k: (v or "") if k != "held_at" else v for k, v in form.data.items()
+                              if k != "csrf_token"})),
+                       lambda r: _("Investigation no. %(seq)s recorded.", seq=r.seq),
+                       url_for("CaseView.show", case_id=case_id) + "#investigations", "portal/action_form.html",
+                       case=case, title=_("Record an investigation"))
 
     @expose("/<int:case_id>/extension", methods=["GET", "POST"])
     @has_access

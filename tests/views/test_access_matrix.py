@@ -41,6 +41,7 @@ MATRIX: dict[str, tuple[str, set[str]]] = {
     "CaseView.confirmation": ("GET", WORKS_CASE),
     "CaseView.ruling": ("GET", WORKS_CASE),
     "CaseView.session": ("GET", WORKS_CASE),
+    "CaseView.investigation": ("GET", WORKS_CASE),
     "CaseView.comment": ("POST", WORKS_CASE),
     "CaseView.claim": ("POST", WORKS_CASE),
     "CaseView.release": ("POST", WORKS_CASE),
