@@ -53,7 +53,7 @@ def _small_county():
 def app():
     tmp = Path(tempfile.mkdtemp(prefix="portal-test-"))
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": _database_url(tmp), "WTF_CSRF_ENABLED": False,
-                      "SERVER_NAME": None, "SECRET_KEY": "test"})
+                      "SERVER_NAME": None, "SECRET_KEY": "test", "UPLOAD_FOLDER": f"{tmp / 'uploads'}/"})
     with app.app_context():
         upgrade()
         build_test_county(PASSWORD)

@@ -9,6 +9,7 @@ from flask_appbuilder.fieldwidgets import (
 )
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     DateField,
@@ -25,6 +26,7 @@ from wtforms.widgets import DateInput, TextArea
 
 from portal.forms.validators import int_or_none
 from portal.models import (
+    AttachmentCategory,
     CardLevel,
     ClosingType,
     Complexity,
@@ -306,3 +308,12 @@ class InvestigationForm(FlaskForm):
     content = TextAreaField(_l("Questions and answers"), [DataRequired()], widget=TextArea(),
                             render_kw={"rows": 10},  # FAB's text area widget fixes 3 rows
                             description=_l("One line per question (问：) and answer (答：), as they were said."))
+
+
+class AttachmentForm(FlaskForm):
+    category = SelectField(_l("Kind of paper"), [InputRequired()], choices=AttachmentCategory.choices,
+                           widget=Select2Widget())
+    title = StringField(_l("Title"), [DataRequired(), Length(max=200)], widget=BS3TextFieldWidget(),
+                        description=_l("e.g. 申请人身份证复印件, 收条"))
+    file = FileField(_l("File"), [FileRequired()], description=_l("A scan or photo (PNG or JPEG), or a PDF."),
+                     render_kw={"accept": ".png,.jpg,.jpeg,.pdf,image/png,image/jpeg,application/pdf"})
