@@ -17,7 +17,9 @@ import io
 import os
 import struct
 import tempfile
+import threading
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePath
 
@@ -104,10 +106,27 @@ def _pdf(data: bytes) -> FileKind:
     return FileKind("pdf", "application/pdf", pages)
 
 
+_PILLOW_STRICTNESS = threading.Lock()
+
+
+@contextmanager
+def _strict_pillow():
+    """Pillow as strict as it comes: WeasyPrint, once imported, tells Pillow to pad cut files and skip
+    checksums (``LOAD_TRUNCATED_IMAGES``) for its own reading; an upload is checked without that.
+    (A print rendering at this very moment in another thread would refuse a broken image, not pad it.)"""
+    from PIL import ImageFile
+    with _PILLOW_STRICTNESS:
+        lenient, ImageFile.LOAD_TRUNCATED_IMAGES = ImageFile.LOAD_TRUNCATED_IMAGES, False
+        try:
+            yield
+        finally:
+            ImageFile.LOAD_TRUNCATED_IMAGES = lenient
+
+
 def _image(data: bytes) -> FileKind:
     from PIL import Image
     try:
-        with warnings.catch_warnings():
+        with _strict_pillow(), warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data), formats=tuple(IMAGE_KINDS)) as image:
                 kind = IMAGE_KINDS[image.format]

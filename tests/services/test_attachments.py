@@ -108,20 +108,26 @@ def _not_really(kind: str) -> bytes:
     png, jpeg, pdf = papers.png(), papers.jpeg(), papers.pdf()
     return {"empty": b"", "text": "这不是图片".encode(), "gif": b"GIF89a" + png[6:],
             "png_cut": png[:-20], "jpeg_cut": jpeg[: len(jpeg) - 200], "png_named_pdf": b"%PDF-1.4\n" + png,
+            "png_corrupt": png[:60] + bytes([png[60] ^ 0xFF]) + png[61:],           # a checksum fails
             "pdf_cut": pdf[: len(pdf) // 2], "pdf_garbage": b"%PDF-1.7\n" + b"x" * 500,
             "pdf_encrypted": papers.encrypted_pdf(b""), "pdf_password": papers.encrypted_pdf(b"secret"),
             "html": b"<html><script>alert(1)</script></html>"}[kind]
 
 
-@pytest.mark.parametrize("kind", ["empty", "text", "gif", "png_cut", "jpeg_cut", "png_named_pdf", "pdf_cut",
-                                  "pdf_garbage", "pdf_encrypted", "pdf_password", "html"])
-def test_what_is_not_really_a_png_jpeg_or_pdf_is_refused_and_nothing_is_left(make_case, uploads, kind):
+@pytest.mark.parametrize("kind", ["empty", "text", "gif", "png_cut", "jpeg_cut", "png_corrupt", "png_named_pdf",
+                                  "pdf_cut", "pdf_garbage", "pdf_encrypted", "pdf_password", "html"])
+@pytest.mark.parametrize("lenient_pillow", [False, True])   # WeasyPrint, once imported, makes Pillow lenient
+def test_what_is_not_really_a_png_jpeg_or_pdf_is_refused_and_nothing_is_left(make_case, uploads, monkeypatch, kind,
+                                                                              lenient_pillow):
+    from PIL import ImageFile
+    monkeypatch.setattr(ImageFile, "LOAD_TRUNCATED_IMAGES", lenient_pillow)
     case_id = make_case(until="handle")
     before = row_counts()
     with pytest.raises(ValidationFailed) as refused:
         attach(case_id, data=_not_really(kind), filename="scan.pdf" if kind.startswith("pdf") else "scan.png")
     assert refused.value.field == "file"
     assert row_counts() == before and _files(uploads) == set()
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is lenient_pillow                  # left as WeasyPrint wants it
 
 
 def test_a_file_above_the_limit_is_refused(make_case, uploads, monkeypatch):
