@@ -22,6 +22,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"))
     app.config.update(portal_config.load())
     app.config.update(config or {})
+    if app.config.get("MAX_CONTENT_LENGTH") is None:  # a request no bigger than an attachment and its form
+        app.config["MAX_CONTENT_LENGTH"] = app.config["PORTAL_ATTACHMENT_MAX_BYTES"] + 1024 * 1024
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         (ROOT / "instance").mkdir(exist_ok=True)
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}}
@@ -81,6 +83,13 @@ def _check_print_setup(app: Flask) -> None:
 
 def _register_error_handlers(app: Flask) -> None:
     from portal.services.errors import DomainError
+
+    @app.errorhandler(413)
+    def too_large(_exc):
+        from portal.services.attachments import TOO_LARGE, human_size
+        message = str(TOO_LARGE) % {"limit": human_size(app.config["PORTAL_ATTACHMENT_MAX_BYTES"])}
+        return render_template("portal/error.html", message=message, base_template=app.appbuilder.base_template,
+                               appbuilder=app.appbuilder), 413
 
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError):

@@ -57,3 +57,7 @@ def sees_personal_data(role_names: set[str]) -> bool:
 
 # Roles that see every case of the county (the center's own staff).
 COUNTY_WIDE_ROLES = {"Admin", "intake_clerk", "dispatcher", "verifier", "director"}
+
+# The center's staff who keep a case's papers whatever its step: the window takes them in, the
+# dispatcher and the verifier add what arrives later (receipts, court papers) and when it is filed.
+CASE_FILE_ROLES = {"intake_clerk", "dispatcher", "verifier"}

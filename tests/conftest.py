@@ -165,6 +165,20 @@ def session_form(**overrides) -> dict:
             **overrides}
 
 
+def investigation_form(**overrides) -> dict:
+    """An investigation held now (county wall-clock time, as the form gives it)."""
+    return {"held_at": session_form()["held_at"], "place": "文庙社区二组李四家中", "investigators": "王明、赵丽",
+            "recorder": "赵丽", "subject": "刘五", "subject_info": "男，62岁，二组村民小组长，双方邻居",
+            "present": "", "matter": "宅基地老界址的位置",
+            "content": "问：你知道两家老界址在哪里吗？\n答：老界址在原来那棵核桃树往东一米，大家都晓得。", **overrides}
+
+
+def record_investigation(case_id: int, username: str = "sifa", **overrides):
+    from portal.services.investigations import InvestigationData
+    from portal.services.investigations import record_investigation as record
+    return record(user(username), case_id, InvestigationData(**investigation_form(**overrides)))
+
+
 def record_session(case_id: int, username: str = "sifa", **overrides):
     from portal.services.sessions import SessionData
     from portal.services.sessions import record_session as record
@@ -215,8 +229,10 @@ def row_counts() -> dict[str, int]:
     from portal.models import (
         AuditEvent,
         Case,
+        CaseAttachment,
         CaseScore,
         ExtensionRequest,
+        Investigation,
         MediationSession,
         Party,
         SupervisionCard,
@@ -224,7 +240,7 @@ def row_counts() -> dict[str, int]:
     )
     return {m.__tablename__: db.session.scalar(select(func.count()).select_from(m))
             for m in (Case, Party, WorkItem, AuditEvent, SupervisionCard, ExtensionRequest, CaseScore,
-                      MediationSession)}
+                      MediationSession, Investigation, CaseAttachment)}
 
 
 def csrf_token(html: str) -> str:

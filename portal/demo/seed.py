@@ -3,18 +3,23 @@
 Cases are registered and advanced with ``register_case``/``complete_task``
 under a frozen clock, so their history, deadlines and audit rows are what the
 portal itself would have written. Older cases are mostly closed; recent ones
-stop at every step of the chain.
+stop at every step of the chain. Their dossiers have content: parties with
+their ethnicity and occupation, investigations, sessions whose talk fits the
+dispute, agreements with their facts and terms, scanned identity papers and
+receipts, now and then a judicial confirmation -- and one case with all of it.
 """
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
 
 from portal.clock import frozen_at, utcnow
-from portal.demo import county
+from portal.demo import county, records
 from portal.demo.details import demo_details
+from portal.demo.papers import identity_png, receipt_pdf
 from portal.extensions import db
 from portal.idcard import check_digit
 from portal.models import (
@@ -38,11 +43,14 @@ from portal.models import (
     WorkItemStatus,
 )
 from portal.services.accounts import create_user
+from portal.services.attachments import add_attachment
 from portal.services.cases import IntakeData, PartyData, complete_task, register_case
-from portal.services.deadlines import utc_to_local
+from portal.services.confirmation import apply_for_confirmation, record_confirmation_ruling
+from portal.services.deadlines import local_to_utc, local_today, utc_to_local
 from portal.services.departments import spec_for_unit
+from portal.services.investigations import record_investigation
 from portal.services.reference import load_county
-from portal.services.sessions import SessionData, record_session
+from portal.services.sessions import record_session
 
 DEMO_PASSWORD = "demo1234"
 # username, full name, roles, org code
@@ -59,6 +67,7 @@ DEMO_USERS = [
 ] + [(f"dept{d['code'][1:]}", f"{d['short']}承办人", ["dept_handler"], d["code"]) for d in county.DEPARTMENTS] \
   + [(f"lead{d['code'][1:]}", f"{d['short']}负责人", ["unit_leader"], d["code"]) for d in county.DEPARTMENTS] \
   + [("centerlead", "矛调中心副主任", ["unit_leader"], "CENTER")]
+SHOWCASE_DISPUTE = "相邻通行与排水纠纷"  # the demo case with every kind of record (no other title says this)
 
 
 def _id_number(rng: random.Random, born: date) -> str:
@@ -66,11 +75,13 @@ def _id_number(rng: random.Random, born: date) -> str:
     return first17 + check_digit(first17)
 
 
-def _party(rng: random.Random, kind: str, known_id: bool = True) -> PartyData:
-    name = rng.choice(county.PERSON_SURNAMES) + rng.choice(county.PERSON_GIVEN)
+def _party(rng: random.Random, kind: str, family: str, known_id: bool = True) -> PartyData:
+    name = records.person_name(rng)
     born = date(rng.randint(1950, 2003), rng.randint(1, 12), rng.randint(1, 28))
+    ethnicity, occupation = records.party_details(rng, family, kind == PartyKind.APPLICANT.value)
     return PartyData(kind, name, _id_number(rng, born) if known_id else "",
-                     f"1{rng.choice('3589')}{rng.randint(0, 999999999):09d}", "")
+                     f"1{rng.choice('3589')}{rng.randint(0, 999999999):09d}", "",
+                     ethnicity=ethnicity if known_id else "", occupation=occupation)
 
 
 def seed_demo(n_cases: int = 400, seed: int = 20231) -> str:
@@ -85,20 +96,32 @@ def seed_demo(n_cases: int = 400, seed: int = 20231) -> str:
     return f"demo county: {counts}; users: {len(DEMO_USERS)} (password {DEMO_PASSWORD}); cases: {n_cases}"
 
 
-def _users() -> dict[str, PortalUser]:
-    return {u.username: u for u in db.session.scalars(select(PortalUser))}
+@dataclass
+class World:
+    """What every demo case draws on: the users, the taxonomy, the places, and the two sample papers
+    (made once: every case attaches the same bytes, stored once)."""
+
+    users: dict[str, PortalUser]
+    types: list[DisputeType]
+    towns: list[OrgUnit]
+    villages: dict[int, list[OrgUnit]]
+    units: dict[str, OrgUnit]
+    papers: dict[str, bytes]
 
 
 def _seed_cases(rng: random.Random, n: int) -> None:
-    users = _users()
-    types = [t for t in db.session.scalars(select(DisputeType)) if t.parent_id is not None]
     towns = list(db.session.scalars(select(OrgUnit).where(OrgUnit.kind == OrgKind.TOWNSHIP)))
-    villages = {t.id: list(db.session.scalars(select(OrgUnit).where(OrgUnit.parent_id == t.id,
-                                                                     OrgUnit.kind == OrgKind.VILLAGE)))
-                for t in towns}
-    units = {u.code: u for u in db.session.scalars(select(OrgUnit).where(OrgUnit.code.in_(
-        [d["code"] for d in county.DEPARTMENTS] + ["T01", "T01V01", "T01V01C"])))}
+    world = World(
+        users={u.username: u for u in db.session.scalars(select(PortalUser))},
+        types=[t for t in db.session.scalars(select(DisputeType)) if t.parent_id is not None], towns=towns,
+        villages={t.id: list(db.session.scalars(select(OrgUnit).where(OrgUnit.parent_id == t.id,
+                                                                       OrgUnit.kind == OrgKind.VILLAGE)))
+                  for t in towns},
+        units={u.code: u for u in db.session.scalars(select(OrgUnit).where(OrgUnit.code.in_(
+            [d["code"] for d in county.DEPARTMENTS] + ["T01", "T01V01", "T01V01C"])))},
+        papers={"identity": identity_png(), "receipt": receipt_pdf()})
     now = utcnow()
+    showcase = int(n * 0.6)  # about 110 days old: long closed
     for i in range(n):
         start = now - timedelta(days=365 * (1 - i / n) ** 1.3, hours=rng.randint(0, 8))
         start = start.replace(hour=rng.randint(0, 9), minute=rng.randint(0, 59))  # 08:00-17:59 local
@@ -106,8 +129,8 @@ def _seed_cases(rng: random.Random, n: int) -> None:
         age = (now - start).days
         # the newest cases include some waiting at each of the rarer steps
         wait_at = RARE_STOPS[n - 1 - i] if n - 1 - i < len(RARE_STOPS) else None
-        _drive(rng, users, types, towns, villages, units, start, closed=age > 45 and rng.random() < 0.95,
-               wait_at=wait_at)
+        _drive(rng, world, start, closed=(age > 45 and rng.random() < 0.95) or i == showcase, wait_at=wait_at,
+               rich=i == showcase)
 
 
 # Resolution mode -> (handler username, unit code) or None for "any stationed department".
@@ -121,35 +144,39 @@ MODES = [ResolutionMode.IN_CENTER] * 8 + [ResolutionMode.AT_HOME] * 4 + [Resolut
     [ResolutionMode.ONLINE] * 2 + [ResolutionMode.LITIGATION] * 3 + [ResolutionMode.PETITION]
 
 
-def _session(rng, mode: ResolutionMode, agreed: bool, names: tuple[str, str]) -> SessionData:
-    place = {ResolutionMode.AT_HOME: f"{names[0]}家中", ResolutionMode.ON_SITE: "纠纷现场（村道旁）",
-             ResolutionMode.LITIGATION: "县人民法院诉调对接中心"}.get(mode, "中心第二调解室")
-    return SessionData(
-        held_at=None, mediators=rng.choice(["周大山", "李秀英", "王建国", "张明"]) + "（调解员）", recorder="书记员",
-        applicant_statement=f"{names[0]}陈述了争议经过，要求对方赔偿损失并赔礼道歉。",
-        respondent_statement=f"{names[1]}承认部分事实，对赔偿数额有异议。",
-        result=SessionResult.AGREED.value if agreed else SessionResult.NO_AGREEMENT.value,
-        kind=rng.choice(["peoples", "administrative", "industry"]) if mode == ResolutionMode.IN_CENTER else "",
-        place="" if mode == ResolutionMode.ONLINE else place,
-        meeting_link=f"https://meeting.example.gov.cn/room/{rng.randint(100000, 999999)}"
-        if mode == ResolutionMode.ONLINE else "",
-        attendees="网格员 孙丽" if mode == ResolutionMode.ON_SITE else "")
+
+def _sitting_steps(rng, handler: str, agreed: bool, rich: bool) -> list[tuple[str, str, dict]]:
+    """Investigations and sessions, in the order the unit holds them, the last one ending as it ends."""
+    last = SessionResult.AGREED.value if agreed else SessionResult.NO_AGREEMENT.value
+    if rich:
+        return [("investigation", handler, {"of_party": False}),
+                ("session", handler, {"result": SessionResult.ADJOURNED.value, "first": True}),
+                ("investigation", handler, {"of_party": True}),
+                ("session", handler, {"result": SessionResult.PARTIAL.value, "first": False}),
+                ("session", handler, {"result": last, "first": False})]
+    steps = [("investigation", handler, {"of_party": k == 1}) for k in range(rng.choice([0, 0, 0, 1, 1, 2]))]
+    if rng.random() < 0.25:  # a first sitting that did not settle it
+        steps.append(("session", handler, {"result": SessionResult.ADJOURNED.value, "first": True}))
+    return steps + [("session", handler, {"result": last, "first": all(s[0] != "session" for s in steps)})]
 
 
-def _plan(rng, mode: ResolutionMode, handler: str, unit_id: int, t: datetime,
-          wait_at: str | None, details: dict) -> list[tuple[str, str, dict]]:
-    """The steps of one demo case, in order: (form key or "session", username, form data);
+def _plan(rng, story: records.Story, handler: str, unit_id: int, t: datetime, wait_at: str | None, details: dict,
+          rich: bool) -> list[tuple[str, str, dict]]:
+    """The steps of one demo case, in order: (form key or a side action, username, form data);
     ``details`` are what the handling unit records beside the common handling fields."""
+    mode = story.mode
     result = rng.choice([HandlingResult.WRITTEN_AGREEMENT.value] * 6 + [HandlingResult.ORAL_AGREEMENT.value] * 2
                         + [HandlingResult.TERMINATED.value])
     if wait_at == "court_filing":
         result = HandlingResult.TERMINATED.value
+    if rich or mode == ResolutionMode.LITIGATION and result != HandlingResult.TERMINATED.value:
+        result = HandlingResult.WRITTEN_AGREEMENT.value
     agreed = result != HandlingResult.TERMINATED.value
     plan = [("triage", "dispatch", {"complexity": rng.choice([c.value for c in Complexity]),
                                     "risk_level": rng.choice([RiskLevel.LOW.value] * 5 + [RiskLevel.MEDIUM.value] * 2
                                                              + [RiskLevel.HIGH.value]),
                                     "resolution_mode": mode.value, "opinion": "事实清楚，按程序分流。"})]
-    if rng.random() < 0.06 or wait_at == "escalate":
+    if (rng.random() < 0.06 and not rich) or wait_at == "escalate":
         plan += [("dispatch", "dispatch", {"escalate": "yes",
                                            "escalation_reason": "涉及人数较多，超出中心调处能力，报请县级研处。"}),
                  ("escalate", "director", {"county_leader": rng.choice(["王副县长", "县委政法委李书记"]),
@@ -157,87 +184,133 @@ def _plan(rng, mode: ResolutionMode, handler: str, unit_id: int, t: datetime,
     plan += [("dispatch", "dispatch", {"escalate": "no", "assigned_unit_id": unit_id,
                                        "instructions": "请按期调处并反馈。"}),
              ("accept", handler, {"accepted": "yes", "reason": ""}),
-             ("session", handler, {"agreed": agreed})]
-    agreement = {"agreement_date": t.date(), "applicant_signed": True, "respondent_signed": True}
+             *_sitting_steps(rng, handler, agreed, rich)]
+    agreement = {"agreement_date": t.date(), "applicant_signed": True, "respondent_signed": True,
+                 **(records.agreement_texts(story.family, story.values, result == HandlingResult.ORAL_AGREEMENT.value)
+                    if agreed else {})}
     if mode == ResolutionMode.LITIGATION:
-        if agreed:
-            plan.append(("pre_suit", handler, {"outcome": "agreement", "process_notes": "委派调解达成协议。",
-                                               **agreement}))
-        else:
+        if not agreed:
             return plan + [("pre_suit", handler, {"outcome": "far_apart", "process_notes": "双方分歧较大，调解不成。"}),
                            ("court_filing", handler, {"filed": "yes", "court_case_no": f"({t:%Y})示0101民初"
                                                       f"{rng.randint(100, 999)}号", "decided_on": t.date()}),
                            ("close", "dispatch", {"closing_type": ClosingType.REDIRECTED.value,
                                                   "summary": "诉前调解不成，已登记立案。"})]
-    handle = ("handle", handler, {"result": result if mode != ResolutionMode.LITIGATION
-                                  else HandlingResult.WRITTEN_AGREEMENT.value,
-                                  "process_notes": "组织双方面对面调解，释法明理。",
-                                  "next_channel": "可依法向人民法院起诉。", **agreement,
-                                  **{k: v for k, v in details.items()   # only a written agreement is numbered
-                                     if k != "agreement_no" or result == HandlingResult.WRITTEN_AGREEMENT.value}})
-    if mode != ResolutionMode.LITIGATION:
-        plan.append(handle)
-    fulfilment = rng.choice([f.value for f in Fulfilment])
+        handle = ("pre_suit", handler, {"outcome": "agreement", "process_notes": "委派调解达成协议。", **agreement})
+    else:
+        handle = ("handle", handler, {"result": result, "process_notes": "组织双方面对面调解，释法明理。",
+                                      "next_channel": "可依法向人民法院起诉。", **agreement,
+                                      **{k: v for k, v in details.items()  # only a written agreement is numbered
+                                         if k != "agreement_no" or result == HandlingResult.WRITTEN_AGREEMENT.value}})
+    return plan + [handle, *_after_handling(rng, handler, result, handle, rich)]
+
+
+def _after_handling(rng, handler: str, result: str, handle, rich: bool) -> list[tuple[str, str, dict]]:
+    """Confirmation by the court (now and then, for a written agreement), the receipt of performance,
+    feedback, the follow-up visit, verification (once in a while sent back) and closing."""
+    fulfilment = Fulfilment.FULFILLED.value if rich else rng.choice([f.value for f in Fulfilment])
+    written = result == HandlingResult.WRITTEN_AGREEMENT.value
+    confirm = written and (rich or rng.random() < 0.08)
+    steps = [("confirm", handler, {})] if confirm else []
+    if result != HandlingResult.TERMINATED.value and fulfilment == Fulfilment.FULFILLED.value \
+            and (rich or rng.random() < 0.5):
+        steps.append(("attach", handler, {"paper": "receipt", "category": "performance", "title": "履行收条",
+                                          "filename": "收条.pdf"}))
     after = [("feedback", handler, {"fulfilment": fulfilment, "summary": "已按调解结果处理。"}),
              ("followup", "verify", {"method": rng.choice(["phone", "visit"]),
                                      "applicant_satisfaction": rng.choice(["satisfied"] * 6 + ["basically"] * 3
                                                                           + ["dissatisfied"]),
                                      "respondent_satisfaction": rng.choice(["satisfied", "basically", "unreachable"]),
                                      "fulfilment": fulfilment, "notes": "电话回访双方。"})]
-    plan += after
-    if rng.random() < 0.1:  # the center sends it back to the unit once
-        plan += [("verify", "verify", {"passed": "no", "opinion": "当事人反映协议未履行，请继续跟进。"}),
-                 handle, *after]
-    plan += [("verify", "verify", {"passed": "yes", "opinion": ""}),
-             ("close", "dispatch", {"closing_type": rng.choice([ClosingType.RESOLVED.value,
-                                                                ClosingType.MEDIATED.value,
-                                                                ClosingType.PROCEDURAL_END.value]),
-                                    "summary": "案结事了。"})]
-    return plan
+    steps += after
+    if confirm:
+        steps.append(("ruling", handler, {"ruling_seq": rng.randint(10, 400)}))
+    if rng.random() < 0.1 and not rich:  # the center sends it back to the unit once
+        steps += [("verify", "verify", {"passed": "no", "opinion": "当事人反映协议未履行，请继续跟进。"}),
+                  handle, *after]
+    closing = ClosingType.MEDIATED.value if rich else rng.choice(
+        [ClosingType.RESOLVED.value, ClosingType.MEDIATED.value, ClosingType.PROCEDURAL_END.value])
+    return steps + [("verify", "verify", {"passed": "yes", "opinion": ""}),
+                    ("close", "dispatch", {"closing_type": closing, "summary": "案结事了。"})]
 
 
-def _drive(rng, users, types, towns, villages, units, t: datetime, closed: bool, wait_at: str | None) -> None:
-    mode = ResolutionMode.LITIGATION if wait_at in ("pre_suit", "court_filing") else rng.choice(MODES)
-    fixed = MODE_HANDLERS[mode]
-    if fixed:
-        handler, unit = fixed[0], units[fixed[1]]
-    else:
-        dept = rng.choice(county.DEPARTMENTS)
-        handler, unit = "dept" + dept["code"][1:], units[dept["code"]]
+def _intake(rng, world: World, mode: ResolutionMode, rich: bool) -> tuple[IntakeData, DisputeType]:
+    """The dispute as the window registers it."""
     if mode in (ResolutionMode.AT_HOME, ResolutionMode.ON_SITE):  # the village and township the demo users serve
-        town, village = units["T01"], units["T01V01"]
+        town, village = world.units["T01"], world.units["T01V01"]
     else:
-        town = rng.choice(towns)
-        village = rng.choice(villages[town.id]) if villages[town.id] else None
-    dtype = rng.choice(types)
-    applicant, respondent = _party(rng, PartyKind.APPLICANT.value), _party(rng, PartyKind.RESPONDENT.value,
-                                                                             rng.random() < 0.6)
-    data = IntakeData(
-        title=f"{applicant.name}与{respondent.name}{dtype.name}纠纷", dispute_type_id=dtype.id,
-        township_id=town.id, village_id=village.id if village else None,
+        town = rng.choice(world.towns)
+        village = rng.choice(world.villages[town.id]) if world.villages[town.id] else None
+    dtype = next(t for t in world.types if t.code == "0201") if rich else rng.choice(world.types)
+    family = records.family_of(dtype.code)
+    applicant = _party(rng, PartyKind.APPLICANT.value, family)
+    respondent = _party(rng, PartyKind.RESPONDENT.value, family, rich or rng.random() < 0.6)
+    dispute = SHOWCASE_DISPUTE if rich else dtype.name if dtype.name.endswith("纠纷") else dtype.name + "纠纷"
+    title = f"{applicant.name}与{respondent.name}{dispute}"
+    return IntakeData(
+        title=title, dispute_type_id=dtype.id, township_id=town.id, village_id=village.id if village else None,
         place_kind=rng.choice([PlaceKind.RESIDENCE.value] * 6 + [PlaceKind.PUBLIC.value] * 3
                               + [PlaceKind.CROSS_REGION.value]),
         place_detail="", facts=f"{applicant.name}反映与{respondent.name}因{dtype.name}问题发生争议，多次协商未果。",
         requests=f"请求依法调处{dtype.name}争议。", amount=rng.choice([None, rng.randint(5, 2000) * 100]),
         people_count=rng.choice([2, 2, 2, 3, 4, 6, 12]),
-        source_channel=rng.choice([c.value for c in SourceChannel]), parties=[applicant, respondent])
-    if rng.random() < 0.06 and not wait_at:  # a matter for its own lawful procedure, referred at intake
+        source_channel=rng.choice([c.value for c in SourceChannel]), parties=[applicant, respondent]), dtype
+
+
+def _identity_papers(rng, data: IntakeData, rich: bool) -> list[tuple[str, str, dict]]:
+    """The window scans the parties' ID cards for some cases (every party's, for the showcase)."""
+    if not (rich or rng.random() < 0.35):
+        return []
+    role = {PartyKind.APPLICANT.value: "申请人", PartyKind.RESPONDENT.value: "被申请人"}
+    return [("attach", "window", {"paper": "identity", "category": "identity", "filename": "身份证复印件.png",
+                                  "title": f"{role[p.kind]}{p.name}身份证复印件"})
+            for p in data.parties if p.id_number and (rich or p.kind == PartyKind.APPLICANT.value)]
+
+
+def _drive(rng, world: World, t: datetime, closed: bool, wait_at: str | None, rich: bool = False) -> None:
+    mode = ResolutionMode.LITIGATION if wait_at in ("pre_suit", "court_filing") else rng.choice(MODES)
+    mode = ResolutionMode.IN_CENTER if rich else mode
+    fixed = MODE_HANDLERS[mode]
+    if fixed:
+        handler, unit = fixed[0], world.units[fixed[1]]
+    else:
+        code = "D03" if rich else rng.choice(county.DEPARTMENTS)["code"]
+        handler, unit = "dept" + code[1:], world.units[code]
+    data, dtype = _intake(rng, world, mode, rich)
+    if rng.random() < 0.06 and not wait_at and not rich:  # a matter for its own lawful procedure, referred at intake
         data.route = rng.choice([c.value for c in LawfulChannel if c != LawfulChannel.MEDIATION])
     with frozen_at(t):
-        case = register_case(users["window"], data)
+        case = register_case(world.users["window"], data)
+    names = (data.parties[0].name, data.parties[1].name)
+    village = db.session.get(OrgUnit, data.village_id).name if data.village_id else "本"
+    family = records.family_of(dtype.code)
+    story = records.Story(mode, family, records.values_for(rng, family, names, data.amount, village, dtype.name),
+                          rng.choice(records.MEDIATORS), names,
+                          "peoples" if rich else rng.choice(["peoples"] * 3 + ["administrative", "industry"]))
+    if rich:  # the boundary wall and the drain, as its title says
+        story.values["variant"] = 0
     if data.route != LawfulChannel.MEDIATION.value:
         plan = [("refer", "dispatch", {"receiving_body": "县人民法院立案庭",
                                        "notice": "已当场告知当事人向受理机关提出，并说明须携带的材料和期限。"}),
                 ("refer_followup", "dispatch", {"outcome": rng.choice(["accepted", "answered"]),
                                                 "note": "受理机关已受理。"})]
     else:
-        plan = _plan(rng, mode, handler, unit.id, t, wait_at, demo_details(rng, spec_for_unit(unit), t.date()))
+        plan = _identity_papers(rng, data, rich) + _plan(
+            rng, story, handler, unit.id, t, wait_at, demo_details(rng, spec_for_unit(unit), t.date()), rich)
+    _run(rng, world, case, story, plan, t, closed, wait_at)
+
+
+def _run(rng, world: World, case: Case, story: records.Story, plan, t: datetime, closed: bool,
+         wait_at: str | None) -> None:
+    """Work the plan's steps at advancing times, up to its stop or the present."""
     if wait_at:
         stop = next(i for i, step in enumerate(plan) if step[0] == wait_at)
     else:
         stop = len(plan) if closed else rng.randint(0, len(plan))
     for i, (name, username, form) in enumerate(plan[:stop]):
-        t += timedelta(minutes=rng.randint(5, 20)) if wait_at else timedelta(hours=rng.randint(1, 30))
+        if wait_at:
+            t += timedelta(minutes=rng.randint(5, 20))
+        else:  # a day's work or two later, in office hours
+            t = _office_hours(t + timedelta(hours=rng.randint(1, 30)))
         if t >= utcnow():  # recent cases stop where the present is
             break
         if "agreement_date" in form:  # agreed at the sitting just recorded
@@ -247,15 +320,51 @@ def _drive(rng, users, types, towns, villages, units, t: datetime, closed: bool,
                 and rng.random() < 0.8:  # the last step so far: the visit waits for the performance date
             form = {**form, "performance_due": utcnow().date() + timedelta(days=rng.randint(3, 20))}
         with frozen_at(t):
-            if name == "session":
-                session = _session(rng, mode, form["agreed"], (applicant.name, respondent.name))
-                session.held_at = utc_to_local(t)
-                record_session(users[username], case.id, session)
+            if name in SIDE_ACTIONS:
+                SIDE_ACTIONS[name](rng, world, world.users[username], case, story, form, t)
                 continue
             item = db.session.scalar(select(WorkItem).where(WorkItem.case_id == case.id, WorkItem.form_key == name,
                                                             WorkItem.status == WorkItemStatus.OPEN))
             if item is None:  # e.g. the follow-up still waits for its timer
                 break
-            complete_task(users[username], item.id, form)
+            complete_task(world.users[username], item.id, form)
     db.session.expire_all()
     assert db.session.get(Case, case.id) is not None
+
+
+def _office_hours(t: datetime) -> datetime:
+    """``t``, or the next morning's opening if the county's offices are closed then (8:00-18:00)."""
+    local = utc_to_local(t)
+    if 8 <= local.hour < 18:
+        return t
+    morning = (local if local.hour < 8 else local + timedelta(days=1)).replace(hour=8)
+    return local_to_utc(morning)
+
+
+def _sit(rng, world, user, case, story, form, t):
+    session = records.session_data(rng, story, form["result"], form["first"])
+    session.held_at = utc_to_local(t)
+    record_session(user, case.id, session)
+
+
+def _inquire(rng, world, user, case, story, form, t):
+    inquiry = records.investigation_data(rng, story, form["of_party"])
+    inquiry.held_at = utc_to_local(t)
+    record_investigation(user, case.id, inquiry)
+
+
+def _attach(rng, world, user, case, story, form, t):
+    add_attachment(user, case.id, form["category"], form["title"], form["filename"], world.papers[form["paper"]])
+
+
+def _confirm(rng, world, user, case, story, form, t):
+    apply_for_confirmation(user, case.id, "示范县人民法院", local_today(), True)
+
+
+def _rule(rng, world, user, case, story, form, t):
+    today = local_today()
+    record_confirmation_ruling(user, case.id, True, f"({today:%Y})示0101民特{form['ruling_seq']}号", today)
+
+
+# Side actions of a plan (records beside the chain's steps): name -> (rng, world, user, case, story, form, t).
+SIDE_ACTIONS = {"session": _sit, "investigation": _inquire, "attach": _attach, "confirm": _confirm, "ruling": _rule}

@@ -8,6 +8,7 @@ from portal.forms.departments import handle_form_for
 from portal.forms.intake import IntakeForm
 from portal.forms.steps import (
     AcceptForm,
+    AttachmentForm,
     CloseForm,
     ConfirmationApplyForm,
     ConfirmationDecisionForm,
@@ -20,6 +21,7 @@ from portal.forms.steps import (
     FeedbackForm,
     FollowupForm,
     HandleForm,
+    InvestigationForm,
     PauseForm,
     PreSuitForm,
     RaiseCardForm,
@@ -80,4 +82,5 @@ def describe(form_key: str, data: dict, unit=None) -> list[tuple[str, str]]:
 
 
 __all__ = ["FORMS", "SIDE_FORMS", "describe", "form_class", "IntakeForm", "RaiseCardForm", "ExtensionRequestForm",
-           "PauseForm", "ConfirmationApplyForm", "ConfirmationDecisionForm", "SessionForm"]
+           "PauseForm", "ConfirmationApplyForm", "ConfirmationDecisionForm", "SessionForm",
+           "InvestigationForm", "AttachmentForm"]

@@ -16,6 +16,9 @@ class ApplicantForm(Form):
     id_number = StringField(_l("ID number"), [DataRequired(), IdNumber()], widget=BS3TextFieldWidget())
     phone = StringField(_l("Phone"), [DataRequired(), Phone()], widget=BS3TextFieldWidget())
     address = StringField(_l("Address"), [Optional(), Length(max=200)], widget=BS3TextFieldWidget())
+    ethnicity = StringField(_l("Ethnicity"), [Optional(), Length(max=20)], widget=BS3TextFieldWidget())
+    occupation = StringField(_l("Occupation or post, employer"), [Optional(), Length(max=100)],
+                             widget=BS3TextFieldWidget())
 
 
 class RespondentForm(Form):
@@ -23,6 +26,9 @@ class RespondentForm(Form):
     id_number = StringField(_l("ID number"), [Optional(), IdNumber()], widget=BS3TextFieldWidget())
     phone = StringField(_l("Phone"), [Optional(), Phone()], widget=BS3TextFieldWidget())
     address = StringField(_l("Address"), [Optional(), Length(max=200)], widget=BS3TextFieldWidget())
+    ethnicity = StringField(_l("Ethnicity"), [Optional(), Length(max=20)], widget=BS3TextFieldWidget())
+    occupation = StringField(_l("Occupation or post, employer"), [Optional(), Length(max=100)],
+                             widget=BS3TextFieldWidget())
 
 
 class IntakeForm(FlaskForm):

@@ -9,6 +9,7 @@ from flask_appbuilder.fieldwidgets import (
 )
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     DateField,
@@ -20,11 +21,12 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional, ValidationError
-from wtforms.widgets import DateInput
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.widgets import DateInput, TextArea
 
 from portal.forms.validators import int_or_none
 from portal.models import (
+    AttachmentCategory,
     CardLevel,
     ClosingType,
     Complexity,
@@ -289,3 +291,29 @@ class SessionForm(FlaskForm):
     result = SelectField(_l("Result of the session"), [InputRequired()], widget=Select2Widget(),
                          choices=lambda: [(r.value, r.label) for r in SessionResult])
     notes = TextAreaField(_l("Findings and next steps"), [Optional()], widget=BS3TextAreaFieldWidget())
+
+
+class InvestigationForm(FlaskForm):
+    held_at = DateTimeLocalField(_l("Held at"), [InputRequired()], format="%Y-%m-%dT%H:%M")
+    place = StringField(_l("Place"), [DataRequired(), Length(max=200)], widget=BS3TextFieldWidget())
+    investigators = StringField(_l("Investigators"), [DataRequired(), Length(max=200)],
+                                widget=BS3TextFieldWidget())
+    recorder = StringField(_l("Recorder"), [Optional(), Length(max=50)], widget=BS3TextFieldWidget())
+    subject = StringField(_l("Person questioned"), [DataRequired(), Length(max=100)], widget=BS3TextFieldWidget())
+    subject_info = StringField(_l("About the person questioned"), [Optional(), Length(max=300)],
+                               widget=BS3TextFieldWidget(),
+                               description=_l("Age, work, and how the person stands to the parties."))
+    present = StringField(_l("Others present"), [Optional(), Length(max=200)], widget=BS3TextFieldWidget())
+    matter = StringField(_l("Matter investigated"), [DataRequired(), Length(max=200)], widget=BS3TextFieldWidget())
+    content = TextAreaField(_l("Questions and answers"), [DataRequired()], widget=TextArea(),
+                            render_kw={"rows": 10},  # FAB's text area widget fixes 3 rows
+                            description=_l("One line per question (问：) and answer (答：), as they were said."))
+
+
+class AttachmentForm(FlaskForm):
+    category = SelectField(_l("Kind of paper"), [InputRequired()], choices=AttachmentCategory.choices,
+                           widget=Select2Widget())
+    title = StringField(_l("Title"), [DataRequired(), Length(max=200)], widget=BS3TextFieldWidget(),
+                        description=_l("e.g. 申请人身份证复印件, 收条"))
+    file = FileField(_l("File"), [FileRequired()], description=_l("A scan or photo (PNG or JPEG), or a PDF."),
+                     render_kw={"accept": ".png,.jpg,.jpeg,.pdf,image/png,image/jpeg,application/pdf"})

@@ -62,6 +62,8 @@ class PartyData:
     id_number: str = ""
     phone: str = ""
     address: str = ""
+    ethnicity: str = ""    # 民族
+    occupation: str = ""   # 职业或职务 / 工作单位
 
 
 @dataclass
@@ -132,7 +134,9 @@ def register_case(user, data: IntakeData) -> Case:
                 process_version=version, wf_state="{}", updated_at=now)
     case.parties = [Party(kind=PartyKind(p.kind), seq=i, name=p.name.strip(),
                           id_number=p.id_number.strip().upper() or None, phone=p.phone.strip() or None,
-                          address=p.address.strip() or None) for i, p in enumerate(data.parties)]
+                          address=p.address.strip() or None, ethnicity=(p.ethnicity or "").strip() or None,
+                          occupation=(p.occupation or "").strip() or None)
+                    for i, p in enumerate(data.parties)]
     db.session.add(case)
     db.session.flush()
     case.code = _case_code(case, now)

@@ -30,11 +30,16 @@ def lock_case(case_id: int) -> Case:
     return case
 
 
-def lock_number_series(name: str) -> None:
-    """Serialise writers drawing the next number of a series (agreement or dossier numbers) for the
-    rest of the transaction: a transaction-scoped advisory lock on PostgreSQL, the write lock on SQLite."""
+def lock_name(name: str) -> None:
+    """Serialise the writers of one named thing for the rest of the transaction: a transaction-scoped
+    advisory lock on PostgreSQL, the write lock on SQLite."""
     bind = db.session.get_bind()
     if bind.dialect.name == "postgresql":
         db.session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": f"portal:{name}"})
     else:
         take_sqlite_write_lock()
+
+
+def lock_number_series(name: str) -> None:
+    """Serialise writers drawing the next number of a series (agreement or dossier numbers)."""
+    lock_name(name)

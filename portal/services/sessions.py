@@ -87,6 +87,14 @@ def _check_mode(mode: ResolutionMode | None, data: SessionData) -> None:
                                    field="meeting_link")
 
 
+def since_registration(case: Case, typed: datetime, now: datetime) -> datetime | None:
+    """A county wall-clock time as typed, in UTC, if it lies between the case's registration and now."""
+    moment = local_to_utc(typed.replace(tzinfo=None))
+    if moment > now or moment < case.registered_at.replace(second=0, microsecond=0):  # forms give minutes
+        return None
+    return moment
+
+
 @transaction
 def record_session(user, case_id: int, data: SessionData) -> MediationSession:
     """Record one mediation session of a case the user is handling."""
@@ -96,8 +104,8 @@ def record_session(user, case_id: int, data: SessionData) -> MediationSession:
     now = utcnow()
     if data.held_at is None:
         raise ValidationFailed(_l("Give the date and time of the session."), field="held_at")
-    held_at = local_to_utc(data.held_at.replace(tzinfo=None))
-    if held_at > now or held_at < case.registered_at.replace(second=0, microsecond=0):  # forms give minutes
+    held_at = since_registration(case, data.held_at, now)
+    if held_at is None:
         raise ValidationFailed(_l("The session must lie between the registration of the case and now."),
                                field="held_at")
     mode = ResolutionMode(case.resolution_mode) if case.resolution_mode else None

@@ -4,15 +4,17 @@ from __future__ import annotations
 import json
 from urllib.parse import quote
 
-from flask import Response, abort, flash, g, redirect, request, url_for
+from flask import Response, abort, flash, g, redirect, request, send_file, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import gettext as _
 
 from portal.forms import (
+    AttachmentForm,
     ConfirmationApplyForm,
     ConfirmationDecisionForm,
     ExtensionRequestForm,
     IntakeForm,
+    InvestigationForm,
     PauseForm,
     RaiseCardForm,
     SessionForm,
@@ -23,6 +25,14 @@ from portal.idcard import mask_id_number, mask_phone
 from portal.models import OrgKind, PartyKind
 from portal.roles import sees_personal_data
 from portal.services import queries
+from portal.services.attachments import (
+    PERSONAL_CATEGORIES,
+    AttachmentNotAllowedError,
+    add_attachment,
+    attachments_of,
+    can_add_attachment,
+    open_attachment,
+)
 from portal.services.audit import record_personal_view
 from portal.services.cases import IntakeData, PartyData, complete_task, register_case
 from portal.services.claims import claim, reassign, release
@@ -39,6 +49,7 @@ from portal.services.extensions import (
     request_extension,
     resume_deadline,
 )
+from portal.services.investigations import InvestigationData, investigations_of, record_investigation
 from portal.services.sessions import SessionData, mediating_item, record_session, sessions_of
 from portal.services.steps import ASSIGNABLE_KINDS
 from portal.services.supervision import SUPERVISORS, cards_of, raise_card
@@ -81,7 +92,8 @@ def _parties_for(user, case) -> list[dict]:
         record_personal_view(user, case)
     return [{"kind": p.kind.label, "name": p.name,
              "id_number": (p.id_number or "") if full else mask_id_number(p.id_number),
-             "phone": (p.phone or "") if full else mask_phone(p.phone), "address": p.address or ""}
+             "phone": (p.phone or "") if full else mask_phone(p.phone), "address": p.address or "",
+             "ethnicity": p.ethnicity or "", "occupation": p.occupation or ""}
             for p in case.parties]
 
 
@@ -117,6 +129,28 @@ def _pdf_response(pdf: bytes, name: str) -> Response:
                     headers={"Content-Disposition": f"inline; filename*=UTF-8''{quote(name)}"})
 
 
+def _case_page(case, upload_form=None) -> dict:
+    """What the case page shows; ``upload_form``: the attachment form as typed, after a refusal."""
+    user = g.user
+    history = [(item, describe(item.form_key, json.loads(item.result or "{}"), item.org_unit))
+               for item in queries.case_history(case.id)]
+    dept_title, dept_rows = detail_rows(case)
+    mediating = mediating_item(user, case) is not None
+    if upload_form is None and can_add_attachment(user, case):
+        upload_form = AttachmentForm(formdata=None)
+    return dict(case=case, parties=_parties_for(user, case), history=history,
+                repeats=queries.repeat_cases(user, case), comments=comments_of(case.id),
+                lanes=queries.lanes_for(user), qr=qr_svg(case.code), cards=cards_of(case.id),
+                score=queries.case_score(case.id), extensions=extensions_of(case.id),
+                can_extend=can_request_extension(user, case), pauses=pauses_of(case.id),
+                can_supervise=bool(SUPERVISORS & user.role_names),
+                confirmation=confirmation_of(case.id), can_confirm=can_apply(case),
+                sessions=sessions_of(case.id), dept_title=dept_title, dept_rows=dept_rows,
+                can_record_session=mediating, investigations=investigations_of(case.id),
+                can_record_investigation=mediating, attachments=attachments_of(case.id), upload_form=upload_form,
+                personal_categories=PERSONAL_CATEGORIES, sees_personal=sees_personal_data(user.role_names))
+
+
 class CaseView(BaseView):
     route_base = "/cases"
     default_view = "find"
@@ -124,6 +158,7 @@ class CaseView(BaseView):
     method_permission_name = {"show": "read", "find": "read", "register": "register", "task": "work",
                               "card": "supervise", "extension": "work", "pause": "work", "resume": "work",
                               "confirmation": "work", "ruling": "work", "session": "work",
+                              "investigation": "work", "upload": "work", "attachment": "read",
                               "claim": "work", "release": "work", "reassign": "work", "comment": "work",
                               "repeats": "supervise", "print_case": "read", "document": "read", "dossier": "read"}
 
@@ -153,20 +188,7 @@ class CaseView(BaseView):
     @has_access
     def show(self, case_id: int):
         case = queries.case_for(g.user, case_id)
-        parties = _parties_for(g.user, case)
-        history = [(item, describe(item.form_key, json.loads(item.result or "{}"), item.org_unit))
-                   for item in queries.case_history(case.id)]
-        dept_title, dept_rows = detail_rows(case)
-        lanes = queries.lanes_for(g.user)
-        return self.render_template("portal/case.html", case=case, parties=parties, history=history,
-                                    repeats=queries.repeat_cases(g.user, case), comments=comments_of(case.id),
-                                    lanes=lanes, qr=qr_svg(case.code), cards=cards_of(case.id),
-                                    score=queries.case_score(case.id), extensions=extensions_of(case.id),
-                                    can_extend=can_request_extension(g.user, case), pauses=pauses_of(case.id),
-                                    can_supervise=bool(SUPERVISORS & g.user.role_names),
-                                    confirmation=confirmation_of(case.id), can_confirm=can_apply(case),
-                                    sessions=sessions_of(case.id), dept_title=dept_title, dept_rows=dept_rows,
-                                    can_record_session=mediating_item(g.user, case) is not None)
+        return self.render_template("portal/case.html", **_case_page(case))
 
     @expose("/<int:case_id>/print")
     @has_access
@@ -267,6 +289,43 @@ class CaseView(BaseView):
                        lambda s: _("Mediation session no. %(seq)s recorded.", seq=s.seq),
                        url_for("CaseView.show", case_id=case_id), "portal/action_form.html", case=case,
                        title=_("Record a mediation session"))
+
+    @expose("/<int:case_id>/investigation", methods=["GET", "POST"])
+    @has_access
+    def investigation(self, case_id: int):
+        case = queries.case_for(g.user, case_id)
+        form = InvestigationForm()
+        return _submit(self, form, lambda: record_investigation(g.user, case.id, InvestigationData(
+                           **{k: (v or "") if k != "held_at" else v for k, v in form.data.items()
+                              if k != "csrf_token"})),
+                       lambda r: _("Investigation no. %(seq)s recorded.", seq=r.seq),
+                       url_for("CaseView.show", case_id=case_id) + "#investigations", "portal/action_form.html",
+                       case=case, title=_("Record an investigation"))
+
+    @expose("/<int:case_id>/attachments", methods=["POST"])
+    @has_access
+    def upload(self, case_id: int):
+        """Attach a paper from the case page; a refusal shows the page again with the reason."""
+        case = queries.case_for(g.user, case_id)
+        if not can_add_attachment(g.user, case):
+            raise AttachmentNotAllowedError()
+        form = AttachmentForm()
+        return _submit(self, form, lambda: add_attachment(g.user, case.id, form.category.data, form.title.data,
+                                                          form.file.data.filename or "", form.file.data.read()),
+                       lambda a: _("“%(title)s” attached.", title=a.title),
+                       url_for("CaseView.show", case_id=case_id) + "#attachments", "portal/case.html",
+                       context=lambda: _case_page(case, form))
+
+    @expose("/attachments/<int:attachment_id>")
+    @has_access
+    def attachment(self, attachment_id: int):
+        """An attached paper, shown in the browser as what it is (the opening is audited)."""
+        attachment, path = open_attachment(g.user, attachment_id)
+        response = send_file(path, mimetype=attachment.content_type, download_name=attachment.filename,
+                             max_age=0)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Cache-Control"] = "private, no-store"
+        return response
 
     @expose("/<int:case_id>/extension", methods=["GET", "POST"])
     @has_access

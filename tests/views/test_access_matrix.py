@@ -13,7 +13,9 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import OrgUnit
-from tests.conftest import open_item, row_counts
+from portal.services.attachments import add_attachment
+from tests import papers
+from tests.conftest import open_item, row_counts, user
 
 EVERYONE = {"window", "dispatch", "verify", "director", "admin", "sifa", "sifalead", "grid", "cun", "xiang",
             "fayuan", "renshe"}
@@ -42,6 +44,9 @@ MATRIX: dict[str, tuple[str, set[str]]] = {
     "CaseView.confirmation": ("GET", WORKS_CASE),
     "CaseView.ruling": ("GET", WORKS_CASE),
     "CaseView.session": ("GET", WORKS_CASE),
+    "CaseView.investigation": ("GET", WORKS_CASE),
+    "CaseView.upload": ("POST", {"window", "dispatch", "verify", "sifa"}),  # the center's case staff, the step's unit
+    "CaseView.attachment": ("GET", SEES_CASE),
     "CaseView.comment": ("POST", WORKS_CASE),
     "CaseView.claim": ("POST", WORKS_CASE),
     "CaseView.release": ("POST", WORKS_CASE),
@@ -81,8 +86,9 @@ def _denied(resp) -> bool:
 def test_each_role_gets_exactly_what_the_matrix_says(app, login_as, make_case):
     case_id = make_case(until="handle")   # 城关镇 文庙社区, dispatched to 司法局
     item_id = open_item(case_id, "handle").id
-    args = {"case_id": case_id, "item_id": item_id, "pk": 999999, "key": "registration", "job_id": 999999,
-            "name": "muldelete", "filename": "x_sep_y.txt"}
+    attachment = add_attachment(user("sifa"), case_id, "evidence", "现场照片", "scene.png", papers.png())
+    args = {"case_id": case_id, "item_id": item_id, "attachment_id": attachment.id, "pk": 999999,
+            "name": "muldelete", "filename": "x_sep_y.txt", "key": "registration", "job_id": 999999}
     upload = Path(app.config["UPLOAD_FOLDER"])   # FAB's download route serves a file (it fails on a missing one)
     upload.mkdir(parents=True, exist_ok=True)
     (upload / "x_sep_y.txt").write_text("x")
