@@ -48,6 +48,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 def _register_views(appbuilder, _l) -> None:
     from portal.views.cases import CaseView
+    from portal.views.documents import DocumentView
     from portal.views.prints import PrintView
     from portal.views.settings import CalendarDayView, DeadlineRuleView, SupervisionRuleView
     from portal.views.worklist import WorklistView
@@ -61,6 +62,7 @@ def _register_views(appbuilder, _l) -> None:
                         icon="fa-magnifying-glass", category="Cases")
     appbuilder.add_link("RepeatParties", label=_l("Repeat parties"), href="/cases/repeats",
                         icon="fa-people-arrows", category="Cases")
+    appbuilder.add_view_no_menu(DocumentView)
     appbuilder.add_view_no_menu(PrintView)
     appbuilder.add_link("BatchPrint", label=_l("Print dossiers in bulk"), href="/prints/", icon="fa-print",
                         category="Cases")

@@ -294,8 +294,8 @@ class SessionForm(FlaskForm):
 
 
 class InvestigationForm(FlaskForm):
-    held_at = DateTimeLocalField(_l("Held at"), [InputRequired()], format="%Y-%m-%dT%H:%M")
-    place = StringField(_l("Place"), [DataRequired(), Length(max=200)], widget=BS3TextFieldWidget())
+    held_at = DateTimeLocalField(_l("Investigated at"), [InputRequired()], format="%Y-%m-%dT%H:%M")
+    place = StringField(_l("Where the inquiry was held"), [DataRequired(), Length(max=200)], widget=BS3TextFieldWidget())
     investigators = StringField(_l("Investigators"), [DataRequired(), Length(max=200)],
                                 widget=BS3TextFieldWidget())
     recorder = StringField(_l("Recorder"), [Optional(), Length(max=50)], widget=BS3TextFieldWidget())
@@ -303,7 +303,7 @@ class InvestigationForm(FlaskForm):
     subject_info = StringField(_l("About the person questioned"), [Optional(), Length(max=300)],
                                widget=BS3TextFieldWidget(),
                                description=_l("Age, work, and how the person stands to the parties."))
-    present = StringField(_l("Others present"), [Optional(), Length(max=200)], widget=BS3TextFieldWidget())
+    present = StringField(_l("Present at the inquiry"), [Optional(), Length(max=200)], widget=BS3TextFieldWidget())
     matter = StringField(_l("Matter investigated"), [DataRequired(), Length(max=200)], widget=BS3TextFieldWidget())
     content = TextAreaField(_l("Questions and answers"), [DataRequired()], widget=TextArea(),
                             render_kw={"rows": 10},  # FAB's text area widget fixes 3 rows

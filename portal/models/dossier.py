@@ -127,7 +127,7 @@ class PrintJobStatus(LabelledEnum):
     @staticmethod
     def LABELS():
         P = PrintJobStatus
-        return {P.QUEUED: _l("Waiting"), P.RUNNING: _l("Rendering"), P.DONE: _l("Ready"), P.FAILED: _l("Failed")}
+        return {P.QUEUED: _l("Queued"), P.RUNNING: _l("Rendering"), P.DONE: _l("Ready"), P.FAILED: _l("Failed")}
 
 
 class PrintJob(Model):

@@ -2,9 +2,8 @@
 from __future__ import annotations
 
 import json
-from urllib.parse import quote
 
-from flask import Response, abort, flash, g, redirect, request, send_file, url_for
+from flask import abort, flash, g, redirect, request, send_file, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import gettext as _
 
@@ -21,7 +20,7 @@ from portal.forms import (
     describe,
     form_class,
 )
-from portal.idcard import mask_id_number, mask_phone
+from portal.idcard import mask_id_number
 from portal.models import OrgKind, PartyKind
 from portal.roles import sees_personal_data
 from portal.services import queries
@@ -33,14 +32,15 @@ from portal.services.attachments import (
     can_add_attachment,
     open_attachment,
 )
-from portal.services.audit import record_personal_view
 from portal.services.cases import IntakeData, PartyData, complete_task, register_case
 from portal.services.claims import claim, reassign, release
 from portal.services.comments import add_comment, comments_of
 from portal.services.confirmation import apply_for_confirmation, can_apply, confirmation_of, record_confirmation_ruling
+from portal.services.deadlines import local_today
 from portal.services.departments import detail_rows
-from portal.services.documents.render import print_document, print_dossier
-from portal.services.errors import DomainError, ValidationFailed
+from portal.services.documents import load_case_file
+from portal.services.documents.render import documents_of
+from portal.services.errors import DomainError
 from portal.services.extensions import (
     can_request_extension,
     extensions_of,
@@ -53,6 +53,7 @@ from portal.services.investigations import InvestigationData, investigations_of,
 from portal.services.sessions import SessionData, mediating_item, record_session, sessions_of
 from portal.services.steps import ASSIGNABLE_KINDS
 from portal.services.supervision import SUPERVISORS, cards_of, raise_card
+from portal.views.pages import parties_for, submit
 from portal.views.qr import qr_svg
 
 
@@ -84,51 +85,6 @@ def _prepare(form, form_key: str) -> None:
         form.set_choices(queries.org_units(*ASSIGNABLE_KINDS))
 
 
-def _parties_for(user, case) -> list[dict]:
-    """The case's parties, with ID numbers and phones masked for roles that do not need them;
-    every page that shows them unmasked is audited."""
-    full = sees_personal_data(user.role_names)
-    if full and case.parties and request.method == "GET":  # a form shown again after a refusal was seen already
-        record_personal_view(user, case)
-    return [{"kind": p.kind.label, "name": p.name,
-             "id_number": (p.id_number or "") if full else mask_id_number(p.id_number),
-             "phone": (p.phone or "") if full else mask_phone(p.phone), "address": p.address or "",
-             "ethnicity": p.ethnicity or "", "occupation": p.occupation or ""}
-            for p in case.parties]
-
-
-def _show_error(form, exc: DomainError) -> None:
-    field = getattr(form, getattr(exc, "field", None) or "", None)
-    if field is not None and isinstance(exc, ValidationFailed):
-        field.errors = [*(field.errors or []), str(exc)]
-    flash(str(exc), "danger")
-
-
-def _submit(view, form, action, done_message, done_url, template, context=None, **values):
-    """The one shape of every form page: validate, call one service, then flash and redirect;
-    or show the form again as typed, with the reason in the user's language and the right status.
-    ``context`` (a callable) adds what only the page needs, so a successful POST does not load it."""
-    status = 200
-    if form.validate_on_submit():
-        try:
-            result = action()
-        except DomainError as exc:
-            _show_error(form, exc)
-            status = exc.status_code
-        else:
-            flash(done_message(result) if callable(done_message) else done_message, "success")
-            return redirect(done_url(result) if callable(done_url) else done_url)
-    elif request.method == "POST":
-        flash(_("Please correct the marked fields; nothing was saved."), "danger")
-        status = 400
-    return view.render_template(template, form=form, **values, **(context() if context else {})), status
-
-
-def _pdf_response(pdf: bytes, name: str) -> Response:
-    return Response(pdf, mimetype="application/pdf",
-                    headers={"Content-Disposition": f"inline; filename*=UTF-8''{quote(name)}"})
-
-
 def _case_page(case, upload_form=None) -> dict:
     """What the case page shows; ``upload_form``: the attachment form as typed, after a refusal."""
     user = g.user
@@ -138,7 +94,7 @@ def _case_page(case, upload_form=None) -> dict:
     mediating = mediating_item(user, case) is not None
     if upload_form is None and can_add_attachment(user, case):
         upload_form = AttachmentForm(formdata=None)
-    return dict(case=case, parties=_parties_for(user, case), history=history,
+    return dict(case=case, parties=parties_for(user, case), history=history,
                 repeats=queries.repeat_cases(user, case), comments=comments_of(case.id),
                 lanes=queries.lanes_for(user), qr=qr_svg(case.code), cards=cards_of(case.id),
                 score=queries.case_score(case.id), extensions=extensions_of(case.id),
@@ -148,7 +104,8 @@ def _case_page(case, upload_form=None) -> dict:
                 sessions=sessions_of(case.id), dept_title=dept_title, dept_rows=dept_rows,
                 can_record_session=mediating, investigations=investigations_of(case.id),
                 can_record_investigation=mediating, attachments=attachments_of(case.id), upload_form=upload_form,
-                personal_categories=PERSONAL_CATEGORIES, sees_personal=sees_personal_data(user.role_names))
+                personal_categories=PERSONAL_CATEGORIES, sees_personal=sees_personal_data(user.role_names),
+                documents=documents_of(load_case_file(case, not sees_personal_data(user.role_names), local_today())))
 
 
 class CaseView(BaseView):
@@ -160,14 +117,14 @@ class CaseView(BaseView):
                               "confirmation": "work", "ruling": "work", "session": "work",
                               "investigation": "work", "upload": "work", "attachment": "read",
                               "claim": "work", "release": "work", "reassign": "work", "comment": "work",
-                              "repeats": "supervise", "print_case": "read", "document": "read", "dossier": "read"}
+                              "repeats": "supervise"}
 
     @expose("/register", methods=["GET", "POST"])
     @has_access
     def register(self):
         form = IntakeForm()
         _prepare(form, "intake")
-        return _submit(self, form, lambda: register_case(g.user, _intake_data(form)),
+        return submit(self, form, lambda: register_case(g.user, _intake_data(form)),
                        lambda case: _registered(case),
                        lambda case: url_for("CaseView.show", case_id=case.id), "portal/register.html")
 
@@ -189,38 +146,6 @@ class CaseView(BaseView):
     def show(self, case_id: int):
         case = queries.case_for(g.user, case_id)
         return self.render_template("portal/case.html", **_case_page(case))
-
-    @expose("/<int:case_id>/print")
-    @has_access
-    def print_case(self, case_id: int):
-        """The case sheet (案件信息表) as a PDF, with personal data masked as on the page."""
-        from flask import Response, current_app, render_template
-
-        from portal.clock import utcnow
-        from portal.pdf import render_pdf
-        case = queries.case_for(g.user, case_id)
-        html = render_template("portal/print_case.html", case=case, parties=_parties_for(g.user, case),
-                               history=queries.case_history(case.id), printed=utcnow(),
-                               printed_by=g.user.first_name or g.user.username,
-                               county=current_app.config["PORTAL_COUNTY_NAME"])
-        return Response(render_pdf(html), mimetype="application/pdf",
-                        headers={"Content-Disposition": f"inline; filename={case.code}.pdf"})
-
-    @expose("/<int:case_id>/documents/<key>")
-    @has_access
-    def document(self, case_id: int, key: str):
-        """One document of the case (人民调解文书) as a PDF, personal data masked as on the page."""
-        pdf, name, _missing = print_document(g.user, case_id, key)
-        return _pdf_response(pdf, name)
-
-    @expose("/<int:case_id>/dossier")
-    @has_access
-    def dossier(self, case_id: int):
-        """The whole dossier (人民调解卷宗) as one PDF/A; what it lacks is noted in it and in a header."""
-        pdf, name, notes = print_dossier(g.user, case_id)
-        response = _pdf_response(pdf, name)
-        response.headers["X-Dossier-Notes"] = json.dumps(notes)  # ASCII-escaped for the header
-        return response
 
     @expose("/<int:case_id>/comment", methods=["POST"])
     @has_access
@@ -283,7 +208,7 @@ class CaseView(BaseView):
     def session(self, case_id: int):
         case = queries.case_for(g.user, case_id)
         form = SessionForm()
-        return _submit(self, form, lambda: record_session(g.user, case.id, SessionData(
+        return submit(self, form, lambda: record_session(g.user, case.id, SessionData(
                            **{k: (v or "") if k != "held_at" else v for k, v in form.data.items()
                               if k != "csrf_token"})),
                        lambda s: _("Mediation session no. %(seq)s recorded.", seq=s.seq),
@@ -295,7 +220,7 @@ class CaseView(BaseView):
     def investigation(self, case_id: int):
         case = queries.case_for(g.user, case_id)
         form = InvestigationForm()
-        return _submit(self, form, lambda: record_investigation(g.user, case.id, InvestigationData(
+        return submit(self, form, lambda: record_investigation(g.user, case.id, InvestigationData(
                            **{k: (v or "") if k != "held_at" else v for k, v in form.data.items()
                               if k != "csrf_token"})),
                        lambda r: _("Investigation no. %(seq)s recorded.", seq=r.seq),
@@ -310,7 +235,7 @@ class CaseView(BaseView):
         if not can_add_attachment(g.user, case):
             raise AttachmentNotAllowedError()
         form = AttachmentForm()
-        return _submit(self, form, lambda: add_attachment(g.user, case.id, form.category.data, form.title.data,
+        return submit(self, form, lambda: add_attachment(g.user, case.id, form.category.data, form.title.data,
                                                           form.file.data.filename or "", form.file.data.read()),
                        lambda a: _("“%(title)s” attached.", title=a.title),
                        url_for("CaseView.show", case_id=case_id) + "#attachments", "portal/case.html",
@@ -332,7 +257,7 @@ class CaseView(BaseView):
     def extension(self, case_id: int):
         case = queries.case_for(g.user, case_id)
         form = ExtensionRequestForm()
-        return _submit(self, form, lambda: request_extension(g.user, case.id, form.days.data, form.reason.data),
+        return submit(self, form, lambda: request_extension(g.user, case.id, form.days.data, form.reason.data),
                        _("Extension requested; the director will decide."),
                        url_for("CaseView.show", case_id=case_id), "portal/action_form.html", case=case,
                        title=_("Ask for an extension"))
@@ -342,7 +267,7 @@ class CaseView(BaseView):
     def pause(self, case_id: int):
         case = queries.case_for(g.user, case_id)
         form = PauseForm()
-        return _submit(self, form, lambda: pause_deadline(g.user, case.id, form.reason.data, form.note.data),
+        return submit(self, form, lambda: pause_deadline(g.user, case.id, form.reason.data, form.note.data),
                        _("The deadline clock is stopped."),
                        url_for("CaseView.show", case_id=case_id), "portal/action_form.html", case=case,
                        title=_("Stop the deadline clock"))
@@ -360,7 +285,7 @@ class CaseView(BaseView):
     def confirmation(self, case_id: int):
         case = queries.case_for(g.user, case_id)
         form = ConfirmationApplyForm()
-        return _submit(self, form, lambda: apply_for_confirmation(g.user, case.id, form.court.data,
+        return submit(self, form, lambda: apply_for_confirmation(g.user, case.id, form.court.data,
                                                                   form.applied_on.data, form.joint.data),
                        _("The joint application for judicial confirmation is recorded."),
                        url_for("CaseView.show", case_id=case_id), "portal/action_form.html", case=case,
@@ -371,7 +296,7 @@ class CaseView(BaseView):
     def ruling(self, case_id: int):
         case = queries.case_for(g.user, case_id)
         form = ConfirmationDecisionForm()
-        return _submit(self, form, lambda: record_confirmation_ruling(g.user, case.id, form.confirmed.data == "yes",
+        return submit(self, form, lambda: record_confirmation_ruling(g.user, case.id, form.confirmed.data == "yes",
                                                                       form.ruling_no.data, form.decided_on.data),
                        _("The court's ruling is recorded."),
                        url_for("CaseView.show", case_id=case_id), "portal/action_form.html", case=case,
@@ -382,7 +307,7 @@ class CaseView(BaseView):
     def card(self, case_id: int):
         case = queries.case_for(g.user, case_id)
         form = RaiseCardForm()
-        return _submit(self, form, lambda: raise_card(g.user, case.id, form.level.data, form.reason.data),
+        return submit(self, form, lambda: raise_card(g.user, case.id, form.level.data, form.reason.data),
                        _("Supervision card raised."),
                        url_for("CaseView.show", case_id=case_id), "portal/action_form.html", case=case,
                        title=_("Raise a supervision card"))
@@ -399,10 +324,10 @@ class CaseView(BaseView):
         form = form_cls(data=defaults)
         _prepare(form, item.form_key)
         case_id, step_name = item.case_id, item.name
-        return _submit(self, form,
+        return submit(self, form,
                        lambda: complete_task(g.user, item.id, {k: v for k, v in form.data.items()
                                                                if k != "csrf_token"}),
                        _("Step “%(step)s” completed.", step=step_name),
                        url_for("CaseView.show", case_id=case_id), "portal/task.html",
-                       context=lambda: {"item": item, "case": item.case, "parties": _parties_for(g.user, item.case),
+                       context=lambda: {"item": item, "case": item.case, "parties": parties_for(g.user, item.case),
                                         "mine": item.can_be_done_by(g.user, queries.lanes_for(g.user))})

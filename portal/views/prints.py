@@ -12,7 +12,7 @@ from portal.forms.prints import BatchPrintForm
 from portal.models import OrgKind
 from portal.services import queries
 from portal.services.documents.batch import job_for, jobs_of, queue_print_job, record_download
-from portal.views.cases import _submit
+from portal.views.pages import submit
 
 SHOWN_NOTES = 100  # the zip's 打印说明.txt has them all
 
@@ -37,7 +37,7 @@ class PrintView(BaseView):
     def batch(self):
         form = BatchPrintForm()
         form.set_choices(queries.org_units(OrgKind.TOWNSHIP))
-        return _submit(self, form, lambda: queue_print_job(
+        return submit(self, form, lambda: queue_print_job(
                            g.user, form.month.data, form.township_id.data, form.scope.data == "closed",
                            form.output.data),
                        lambda job: _("Queued: the dossiers of %(n)s cases.", n=job.total),

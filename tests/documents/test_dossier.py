@@ -145,3 +145,14 @@ def test_another_townships_user_gets_no_dossier(login_as, make_case):
     assert response.status_code == 403 and response.mimetype != "application/pdf"
     assert db.session.scalar(select(func.count()).select_from(AuditEvent)
                              .where(AuditEvent.action == "dossier.print")) == 0
+
+
+def test_identity_papers_stay_out_of_a_dossier_printed_for_a_role_that_sees_data_masked(login_as, make_case):
+    case_id = make_case(until=None)
+    attach(case_id, "identity", "张三身份证复印件", _png("white", (900, 560)), "zhangsan.png")
+    masked = login_as("verify").get(f"/cases/{case_id}/dossier").data
+    rows = {t: (p, n) for t, p, n in toc(masked)}
+    assert rows["张三身份证复印件"][0] == "—" and "个人信息" in rows["张三身份证复印件"][1]
+    assert b"/Subtype /Image" not in masked and b"/Subtype/Image" not in masked
+    full = login_as("sifa").get(f"/cases/{case_id}/dossier").data
+    assert {t: p for t, p, _n in toc(full)}["张三身份证复印件"] != "—"

@@ -33,9 +33,9 @@ SETTINGS_ENDPOINTS = ("list", "show", "add", "edit", "delete", "download", "acti
 MATRIX: dict[str, tuple[str, set[str]]] = {
     "CaseView.find": ("GET", EVERYONE),
     "CaseView.show": ("GET", SEES_CASE),
-    "CaseView.print_case": ("GET", SEES_CASE),
-    "CaseView.document": ("GET", SEES_CASE),
-    "CaseView.dossier": ("GET", SEES_CASE),
+    "DocumentView.print_case": ("GET", SEES_CASE),
+    "DocumentView.document": ("GET", SEES_CASE),
+    "DocumentView.dossier": ("GET", SEES_CASE),
     "CaseView.register": ("GET", {"window", "admin"}),
     "CaseView.task": ("GET", WORKS_CASE),
     "CaseView.extension": ("GET", WORKS_CASE),
@@ -68,7 +68,7 @@ MATRIX: dict[str, tuple[str, set[str]]] = {
     "SupervisionRuleView.add": ("GET", set()), "SupervisionRuleView.delete": ("GET", set()),
     "SupervisionRuleView.download": ("GET", set()), "SupervisionRuleView.action_post": ("POST", set()),
 }
-OWN_VIEWS = ("CaseView", "WorklistView", "PrintView", *SETTINGS)
+OWN_VIEWS = ("CaseView", "DocumentView", "WorklistView", "PrintView", *SETTINGS)
 
 
 def test_every_route_of_the_portal_has_a_row_in_the_matrix(app):

@@ -17,6 +17,7 @@ from flask import current_app, render_template
 
 from portal.models import AttachmentCategory, CaseAttachment, HandlingResult
 from portal.pdf import Resources
+from portal.services.attachments import PERSONAL_CATEGORIES, FileKind, attachment_path, identify
 from portal.services.documents.casefile import CaseFile
 from portal.services.documents.registry import DOCUMENTS
 
@@ -29,7 +30,6 @@ REQUIRED_SLOTS = (1, 2, 3, 7, 8)
 CATEGORY_SLOTS = {AttachmentCategory.IDENTITY: 3, AttachmentCategory.AUTHORIZATION: 4,
                   AttachmentCategory.EVIDENCE: 6, AttachmentCategory.PERFORMANCE: 9,
                   AttachmentCategory.CONFIRMATION: 11, AttachmentCategory.EXPLANATION: 12}
-IMAGE_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg"}
 MAX_IMAGE_PIXELS = 1800   # longest side of an embedded scan; larger ones are scaled down once
 PDF_PAGE_SCALE = 1.5      # 108 dpi: a scanned page stays legible on paper
 
@@ -47,6 +47,7 @@ class AttachmentPart:
     anchor: str
     images: list[str] = field(default_factory=list)   # resource names, one per page
     problem: str = ""
+    withheld: bool = False    # personal papers in a dossier printed for a role that sees data masked
 
 
 class _Explanation:
@@ -64,30 +65,22 @@ class Dossier:
     toc: list[TocRow]
 
 
-def upload_path(stored_name: str) -> Path:
-    return Path(current_app.config["UPLOAD_FOLDER"]) / stored_name
-
-
 def _page_cache(stored_name: str, page: int) -> Path:
     return Path(current_app.config["UPLOAD_FOLDER"]) / ".pages" / f"{stored_name}.{page}.png"
 
 
-def _image_pages(data: bytes, stored_name: str) -> list[tuple[bytes, str]]:
+def _image_pages(data: bytes, kind: FileKind, stored_name: str) -> list[tuple[bytes, str]]:
+    """The image itself, or once scaled down (and cached) when it is larger than paper needs."""
     from PIL import Image
-    with Image.open(io.BytesIO(data)) as probe:
-        fmt = probe.format
-        probe.verify()
-    if fmt not in IMAGE_TYPES:
-        raise ValueError(fmt)
     with Image.open(io.BytesIO(data)) as image:
         if max(image.size) <= MAX_IMAGE_PIXELS:
-            return [(data, IMAGE_TYPES[fmt])]
+            return [(data, kind.content_type)]
     cached = _page_cache(stored_name, 1)
     if not cached.exists():
         with Image.open(io.BytesIO(data)) as image:
             image.thumbnail((MAX_IMAGE_PIXELS, MAX_IMAGE_PIXELS))
             out = io.BytesIO()
-            image.convert("RGB").save(out, "PNG", optimize=False)
+            image.convert("RGB").save(out, "PNG")
         _write_cache(cached, out.getvalue())
     return [(cached.read_bytes(), "image/png")]
 
@@ -119,14 +112,17 @@ def _write_cache(path: Path, data: bytes) -> None:
 
 
 def _attachment_part(a: CaseAttachment, resources: Resources) -> AttachmentPart:
+    """The attachment's pages as images, checked again as the upload checked them (files on disk
+    can go missing or be replaced)."""
     part = AttachmentPart(attachment=a, anchor=f"att-{a.id}")
-    path = upload_path(a.stored_name)
+    path = attachment_path(a)
     if not path.is_file():
         part.problem = f"附件《{a.title}》（{a.filename}）的文件缺失，未能编入卷宗"
         return part
     data = path.read_bytes()
     try:
-        pages = _pdf_pages(data, a.stored_name) if data[:5] == b"%PDF-" else _image_pages(data, a.stored_name)
+        kind = identify(data)
+        pages = _pdf_pages(data, a.stored_name) if kind.ext == "pdf" else _image_pages(data, kind, a.stored_name)
     except Exception:  # noqa: BLE001 -- any decoder error means the same thing to the archivist
         part.problem = f"附件《{a.title}》（{a.filename}）不是有效的图片或PDF文件，未能编入卷宗"
         return part
@@ -162,6 +158,10 @@ def build_dossier(f: CaseFile) -> Dossier:
     by_slot: dict[int, list[AttachmentPart]] = {}
     for category, items in f.attachments.items():
         for a in items:
+            if f.masked and category in PERSONAL_CATEGORIES:  # a scan would show what the role may not see
+                by_slot.setdefault(CATEGORY_SLOTS[category], []).append(
+                    AttachmentPart(attachment=a, anchor="", withheld=True))
+                continue
             part = _attachment_part(a, resources)
             by_slot.setdefault(CATEGORY_SLOTS[category], []).append(part)
             if part.problem:
@@ -180,6 +180,9 @@ def build_dossier(f: CaseFile) -> Dossier:
             toc.append(TocRow(SLOT_TITLES[12], "doc-explanation"))
             parts.append(EXPLANATION)
         for part in by_slot.get(slot, []):
+            if part.withheld:
+                toc.append(TocRow(part.attachment.title, None, "含个人信息，未编入"))
+                continue
             if part.problem:
                 toc.append(TocRow(part.attachment.title, None, "文件无效或缺失"))
                 continue

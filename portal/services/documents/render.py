@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from flask import current_app, render_template
 from flask_babel import lazy_gettext as _l
 
+from portal.clock import utcnow
 from portal.pdf import render_pdf
 from portal.roles import sees_personal_data
 from portal.services import queries
@@ -66,3 +67,21 @@ def print_dossier(user, case_id: int) -> tuple[bytes, str, list[str]]:
     pdf = render_pdf(dossier.html, current_app.config["PORTAL_PDF_VARIANT"], dossier.resources)
     audit("dossier.print", user=user, case=f.case, masked=f.masked, notes=dossier.notes)
     return pdf, f"{f.case.code}-调解卷宗.pdf", dossier.notes
+
+
+def case_sheet_html(user, case_id: int, parties: list[dict]) -> str:
+    """The case sheet (案件信息表): the case as the page shows it (``parties`` masked or not)."""
+    case = queries.case_for(user, case_id)
+    return render_template("portal/print_case.html", case=case, parties=parties,
+                           history=queries.case_history(case.id), printed=utcnow(),
+                           printed_by=user.first_name or user.username,
+                           county=current_app.config["PORTAL_COUNTY_NAME"])
+
+
+@transaction
+def print_case_sheet(user, case_id: int, parties: list[dict]) -> tuple[bytes, str]:
+    case = queries.case_for(user, case_id)
+    pdf = render_pdf(case_sheet_html(user, case_id, parties))
+    audit("document.print", user=user, case=case, document="case_sheet",
+          masked=not sees_personal_data(user.role_names))
+    return pdf, f"{case.code}-案件信息表.pdf"
