@@ -295,7 +295,8 @@ class SessionForm(FlaskForm):
 
 class InvestigationForm(FlaskForm):
     held_at = DateTimeLocalField(_l("Investigated at"), [InputRequired()], format="%Y-%m-%dT%H:%M")
-    place = StringField(_l("Where the inquiry was held"), [DataRequired(), Length(max=200)], widget=BS3TextFieldWidget())
+    place = StringField(_l("Where the inquiry was held"), [DataRequired(), Length(max=200)],
+                        widget=BS3TextFieldWidget())
     investigators = StringField(_l("Investigators"), [DataRequired(), Length(max=200)],
                                 widget=BS3TextFieldWidget())
     recorder = StringField(_l("Recorder"), [Optional(), Length(max=50)], widget=BS3TextFieldWidget())

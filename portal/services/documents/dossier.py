@@ -66,23 +66,28 @@ class Dossier:
 
 
 def _page_cache(stored_name: str, page: int) -> Path:
-    return Path(current_app.config["UPLOAD_FOLDER"]) / ".pages" / f"{stored_name}.{page}.png"
+    return Path(current_app.config["UPLOAD_FOLDER"]) / ".pages" / f"{stored_name}.{page}.jpg"
+
+
+def _jpeg(image) -> bytes:
+    """A page image as JPEG: WeasyPrint embeds JPEG as it is (a PNG it re-encodes on every print)."""
+    out = io.BytesIO()
+    image.convert("RGB").save(out, "JPEG", quality=82)
+    return out.getvalue()
 
 
 def _image_pages(data: bytes, kind: FileKind, stored_name: str) -> list[tuple[bytes, str]]:
-    """The image itself, or once scaled down (and cached) when it is larger than paper needs."""
+    """A JPEG no larger than paper needs as it is; anything else converted once (and cached)."""
     from PIL import Image
     with Image.open(io.BytesIO(data)) as image:
-        if max(image.size) <= MAX_IMAGE_PIXELS:
+        if kind.content_type == "image/jpeg" and max(image.size) <= MAX_IMAGE_PIXELS:
             return [(data, kind.content_type)]
     cached = _page_cache(stored_name, 1)
     if not cached.exists():
         with Image.open(io.BytesIO(data)) as image:
             image.thumbnail((MAX_IMAGE_PIXELS, MAX_IMAGE_PIXELS))
-            out = io.BytesIO()
-            image.convert("RGB").save(out, "PNG")
-        _write_cache(cached, out.getvalue())
-    return [(cached.read_bytes(), "image/png")]
+            _write_cache(cached, _jpeg(image))
+    return [(cached.read_bytes(), "image/jpeg")]
 
 
 def _pdf_pages(data: bytes, stored_name: str) -> list[tuple[bytes, str]]:
@@ -94,11 +99,8 @@ def _pdf_pages(data: bytes, stored_name: str) -> list[tuple[bytes, str]]:
         for index in range(len(document)):
             cached = _page_cache(stored_name, index + 1)
             if not cached.exists():
-                bitmap = document[index].render(scale=PDF_PAGE_SCALE)
-                out = io.BytesIO()
-                bitmap.to_pil().convert("RGB").save(out, "PNG")
-                _write_cache(cached, out.getvalue())
-            pages.append((cached.read_bytes(), "image/png"))
+                _write_cache(cached, _jpeg(document[index].render(scale=PDF_PAGE_SCALE).to_pil()))
+            pages.append((cached.read_bytes(), "image/jpeg"))
         return pages
     finally:
         document.close()
