@@ -252,7 +252,10 @@ def session_data(rng, story: Story, result: str, first: bool) -> SessionData:
         respondent = f"{r}同意按调解员提出的方案承担相应责任。" if result == SessionResult.AGREED.value \
             else f"{r}仍坚持原意见，表示需要与家人商量。"
     notes = {SessionResult.AGREED.value: "双方当场达成一致，调解员宣读协议内容，双方签字确认。",
-             SessionResult.ADJOURNED.value: "双方分歧较大，调解员分别做工作，约定三日后再次调解。"}.get(result, "")
+             SessionResult.ADJOURNED.value: "双方分歧较大，调解员分别做工作，约定三日后再次调解。",
+             SessionResult.PARTIAL.value: "双方就主要事项达成一致，履行期限尚有分歧，约定下次调解继续协商。",
+             SessionResult.NO_AGREEMENT.value: "双方各执己见，差距过大，调解未能达成协议；调解员已告知双方可向人民法院起诉"
+                                               "或申请仲裁。"}.get(result, "")
     online = story.mode == ResolutionMode.ONLINE
     return SessionData(
         held_at=None, mediators=f"{story.mediator}（调解员）", recorder="书记员",

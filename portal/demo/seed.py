@@ -75,12 +75,13 @@ def _id_number(rng: random.Random, born: date) -> str:
     return first17 + check_digit(first17)
 
 
-def _party(rng: random.Random, kind: str, family: str, known_id: bool = True) -> PartyData:
+def _party(rng: random.Random, kind: str, family: str, known_id: bool = True, place: str = "") -> PartyData:
     name = records.person_name(rng)
     born = date(rng.randint(1950, 2003), rng.randint(1, 12), rng.randint(1, 28))
     ethnicity, occupation = records.party_details(rng, family, kind == PartyKind.APPLICANT.value)
     return PartyData(kind, name, _id_number(rng, born) if known_id else "",
-                     f"1{rng.choice('3589')}{rng.randint(0, 999999999):09d}", "",
+                     f"1{rng.choice('3589')}{rng.randint(0, 999999999):09d}",
+                     f"{place}{rng.randint(1, 12)}组{rng.randint(1, 80)}号" if place else "",
                      ethnicity=ethnicity if known_id else "", occupation=occupation)
 
 
@@ -242,8 +243,10 @@ def _intake(rng, world: World, mode: ResolutionMode, rich: bool) -> tuple[Intake
         village = rng.choice(world.villages[town.id]) if world.villages[town.id] else None
     dtype = next(t for t in world.types if t.code == "0201") if rich else rng.choice(world.types)
     family = records.family_of(dtype.code)
-    applicant = _party(rng, PartyKind.APPLICANT.value, family)
-    respondent = _party(rng, PartyKind.RESPONDENT.value, family, rich or rng.random() < 0.6)
+    home = town.name + (village.name if village else "")
+    applicant = _party(rng, PartyKind.APPLICANT.value, family, place=home)
+    respondent = _party(rng, PartyKind.RESPONDENT.value, family, rich or rng.random() < 0.6,
+                        place=home if rng.random() < 0.8 else rng.choice(world.towns).name)
     dispute = SHOWCASE_DISPUTE if rich else dtype.name if dtype.name.endswith("纠纷") else dtype.name + "纠纷"
     title = f"{applicant.name}与{respondent.name}{dispute}"
     return IntakeData(
