@@ -193,23 +193,23 @@ def _run_slice(job: PrintJob, slice_size: int) -> int:
     folder = _job_dir(job)
     folder.mkdir(parents=True, exist_ok=True)
     variant = current_app.config["PORTAL_PDF_VARIANT"]
-    prepared, notes = [], []
-    for number, case_id in enumerate(todo, start=job.done + 1):
+    rendering, notes = [], []
+    for number, case_id in enumerate(todo, start=job.done + 1):  # each one renders while the next is built
         result = _prepare(user, case_id, bool(job.masked))
         if result is None:
             notes.append(f"第{number}件：案件已不在您的查看范围内，未打印。")
             continue
         case, dossier = result
         notes.extend(f"{case.code}：{n}" for n in dossier.notes)
-        prepared.append((number, case.id, case.code, (dossier.html, variant, dossier.resources)))
-    db.session.rollback()  # no transaction stays open during the long render
-    pdfs = _pool().map(render_pdf_args, [args for *_x, args in prepared]) if prepared else []
-    for (number, _id, code, _args), pdf in zip(prepared, pdfs, strict=True):
+        rendering.append((number, case.id, case.code,
+                          _pool().submit(render_pdf_args, (dossier.html, variant, dossier.resources))))
+    db.session.rollback()  # no transaction stays open while the last ones render
+    for number, _id, code, future in rendering:
         part = folder / f"{number:05d}-{code}.pdf"
         tmp = part.with_suffix(".tmp")
-        tmp.write_bytes(pdf)
+        tmp.write_bytes(future.result())
         tmp.replace(part)
-    _advance(job.id, user, [case_id for _n, case_id, *_x in prepared], len(todo), notes)
+    _advance(job.id, user, [case_id for _n, case_id, *_x in rendering], len(todo), notes)
     return len(todo)
 
 
