@@ -156,3 +156,19 @@ def test_identity_papers_stay_out_of_a_dossier_printed_for_a_role_that_sees_data
     assert b"/Subtype /Image" not in masked and b"/Subtype/Image" not in masked
     full = login_as("sifa").get(f"/cases/{case_id}/dossier").data
     assert {t: p for t, p, _n in toc(full)}["张三身份证复印件"] != "—"
+
+
+def test_a_matter_referred_to_its_lawful_channel_is_not_short_of_mediation_papers(login_as, make_case, ctx):
+    from portal.services.cases import complete_task, register_case
+    from tests.conftest import intake_data, open_item, user
+    case_id = register_case(user("window"), intake_data(route="labour_arbitration")).id
+    complete_task(user("dispatch"), open_item(case_id, "refer").id,
+                  {"receiving_body": "县劳动人事争议仲裁委员会", "notice": "已告知当事人申请仲裁的期限和材料。"})
+    complete_task(user("dispatch"), open_item(case_id, "refer_followup").id,
+                  {"outcome": "accepted", "note": "已受理。"})
+    response = login_as("window").get(f"/cases/{case_id}/dossier")
+    assert response.status_code == 200
+    rows = {t: n for t, _p, n in toc(response.data)}
+    assert "未调解" in rows["人民调解记录"] and "未调解" in rows["人民调解协议书"]
+    notes = json.loads(response.headers["X-Dossier-Notes"])
+    assert not any("人民调解记录" in n or "人民调解协议书" in n for n in notes)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from flask import current_app, render_template
 
-from portal.models import AttachmentCategory, CaseAttachment, HandlingResult
+from portal.models import AttachmentCategory, CaseAttachment, HandlingResult, LawfulChannel
 from portal.pdf import Resources
 from portal.services.attachments import PERSONAL_CATEGORIES, FileKind, attachment_path, identify
 from portal.services.documents.casefile import CaseFile
@@ -192,6 +192,9 @@ def build_dossier(f: CaseFile) -> Dossier:
             parts.append(part)
             found = True
         if not found and slot in REQUIRED_SLOTS:
+            if slot in (7, 8) and f.case.route != LawfulChannel.MEDIATION:  # referred at intake, never mediated
+                toc.append(TocRow(SLOT_TITLES[slot], None, "已转法定途径，未调解"))
+                continue
             if slot == 8 and f.handling_result not in (HandlingResult.WRITTEN_AGREEMENT,
                                                        HandlingResult.ORAL_AGREEMENT, None):
                 toc.append(TocRow(SLOT_TITLES[8], None, f"未达成协议（{f.handling_result.label}）"))
