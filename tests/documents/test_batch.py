@@ -113,3 +113,22 @@ def test_a_print_job_is_its_requesters_alone(login_as, make_case, ctx):
     assert db.session.scalar(select(func.count()).select_from(AuditEvent)
                              .where(AuditEvent.action == "print.download")) == 0
     assert json.loads(job.case_ids)
+
+
+def test_a_job_that_cannot_render_says_so_and_the_worker_goes_on(app, login_as, make_case, ctx):
+    make_case(until=None)
+    client = login_as("sifa")
+    _queue(client)
+    variant = app.config["PORTAL_PDF_VARIANT"]
+    app.config["PORTAL_PDF_VARIANT"] = "pdf/none"          # a setting WeasyPrint does not know
+    try:
+        assert run_print_jobs() == 0                         # no exception reaches the worker's loop
+    finally:
+        app.config["PORTAL_PDF_VARIANT"] = variant
+    job = db.session.scalar(select(PrintJob))
+    db.session.refresh(job)
+    assert job.status == PrintJobStatus.FAILED and "pdf/none" in job.error
+    status = client.get(f"/prints/{job.id}/status").get_json()
+    assert status["status"] == "failed" and status["download"] == ""
+    page = client.get(f"/prints/{job.id}")
+    assert "打印失败" in page.text

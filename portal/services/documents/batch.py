@@ -166,10 +166,11 @@ def run_print_jobs(slice_size: int = SLICE) -> int:
         return 0
     try:
         return _run_slice(db.session.get(PrintJob, job_id, populate_existing=True), slice_size)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 -- the job says what went wrong; the worker goes on with its rounds
         db.session.rollback()
+        current_app.logger.exception("print job %s failed", job_id)
         _fail(job_id, f"{type(exc).__name__}: {exc}"[:500])
-        raise
+        return 0
 
 
 @transaction
