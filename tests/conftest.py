@@ -25,10 +25,10 @@ USERS = [  # username, roles, org code
     ("grid", ["grid_member"], "T01V01G1"), ("admin", ["Admin"], "CENTER"),
     ("cun", ["mediator"], "T01V02"), ("xiang", ["township_staff"], "T01"), ("fayuan", ["dept_handler"], "D04"),
 ]
-CASE_TABLES = ["print_job", "dossier_number", "case_attachment", "case_investigation", "mediation_agreement",
-               "notification", "case_comment", "mediation_session", "judicial_confirmation", "deadline_pause",
-               "extension_request", "case_score", "supervision_card", "audit_event", "work_item", "party",
-               "mediation_case"]
+CASE_TABLES = ["service_referral", "print_job", "dossier_number", "case_attachment", "case_investigation",
+               "mediation_agreement", "notification", "case_comment", "mediation_session", "judicial_confirmation",
+               "deadline_pause", "extension_request", "case_score", "supervision_card", "audit_event", "work_item",
+               "party", "mediation_case"]
 
 
 def _database_url(tmp: Path) -> str:
@@ -235,12 +235,13 @@ def row_counts() -> dict[str, int]:
         Investigation,
         MediationSession,
         Party,
+        ServiceReferral,
         SupervisionCard,
         WorkItem,
     )
     return {m.__tablename__: db.session.scalar(select(func.count()).select_from(m))
             for m in (Case, Party, WorkItem, AuditEvent, SupervisionCard, ExtensionRequest, CaseScore,
-                      MediationSession, Investigation, CaseAttachment)}
+                      MediationSession, Investigation, CaseAttachment, ServiceReferral)}
 
 
 def csrf_token(html: str) -> str:

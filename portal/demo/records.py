@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from portal.demo import county
 from portal.models import ResolutionMode, SessionResult
 from portal.services.investigations import InvestigationData
+from portal.services.referrals import ServiceData
 from portal.services.sessions import SessionData
 
 ETHNICITIES = ["汉族"] * 12 + ["苗族"] * 4 + ["侗族"] * 2 + ["布依族", "水族", "土家族"]
@@ -273,3 +274,28 @@ def investigation_data(rng, story: Story, of_party: bool) -> InvestigationData:
         held_at=None, place=place(story) if of_party else rng.choice(["村委会办公室", "被调查人家中", "纠纷现场"]),
         investigators=f"{story.mediator}、{rng.choice([m for m in MEDIATORS if m != story.mediator])}", recorder="书记员",
         subject=story.names[1] if of_party else person_name(rng), present="" if of_party else "村民小组长", **asked)
+
+
+SOCIAL_WORK = ["县阳光社会工作服务中心", "县同心社会工作服务站", "城关镇社会工作站"]
+SOCIAL_WORKERS = ["陈静（社工）", "周晓梅（社工）", "吴磊（社工）、黄丽（社工）", "刘婷（中级社工师）"]
+COUNSELLING = ["{a}情绪激动、夜不能寐，社工入户倾听其诉说，疏导焦虑情绪，帮助其理性看待调解结果。服务后{a}情绪明显平稳，表示愿意按协议往前看。",
+               "{a}因纠纷长期郁结，社工运用情绪疏导和家庭关系调适方法进行面谈，与其一起梳理今后的打算。{a}表示心结基本打开，社工约定一个月后电话回访。"]
+VOLUNTEER_SERVICES = [  # (service type, team, what was done)
+    ("companionship", "城关镇巾帼志愿服务队", "志愿者陪同{a}到县人民医院复查并办理医保报销，{a}对志愿者的帮助表示感谢。"),
+    ("legal_education", "县“法律明白人”志愿服务队", "志愿者上门向{a}、{r}两家讲解民法典相关规定和调解协议的法律效力，发放普法资料，双方表示今后按协议办事。"),
+    ("practical_help", "县新时代文明实践志愿服务队", "志愿者帮助{a}家整理房前屋后、代购生活用品，并联系村（社区）干部落实后续帮扶措施。"),
+]
+
+
+def service_data(rng, story: Story, social_work: bool, party_id: int) -> ServiceData:
+    """A social worker counselling the applicant, or volunteers helping the family."""
+    values = {**story.values, "a": story.names[0], "r": story.names[1]}
+    if social_work:
+        return ServiceData(service_type="counselling", provider_kind="social_work", provider=rng.choice(SOCIAL_WORK),
+                           worker=rng.choice(SOCIAL_WORKERS), served_at=None, duration_minutes=rng.choice([60, 90, 120]),
+                           result=rng.choice(COUNSELLING).format(**values), party_id=party_id)
+    kind, team, done = rng.choice(VOLUNTEER_SERVICES)
+    return ServiceData(service_type=kind, provider_kind="volunteer", provider=team.format(**values),
+                       worker=f"{person_name(rng)}、{person_name(rng)}（志愿者）", served_at=None,
+                       duration_minutes=rng.choice([90, 120, 180, 240]), result=done.format(**values),
+                       party_id=party_id, persons=2 if kind == "legal_education" else 1)

@@ -50,6 +50,7 @@ from portal.services.deadlines import local_to_utc, local_today, utc_to_local
 from portal.services.departments import spec_for_unit
 from portal.services.investigations import record_investigation
 from portal.services.reference import load_county
+from portal.services.referrals import record_service
 from portal.services.sessions import record_session
 
 DEMO_PASSWORD = "demo1234"
@@ -222,6 +223,9 @@ def _after_handling(rng, handler: str, result: str, handle, rich: bool) -> list[
                                                                           + ["dissatisfied"]),
                                      "respondent_satisfaction": rng.choice(["satisfied", "basically", "unreachable"]),
                                      "fulfilment": fulfilment, "notes": "电话回访双方。"})]
+    if result != HandlingResult.TERMINATED.value and (rich or rng.random() < 0.15):  # 社工、志愿者 step in
+        social_work = [True, False] if rich else rng.choice([[True], [False], [True, False]])
+        steps += [("service", handler, {"social_work": kind}) for kind in social_work]
     steps += after
     if confirm:
         steps.append(("ruling", handler, {"ruling_seq": rng.randint(10, 400)}))
@@ -356,6 +360,13 @@ def _inquire(rng, world, user, case, story, form, t):
     record_investigation(user, case.id, inquiry)
 
 
+def _serve(rng, world, user, case, story, form, t):
+    applicant = next(p for p in case.parties if p.kind == PartyKind.APPLICANT)
+    service = records.service_data(rng, story, form["social_work"], applicant.id)
+    service.served_at = utc_to_local(t)
+    record_service(user, case.id, service)
+
+
 def _attach(rng, world, user, case, story, form, t):
     add_attachment(user, case.id, form["category"], form["title"], form["filename"], world.papers[form["paper"]])
 
@@ -370,4 +381,5 @@ def _rule(rng, world, user, case, story, form, t):
 
 
 # Side actions of a plan (records beside the chain's steps): name -> (rng, world, user, case, story, form, t).
-SIDE_ACTIONS = {"session": _sit, "investigation": _inquire, "attach": _attach, "confirm": _confirm, "ruling": _rule}
+SIDE_ACTIONS = {"session": _sit, "investigation": _inquire, "service": _serve,
+                "attach": _attach, "confirm": _confirm, "ruling": _rule}

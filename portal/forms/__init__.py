@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
+from portal.forms.assistance import ServiceForm
 from portal.forms.departments import handle_form_for
 from portal.forms.intake import IntakeForm
 from portal.forms.steps import (
@@ -83,4 +84,4 @@ def describe(form_key: str, data: dict, unit=None) -> list[tuple[str, str]]:
 
 __all__ = ["FORMS", "SIDE_FORMS", "describe", "form_class", "IntakeForm", "RaiseCardForm", "ExtensionRequestForm",
            "PauseForm", "ConfirmationApplyForm", "ConfirmationDecisionForm", "SessionForm",
-           "InvestigationForm", "AttachmentForm"]
+           "InvestigationForm", "AttachmentForm", "ServiceForm"]

@@ -1,4 +1,5 @@
 """SQLAlchemy models. They may flush, never commit: services own the transaction."""
+from portal.models.assistance import ProviderKind, ServiceReferral, ServiceType
 from portal.models.case import (
                                 Case,
                                 CaseScore,
@@ -54,7 +55,8 @@ from portal.models.work import (
                                 WorkItemStatus,
 )
 
-__all__ = ["AgreementKind", "AttachmentCategory", "CaseAttachment", "DossierNumber", "Investigation",
+__all__ = ["ProviderKind", "ServiceReferral", "ServiceType",
+           "AgreementKind", "AttachmentCategory", "CaseAttachment", "DossierNumber", "Investigation",
            "MediationAgreement", "PrintJob", "PrintJobStatus",
            "CaseComment", "Notification", "MediationKind", "MediationSession", "SessionResult",
            "ExtensionRequest", "RequestStatus", "DeadlinePause", "PauseReason",

@@ -16,6 +16,7 @@ from portal.forms import (
     InvestigationForm,
     PauseForm,
     RaiseCardForm,
+    ServiceForm,
     SessionForm,
     describe,
     form_class,
@@ -50,6 +51,14 @@ from portal.services.extensions import (
     resume_deadline,
 )
 from portal.services.investigations import InvestigationData, investigations_of, record_investigation
+from portal.services.referrals import (
+    ServiceData,
+    ServiceNotAllowedError,
+    can_record_service,
+    record_service,
+    service_totals,
+    services_of,
+)
 from portal.services.sessions import SessionData, mediating_item, record_session, sessions_of
 from portal.services.steps import ASSIGNABLE_KINDS
 from portal.services.supervision import SUPERVISORS, cards_of, raise_card
@@ -103,7 +112,9 @@ def _case_page(case, upload_form=None) -> dict:
                 confirmation=confirmation_of(case.id), can_confirm=can_apply(case),
                 sessions=sessions_of(case.id), dept_title=dept_title, dept_rows=dept_rows,
                 can_record_session=mediating, investigations=investigations_of(case.id),
-                can_record_investigation=mediating, attachments=attachments_of(case.id), upload_form=upload_form,
+                can_record_investigation=mediating, services=services_of(case.id),
+                service_totals=service_totals(case.id), can_record_service=can_record_service(user, case),
+                attachments=attachments_of(case.id), upload_form=upload_form,
                 personal_categories=PERSONAL_CATEGORIES, sees_personal=sees_personal_data(user.role_names),
                 documents=documents_of(load_case_file(case, not sees_personal_data(user.role_names), local_today())))
 
@@ -115,7 +126,7 @@ class CaseView(BaseView):
     method_permission_name = {"show": "read", "find": "read", "register": "register", "task": "work",
                               "card": "supervise", "extension": "work", "pause": "work", "resume": "work",
                               "confirmation": "work", "ruling": "work", "session": "work",
-                              "investigation": "work", "upload": "work", "attachment": "read",
+                              "investigation": "work", "service": "work", "upload": "work", "attachment": "read",
                               "claim": "work", "release": "work", "reassign": "work", "comment": "work",
                               "repeats": "supervise"}
 
@@ -226,6 +237,20 @@ class CaseView(BaseView):
                        lambda r: _("Investigation no. %(seq)s recorded.", seq=r.seq),
                        url_for("CaseView.show", case_id=case_id) + "#investigations", "portal/action_form.html",
                        case=case, title=_("Record an investigation"))
+
+    @expose("/<int:case_id>/service", methods=["GET", "POST"])
+    @has_access
+    def service(self, case_id: int):
+        case = queries.case_for(g.user, case_id)
+        if not can_record_service(g.user, case):
+            raise ServiceNotAllowedError()
+        form = ServiceForm()
+        form.set_parties(case.parties)
+        return submit(self, form, lambda: record_service(g.user, case.id, ServiceData(
+                           **{k: v for k, v in form.data.items() if k != "csrf_token"})),
+                       lambda s: _("Service no. %(seq)s recorded.", seq=s.seq),
+                       url_for("CaseView.show", case_id=case_id) + "#services", "portal/action_form.html",
+                       case=case, title=_("Record a social service"))
 
     @expose("/<int:case_id>/attachments", methods=["POST"])
     @has_access

@@ -39,3 +39,15 @@ def test_the_sample_papers_are_a_real_png_and_a_one_page_pdf_made_the_same_each_
     assert identify(identity_png()).content_type == "image/png" and identity_png() == identity_png()
     receipt = identify(receipt_pdf())
     assert (receipt.content_type, receipt.pages) == ("application/pdf", 1)
+
+
+def test_the_demo_services_fill_in_and_fit_their_columns():
+    rng = random.Random(5)
+    values = {**records.values_for(rng, "family", ("张三", "李四"), None, "文庙社区", "赡养纠纷"), "variant": 0}
+    story = records.Story(ResolutionMode.IN_CENTER, "family", values, "周大山", ("张三", "李四"), "peoples")
+    for _ in range(20):
+        for social_work in (True, False):
+            service = records.service_data(rng, story, social_work, party_id=1)
+            assert "{" not in service.result + service.provider and "张三" in service.result
+            assert len(service.provider) <= 200 and len(service.worker) <= 200
+            assert 0 < service.duration_minutes <= 24 * 60 and service.persons >= 1

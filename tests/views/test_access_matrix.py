@@ -45,6 +45,7 @@ MATRIX: dict[str, tuple[str, set[str]]] = {
     "CaseView.ruling": ("GET", WORKS_CASE),
     "CaseView.session": ("GET", WORKS_CASE),
     "CaseView.investigation": ("GET", WORKS_CASE),
+    "CaseView.service": ("GET", {"window", "dispatch", "verify", "sifa"}),  # the center's case staff, the case's unit
     "CaseView.upload": ("POST", {"window", "dispatch", "verify", "sifa"}),  # the center's case staff, the step's unit
     "CaseView.attachment": ("GET", SEES_CASE),
     "CaseView.comment": ("POST", WORKS_CASE),
