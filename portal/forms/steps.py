@@ -111,24 +111,30 @@ def _handling_results():
     return [(r.value, r.label) for r in HandlingResult if r != HandlingResult.WITHDRAWN]
 
 
+def _agreement_fields():
+    """What a step reporting an agreement records (人民调解法 §28-29), in form order: new fields
+    each time, created where the form's class body calls this so they keep their place in it."""
+    return (DateField(_l("Agreement took effect on"), [Optional()], widget=DateInput(),
+                      description=_l("Required for an agreement.")),
+            BooleanField(_l("The applicant signed (or agreed orally)")),
+            BooleanField(_l("The respondent signed (or agreed orally)")),
+            TextAreaField(_l("Facts, matters in dispute and each side's responsibility"), [Optional()],
+                          widget=BS3TextAreaFieldWidget(),
+                          description=_l("As the agreement states them. Required for an agreement.")),
+            TextAreaField(_l("Terms of the agreement"), [Optional()], widget=BS3TextAreaFieldWidget(),
+                          description=_l("Required for an agreement.")),
+            TextAreaField(_l("How, where and by when it is performed"), [Optional()],
+                          widget=BS3TextAreaFieldWidget(), description=_l("Required for an agreement.")))
+
+
 class HandleForm(FlaskForm):
     result = SelectField(_l("Result"), [InputRequired()], choices=_handling_results, widget=Select2Widget(),
                          description=_l("An agreement or a termination needs the mediation sessions recorded first."))
     process_notes = TextAreaField(_l("How the case was handled"), [DataRequired()], widget=BS3TextAreaFieldWidget())
     next_channel = TextAreaField(_l("Lawful channel to take next"), [Optional()], widget=BS3TextAreaFieldWidget(),
                                  description=_l("Required when mediation ended without agreement."))
-    agreement_date = DateField(_l("Agreement took effect on"), [Optional()], widget=DateInput(),
-                               description=_l("Required for an agreement."))
-    applicant_signed = BooleanField(_l("The applicant signed (or agreed orally)"))
-    respondent_signed = BooleanField(_l("The respondent signed (or agreed orally)"))
-    agreement_facts = TextAreaField(_l("Facts, matters in dispute and each side's responsibility"), [Optional()],
-                                    widget=BS3TextAreaFieldWidget(),
-                                    description=_l("As the agreement states them. Required for an agreement."))
-    agreement_terms = TextAreaField(_l("Terms of the agreement"), [Optional()], widget=BS3TextAreaFieldWidget(),
-                                    description=_l("Required for an agreement."))
-    performance_terms = TextAreaField(_l("How, where and by when it is performed"), [Optional()],
-                                      widget=BS3TextAreaFieldWidget(),
-                                      description=_l("Required for an agreement."))
+    (agreement_date, applicant_signed, respondent_signed,
+     agreement_facts, agreement_terms, performance_terms) = _agreement_fields()
 
     def validate_next_channel(self, field):
         if self.result.data in (HandlingResult.TERMINATED.value, HandlingResult.REDIRECTED.value) \
@@ -147,18 +153,8 @@ class PreSuitForm(FlaskForm):
                                    ("other", _l("Other reason"))])
     process_notes = TextAreaField(_l("How the mediation went, or why it failed"), [DataRequired()],
                                   widget=BS3TextAreaFieldWidget())
-    agreement_date = DateField(_l("Agreement took effect on"), [Optional()], widget=DateInput(),
-                               description=_l("Required for an agreement."))
-    applicant_signed = BooleanField(_l("The applicant signed (or agreed orally)"))
-    respondent_signed = BooleanField(_l("The respondent signed (or agreed orally)"))
-    agreement_facts = TextAreaField(_l("Facts, matters in dispute and each side's responsibility"), [Optional()],
-                                    widget=BS3TextAreaFieldWidget(),
-                                    description=_l("As the agreement states them. Required for an agreement."))
-    agreement_terms = TextAreaField(_l("Terms of the agreement"), [Optional()], widget=BS3TextAreaFieldWidget(),
-                                    description=_l("Required for an agreement."))
-    performance_terms = TextAreaField(_l("How, where and by when it is performed"), [Optional()],
-                                      widget=BS3TextAreaFieldWidget(),
-                                      description=_l("Required for an agreement."))
+    (agreement_date, applicant_signed, respondent_signed,
+     agreement_facts, agreement_terms, performance_terms) = _agreement_fields()
 
 
 class CourtFilingForm(FlaskForm):

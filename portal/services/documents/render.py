@@ -69,9 +69,8 @@ def print_dossier(user, case_id: int) -> tuple[bytes, str, list[str]]:
     return pdf, f"{f.case.code}-调解卷宗.pdf", dossier.notes
 
 
-def case_sheet_html(user, case_id: int, parties: list[dict]) -> str:
+def _case_sheet_html(user, case, parties: list[dict]) -> str:
     """The case sheet (案件信息表): the case as the page shows it (``parties`` masked or not)."""
-    case = queries.case_for(user, case_id)
     return render_template("portal/print_case.html", case=case, parties=parties,
                            history=queries.case_history(case.id), printed=utcnow(),
                            printed_by=user.first_name or user.username,
@@ -81,7 +80,7 @@ def case_sheet_html(user, case_id: int, parties: list[dict]) -> str:
 @transaction
 def print_case_sheet(user, case_id: int, parties: list[dict]) -> tuple[bytes, str]:
     case = queries.case_for(user, case_id)
-    pdf = render_pdf(case_sheet_html(user, case_id, parties))
+    pdf = render_pdf(_case_sheet_html(user, case, parties))
     audit("document.print", user=user, case=case, document="case_sheet",
           masked=not sees_personal_data(user.role_names))
     return pdf, f"{case.code}-案件信息表.pdf"
