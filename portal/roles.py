@@ -35,7 +35,7 @@ ROLES = [
     RoleDef("director", _l("Center director"), SUPERVISE),
     RoleDef("unit_leader", _l("Unit leader"), WORK, sees_personal_data=True),
     RoleDef("grid_member", _l("Grid member"), READ),
-    RoleDef("assistance_handler", _l("Assistance handler"), READ),
+    RoleDef("assistance_handler", _l("Assistance handler"), WORK, sees_personal_data=True),
 ]
 ROLE_BY_NAME = {r.name: r for r in ROLES}
 
@@ -47,6 +47,15 @@ LANE_ROLES = {
     "核查督办": ["verifier", "director"],
     "中心主任": ["director"],
     "单位负责人": ["unit_leader"],  # supervision cards (not a BPMN lane: cards live beside the workflow)
+    # The branches: assistance (each at its office, scoped by the unit) and risk control.
+    "乡镇民政": ["township_staff"],
+    "县民政局": ["assistance_handler"],
+    "法律援助机构": ["assistance_handler"],
+    "司法行政机关": ["unit_leader"],
+    "办案机关": ["dept_handler", "unit_leader"],
+    "司法救助审核小组": ["assistance_handler"],
+    "综合研判": ["dispatcher", "director"],
+    "属地乡镇": ["township_staff"],
 }
 
 

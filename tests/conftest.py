@@ -24,11 +24,15 @@ USERS = [  # username, roles, org code
     ("sifa", ["dept_handler"], "D03"), ("renshe", ["dept_handler"], "D06"), ("sifalead", ["unit_leader"], "D03"),
     ("grid", ["grid_member"], "T01V01G1"), ("admin", ["Admin"], "CENTER"),
     ("cun", ["mediator"], "T01V02"), ("xiang", ["township_staff"], "T01"), ("fayuan", ["dept_handler"], "D04"),
+    # the assistance offices: civil affairs (relief), the legal aid center, the judicial-aid review group
+    ("minzheng", ["assistance_handler"], "D13"), ("yuanzhu", ["assistance_handler"], "D03"),
+    ("zhengfa", ["assistance_handler"], "D01"),
 ]
+OFFICES = {"relief_office": "D13", "legal_aid_office": "D03", "judicial_aid_office": "D01"}
 CASE_TABLES = ["service_referral", "print_job", "dossier_number", "case_attachment", "case_investigation",
                "mediation_agreement", "notification", "case_comment", "mediation_session", "judicial_confirmation",
                "deadline_pause", "extension_request", "case_score", "supervision_card", "audit_event", "work_item",
-               "party", "mediation_case"]
+               "case_branch", "party", "mediation_case"]
 
 
 def _database_url(tmp: Path) -> str:
@@ -70,6 +74,9 @@ def build_test_county(password: str) -> None:
     load_county(*_small_county())
     for username, roles, org in USERS:
         create_user(username, username, roles, org, password)
+    from portal.services.settings import set_setting
+    for key, code in OFFICES.items():
+        set_setting(None, key, code)
 
 
 @pytest.fixture(autouse=True)
@@ -196,10 +203,27 @@ def do_step(case_id: int, step: str, **overrides):
     return complete_task(user(username), open_item(case_id, step).id, {**form(), **overrides})
 
 
+def open_branch_item(branch_id: int, form_key: str | None = None):
+    """The branch's open work item (of one step, when several are open)."""
+    from portal.models import WorkItem, WorkItemStatus
+    query = select(WorkItem).where(WorkItem.branch_id == branch_id, WorkItem.status == WorkItemStatus.OPEN)
+    if form_key:
+        query = query.where(WorkItem.form_key == form_key)
+    items = list(db.session.scalars(query))
+    assert len(items) == 1, f"expected one open {form_key or 'item'} of branch {branch_id}, got {items}"
+    return items[0]
+
+
+def do_branch_step(branch_id: int, form_key: str, username: str, form: dict):
+    from portal.services.cases import complete_task
+    return complete_task(user(username), open_branch_item(branch_id, form_key).id, form)
+
+
 def open_item(case_id: int, form_key: str | None = None):
     """The case's open work item (of one step, when several are open)."""
     from portal.models import WorkItem, WorkItemStatus
-    query = select(WorkItem).where(WorkItem.case_id == case_id, WorkItem.status == WorkItemStatus.OPEN)
+    query = select(WorkItem).where(WorkItem.case_id == case_id, WorkItem.status == WorkItemStatus.OPEN,
+                                   WorkItem.branch_id.is_(None))
     if form_key:
         query = query.where(WorkItem.form_key == form_key)
     return db.session.scalars(query.order_by(WorkItem.id)).first()
@@ -239,9 +263,10 @@ def row_counts() -> dict[str, int]:
         SupervisionCard,
         WorkItem,
     )
+    from portal.models import Branch
     return {m.__tablename__: db.session.scalar(select(func.count()).select_from(m))
             for m in (Case, Party, WorkItem, AuditEvent, SupervisionCard, ExtensionRequest, CaseScore,
-                      MediationSession, Investigation, CaseAttachment, ServiceReferral)}
+                      MediationSession, Investigation, CaseAttachment, ServiceReferral, Branch)}
 
 
 def csrf_token(html: str) -> str:

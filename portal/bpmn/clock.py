@@ -36,6 +36,12 @@ def install() -> None:
     _timer_module.datetime = EngineDatetime
 
 
+def engine_now() -> datetime:
+    """The engine call's time (aware UTC), or the real time outside one."""
+    value = _now.get()
+    return value if value is not None else datetime.now(timezone.utc)
+
+
 @contextmanager
 def engine_time(now: datetime | None) -> Iterator[None]:
     """Run engine code as if it were ``now`` (naive values are taken as UTC)."""

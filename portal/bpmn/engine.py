@@ -20,6 +20,7 @@ from lxml import etree
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.dmn.engine.DMNEngine import DMNEngine
 from SpiffWorkflow.spiff.parser import SpiffBpmnParser
@@ -30,7 +31,7 @@ from SpiffWorkflow.util.task import TaskState
 from portal.bpmn import clock
 from portal.bpmn.errors import DiagramInvalidError, TaskNotReadyError, UnsafeExpressionError
 from portal.bpmn.lint import lint_diagram
-from portal.bpmn.sandbox import restricted_script_engine
+from portal.bpmn.sandbox import Deadline, plain_deadline, restricted_script_engine
 from portal.bpmn.statestore import PortalWorkflowConverter
 
 
@@ -69,6 +70,7 @@ class ReadyTask:
     lane: str | None
     properties: dict[str, str]
     data: dict[str, Any]
+    due_at: datetime | None = None  # the earliest timer on the task's boundary (its deadline), in UTC
 
     @property
     def form_key(self) -> str | None:
@@ -88,10 +90,13 @@ class Engine:
     script engine and a cache of restored specs keyed by their JSON text.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, deadline: Deadline | None = None) -> None:
+        """``deadline(start, days, working)``: the end of a period of ``days`` (working days when
+        ``working``) from ``start`` (aware UTC in and out); diagrams call it through ``workdays_after``
+        and ``days_after``. By default every weekday is a working day and the day ends at 24:00 UTC."""
         clock.install()
         self._ser = _serializer()
-        self._script_engine = restricted_script_engine()
+        self._script_engine = restricted_script_engine(deadline or plain_deadline)
         self._spec_cache = lru_cache(maxsize=64)(self._restore_spec)
 
     # -- diagrams ---------------------------------------------------------
@@ -168,10 +173,14 @@ class Engine:
         return spec, subs
 
     # -- instances --------------------------------------------------------
-    def start(self, spec_json: str, now: datetime | None = None) -> BpmnWorkflow:
-        """A new workflow, advanced to its first wait state (``now``: the time it starts at)."""
+    def start(self, spec_json: str, now: datetime | None = None,
+              data: dict[str, Any] | None = None) -> BpmnWorkflow:
+        """A new workflow, advanced to its first wait state (``now``: the time it starts at;
+        ``data``: what every task of it starts with, e.g. the units its lanes go to)."""
         spec, subs = self._spec_cache(spec_json)
         wf = BpmnWorkflow(spec, subs, script_engine=self._script_engine)
+        if data:
+            wf.task_tree.set_data(**data)
         with clock.engine_time(now):
             wf.do_engine_steps()
         return wf
@@ -283,7 +292,24 @@ def _fold_loops(wf: BpmnWorkflow) -> None:
 def _ready(task) -> ReadyTask:
     spec = task.task_spec
     return ReadyTask(str(task.id), spec.bpmn_id, spec.bpmn_name or spec.bpmn_id, spec.lane,
-                     dict(spec.extensions.get("properties", {})), task.data)
+                     dict(spec.extensions.get("properties", {})), task.data, _boundary_due(task))
+
+
+def _boundary_due(task) -> datetime | None:
+    """When the first timer on the task's boundary fires: a diagram states a step's deadline
+    (and what happens when it is missed) as a boundary timer."""
+    parent = task.parent
+    if parent is None or not isinstance(parent.task_spec, BoundaryEventSplit):
+        return None
+    due = []
+    for sibling in parent.children:
+        if sibling is task or sibling.state != TaskState.WAITING:
+            continue
+        if isinstance(getattr(sibling.task_spec, "event_definition", None), TimerEventDefinition):
+            value = sibling.internal_data.get("event_value")
+            if isinstance(value, str):
+                due.append(TimerEventDefinition.get_datetime(value).astimezone(timezone.utc))
+    return min(due) if due else None
 
 
 def _locate(exc: ValidationException, files: dict[str, bytes]) -> tuple[str, int | None, str, str]:

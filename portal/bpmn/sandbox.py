@@ -10,7 +10,7 @@ from __future__ import annotations
 import ast
 import builtins
 import datetime as _dt
-from typing import Any
+from typing import Any, Callable
 
 from RestrictedPython import (
     compile_restricted_eval,
@@ -26,14 +26,46 @@ from RestrictedPython.Guards import (
 )
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 
+from portal.bpmn import clock
 from portal.bpmn.errors import UnsafeExpressionError
+
+# (start, days, working) -> the end of the period; aware UTC datetimes in and out.
+Deadline = Callable[[_dt.datetime, int, bool], _dt.datetime]
+
+
+def plain_deadline(start: _dt.datetime, days: int, working: bool) -> _dt.datetime:
+    """Without the county's calendar: Monday to Friday are working days, days end at 24:00 UTC."""
+    day, left = start.date(), days
+    if not working:
+        day += _dt.timedelta(days=days)
+    while left and working:
+        day += _dt.timedelta(days=1)
+        left -= day.weekday() < 5
+    return _dt.datetime.combine(day, _dt.time(23, 59, 59), tzinfo=_dt.timezone.utc)
+
+
+def _period_helpers(deadline: Deadline) -> dict[str, Any]:
+    """``workdays_after(n)`` and ``days_after(n)``: the end of a statutory period counted from the
+    engine's now, as the ISO text a timer's ``timeDate`` takes (e.g. a 10-working-day review)."""
+    def _end(days, working):
+        if not isinstance(days, int) or isinstance(days, bool) or not 0 <= days <= 3660:
+            raise ValueError(f"a period must be a whole number of days, not {days!r}")
+        return deadline(clock.engine_now(), days, working).isoformat()
+
+    def workdays_after(days):
+        return _end(days, True)
+
+    def days_after(days):
+        return _end(days, False)
+
+    return {"workdays_after": workdays_after, "days_after": days_after}
 
 _EXTRA_BUILTINS = {f.__name__: f for f in (sorted, min, max, sum, any, all, enumerate, dict, zip, abs, round, len)}
 # Names diagrams may use besides task data; nothing that reaches the system.
 _HELPERS = {"date": _dt.date, "timedelta": _dt.timedelta}
 
 
-def _globals() -> dict[str, Any]:
+def _globals(deadline: Deadline = plain_deadline) -> dict[str, Any]:
     return {
         "__builtins__": {**safe_builtins, **limited_builtins, **_EXTRA_BUILTINS},
         "_getattr_": safer_getattr,
@@ -42,10 +74,11 @@ def _globals() -> dict[str, Any]:
         "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
         "_write_": full_write_guard,
         **_HELPERS,
+        **_period_helpers(deadline),
     }
 
 
-_ALLOWED_BUILTINS = set(_globals()["__builtins__"]) | set(_HELPERS)
+_ALLOWED_BUILTINS = set(_globals()["__builtins__"]) | set(_HELPERS) | {"workdays_after", "days_after"}
 _PYTHON_BUILTINS = set(dir(builtins))
 
 
@@ -80,8 +113,8 @@ def check_script(source: str) -> None:
 class RestrictedEnvironment(TaskDataEnvironment):
     """A TaskDataEnvironment that compiles with RestrictedPython before running."""
 
-    def __init__(self) -> None:
-        super().__init__(_globals())
+    def __init__(self, deadline: Deadline = plain_deadline) -> None:
+        super().__init__(_globals(deadline))
         self._compiled: dict[tuple[str, str], Any] = {}
 
     def _compile(self, kind: str, source: str) -> Any:
@@ -114,6 +147,6 @@ class RestrictedEnvironment(TaskDataEnvironment):
         return True
 
 
-def restricted_script_engine() -> PythonScriptEngine:
+def restricted_script_engine(deadline: Deadline = plain_deadline) -> PythonScriptEngine:
     """A script engine whose every evaluation goes through RestrictedEnvironment."""
-    return PythonScriptEngine(environment=RestrictedEnvironment())
+    return PythonScriptEngine(environment=RestrictedEnvironment(deadline))

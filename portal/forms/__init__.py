@@ -4,7 +4,8 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
-from portal.forms.assistance import ServiceForm
+from portal.forms.aid import FORMS as BRANCH_FORMS
+from portal.forms.aid import ServiceForm
 from portal.forms.departments import handle_form_for
 from portal.forms.intake import IntakeForm
 from portal.forms.steps import (
@@ -42,6 +43,7 @@ FORMS: dict[str, type[FlaskForm]] = {
     "supervise_accept": SuperviseAcceptForm, "handle": HandleForm,
     "feedback": FeedbackForm, "followup": FollowupForm, "verify": VerifyForm, "close": CloseForm,
     "escalate": EscalateForm, "pre_suit": PreSuitForm, "court_filing": CourtFilingForm,
+    **BRANCH_FORMS,
 }
 # Forms of work items that live beside the workflow (not BPMN user tasks).
 SIDE_FORMS: dict[str, type[FlaskForm]] = {"supervision_card": SupervisionCardForm,

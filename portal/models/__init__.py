@@ -1,5 +1,6 @@
 """SQLAlchemy models. They may flush, never commit: services own the transaction."""
 from portal.models.assistance import ProviderKind, ServiceReferral, ServiceType
+from portal.models.branch import Branch, BranchKind, BranchOutcome, BranchStatus
 from portal.models.case import (
                                 Case,
                                 CaseScore,
@@ -35,6 +36,7 @@ from portal.models.dossier import (
 )
 from portal.models.org import DisputeType, LaneRole, OrgKind, OrgUnit, PortalUser, StationMode
 from portal.models.settings import (
+                                PortalSetting,
                                 CalendarDay,
                                 CardLevel,
                                 DeadlinePause,
@@ -55,7 +57,7 @@ from portal.models.work import (
                                 WorkItemStatus,
 )
 
-__all__ = ["ProviderKind", "ServiceReferral", "ServiceType",
+__all__ = ["PortalSetting", "Branch", "BranchKind", "BranchOutcome", "BranchStatus", "ProviderKind", "ServiceReferral", "ServiceType",
            "AgreementKind", "AttachmentCategory", "CaseAttachment", "DossierNumber", "Investigation",
            "MediationAgreement", "PrintJob", "PrintJobStatus",
            "CaseComment", "Notification", "MediationKind", "MediationSession", "SessionResult",

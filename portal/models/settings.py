@@ -144,3 +144,17 @@ class DeadlinePause(Model):
     ended_at = Column(DateTime, nullable=True)
     ended_by_id = Column(Integer, ForeignKey("ab_user.id"), nullable=True)
     started_by = relationship("PortalUser", foreign_keys=[started_by_id])
+
+
+class PortalSetting(Model):
+    """A value an administrator sets (the judicial-aid wage base, the offices of the assistance
+    processes, …); ``portal.services.settings`` knows each key, its type and its default."""
+
+    __tablename__ = "portal_setting"
+    key = Column(String(64), primary_key=True)
+    value = Column(String(200), nullable=False)
+    updated_at = Column(DateTime, nullable=True)
+    updated_by_id = Column(Integer, ForeignKey("ab_user.id"), nullable=True)
+
+    def __repr__(self) -> str:
+        return f"{self.key}={self.value}"

@@ -64,8 +64,10 @@ class WorkItem(Model):
     claimed_by_id = Column(Integer, ForeignKey("ab_user.id"), nullable=True, index=True)  # who in the unit has it
     claimed_at = Column(DateTime, nullable=True)
     notified = Column(Boolean, nullable=False, default=False, server_default="0")  # outbox: worker tells the unit
+    branch_id = Column(Integer, ForeignKey("case_branch.id"), nullable=True, index=True)  # a step of a branch
 
     case = relationship("Case")
+    branch = relationship("Branch")
     org_unit = relationship("OrgUnit")
     completed_by = relationship("PortalUser", foreign_keys=[completed_by_id])
     claimed_by = relationship("PortalUser", foreign_keys=[claimed_by_id])

@@ -176,6 +176,9 @@ def complete_task(user, work_item_id: int, data: dict[str, Any]) -> Case:
     if item.kind == WorkItemKind.APPROVAL:
         from portal.services.extensions import decide_extension
         return decide_extension(user, case, item, data, now)
+    if item.branch_id is not None:
+        from portal.services.branches import complete_branch_step
+        return complete_branch_step(user, case, item, data, now, open_items)
     step = STEPS.get(item.form_key)
     if step is None:
         raise ValidationFailed(_l("This step has no form in this portal."))
@@ -256,22 +259,14 @@ def _form_defaults(task) -> str | None:
     return json.dumps({k: v for k, v in values.items() if v is not None}, ensure_ascii=False)
 
 
-def sync_case(case: Case, wf, now, open_items: list[WorkItem] | None = None) -> None:
-    """Project the workflow onto the case row and its work items (same transaction).
-    ``open_items``: the case's open items as loaded with the locked case, if the caller has them."""
-    engine = get_engine()
-    ready = engine.ready_user_tasks(wf)
-    if open_items is None:
-        with db.session.no_autoflush:  # one UPDATE of the case per call, not one per query
-            open_items = list(db.session.scalars(
-                select(WorkItem).where(WorkItem.case_id == case.id, WorkItem.status == WorkItemStatus.OPEN)))
-    # the item just completed is DONE in memory, not yet in the row
-    open_items = {w.task_id: w for w in open_items if w.status == WorkItemStatus.OPEN}
-    cards = [w for w in open_items.values() if w.kind != WorkItemKind.TASK]  # cards and approvals
-    open_items = {k: w for k, w in open_items.items() if w.kind == WorkItemKind.TASK}
+def project_tasks(case: Case, ready, open_items: list[WorkItem], now, branch=None) -> None:
+    """Make the open work items of one workflow (the case's, or ``branch``'s) match its READY user
+    tasks: a new item for each new task (with its unit and deadline), CANCELLED for each task gone.
+    ``open_items``: the open task items of that workflow only."""
+    current = {w.task_id: w for w in open_items}
     center = None
     for task in ready:
-        if task.id in open_items:
+        if task.id in current:
             continue
         var = task.properties.get("orgUnitVar")
         if var and task.data.get(var):
@@ -280,16 +275,37 @@ def sync_case(case: Case, wf, now, open_items: list[WorkItem] | None = None) -> 
             center = center or center_id()
             unit_id = center
         due_after = task.properties.get("dueAfter")
-        due_at = now + iso_duration(due_after) if due_after else (
-            case.due_at if var or task.properties.get("caseDeadline") else None)
-        db.session.add(WorkItem(case_id=case.id, task_id=task.id, bpmn_id=task.bpmn_id, name=task.name,
-                                lane=task.lane, form_key=task.form_key or "", org_unit_id=unit_id,
+        if task.due_at is not None:  # the diagram's boundary timer on the step
+            due_at = task.due_at.replace(tzinfo=None)
+        elif due_after:
+            due_at = now + iso_duration(due_after)
+        else:
+            due_at = case.due_at if branch is None and (var or task.properties.get("caseDeadline")) else None
+        db.session.add(WorkItem(case_id=case.id, branch=branch, task_id=task.id, bpmn_id=task.bpmn_id,
+                                name=task.name, lane=task.lane, form_key=task.form_key or "", org_unit_id=unit_id,
                                 status=WorkItemStatus.OPEN, created_at=now, due_at=due_at,
                                 form_defaults=_form_defaults(task)))
     ready_ids = {t.id for t in ready}
-    for task_id, item in open_items.items():
+    for task_id, item in current.items():
         if task_id not in ready_ids:
             item.status = WorkItemStatus.CANCELLED
+
+
+def sync_case(case: Case, wf, now, open_items: list[WorkItem] | None = None) -> None:
+    """Project the case's workflow onto the case row and its work items (same transaction).
+    ``open_items``: the case's open items as loaded with the locked case, if the caller has them
+    (the items of its branches among them are left to the branches)."""
+    engine = get_engine()
+    ready = engine.ready_user_tasks(wf)
+    if open_items is None:
+        with db.session.no_autoflush:  # one UPDATE of the case per call, not one per query
+            open_items = list(db.session.scalars(
+                select(WorkItem).where(WorkItem.case_id == case.id, WorkItem.status == WorkItemStatus.OPEN,
+                                       WorkItem.branch_id.is_(None))))
+    # the item just completed is DONE in memory, not yet in the row
+    open_items = [w for w in open_items if w.status == WorkItemStatus.OPEN and w.branch_id is None]
+    cards = [w for w in open_items if w.kind != WorkItemKind.TASK]  # cards and approvals
+    project_tasks(case, ready, [w for w in open_items if w.kind == WorkItemKind.TASK], now)
     if engine.is_completed(wf):
         case.status, case.closed_at, case.current_step = CaseStatus.CLOSED, now, None
         assign_dossier_number(case, now)

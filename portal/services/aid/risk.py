@@ -1,0 +1,8 @@
+"""(being written)"""
+APPLY_KEY = "risk_apply"
+START_LANES: set[str] = set()
+STEPS: dict = {}
+
+
+def start_data(case) -> dict:
+    return {}

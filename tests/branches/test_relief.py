@@ -1,0 +1,180 @@
+"""临时救助 through every path: county approval, the township's own small amounts, emergency payment
+first, refusals with reasons, a missed deadline escalated, and the application's refusals."""
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+
+from portal.clock import frozen_at, utcnow
+from portal.extensions import db
+from portal.models import AuditEvent, Branch, BranchOutcome, BranchStatus, WorkItem, WorkItemStatus
+from portal.services.branches import fire_due_branch_timers, start_branch
+from portal.services.deadlines import local_today
+from portal.services.errors import ValidationFailed
+from tests.conftest import do_branch_step, open_branch_item, row_counts, unit_id, user
+
+ALL_MATERIALS = ["application", "identity", "income", "cause"]
+
+
+def application(case_id: int, **overrides) -> dict:
+    from portal.models import Case
+    party = db.session.get(Case, case_id).parties[0]
+    return {"party_id": party.id, "hardship": "fire", "situation": "房屋失火，家中财物全部烧毁，一家四口暂住亲戚家",
+            "household_size": 4, "monthly_income": Decimal("1200"), "residence": "二组12号",
+            "amount_requested": Decimal("5000"), "by_proxy": False, "emergency": False, "emergency_reason": "",
+            "materials": ALL_MATERIALS, **overrides}
+
+
+def investigate(branch_id: int, **overrides):
+    return do_branch_step(branch_id, "relief_investigate", "xiang", {
+        "visited_on": local_today(), "investigators": "乡民政办王芳、村委会刘强",
+        "findings": "房屋主体烧毁，家庭无其他收入来源", "hardship_confirmed": "yes", "democratic_review": False,
+        "proposed_amount": Decimal("5000"), **overrides})
+
+
+def notice_and_wait(branch_id: int):
+    do_branch_step(branch_id, "relief_notice", "xiang", {"posted_on": local_today(), "place": "村务公开栏"})
+    branch = db.session.get(Branch, branch_id)
+    assert branch.current_step is None and branch.next_timer_due_at is not None  # the notice is up
+    assert branch.next_timer_due_at - utcnow() > timedelta(days=6)
+    with frozen_at(utcnow() + timedelta(days=8)):
+        assert fire_due_branch_timers() >= 1
+    return db.session.get(Branch, branch_id)
+
+
+def opinion(branch_id: int, **overrides):
+    return do_branch_step(branch_id, "relief_opinion", "xiang", {
+        "objections": False, "objection_notes": "", "materials_completed": False, "agrees": "yes",
+        "amount": Decimal("5000"), "reason": "情况属实，公示无异议，同意救助", **overrides})
+
+
+def pay(branch_id: int, username="xiang", **overrides):
+    return do_branch_step(branch_id, "relief_pay", username, {
+        "amount": Decimal("5000"), "paid_on": local_today(), "method": "bank", "note": "", **overrides})
+
+
+def test_relief_with_county_approval(make_case):
+    case_id = make_case("handle")
+    branch = start_branch(user("window"), case_id, "relief", application(case_id))
+    assert branch.number.startswith(f"LSJZ{utcnow().year}-") and branch.status == BranchStatus.OPEN
+    item = open_branch_item(branch.id, "relief_investigate")
+    assert item.org_unit_id == unit_id("T01") and item.due_at is not None
+    assert branch.due_at is not None and (branch.due_at - branch.started_at).days >= 15  # 15 working days
+    investigate(branch.id, democratic_review=True)
+    do_branch_step(branch.id, "relief_review", "xiang", {"held_on": local_today(), "participants": 9,
+                                                         "agreed": "yes", "opinion": "一致同意"})
+    branch = notice_and_wait(branch.id)
+    assert open_branch_item(branch.id, "relief_opinion")
+    opinion(branch.id)
+    approve = open_branch_item(branch.id, "relief_approve")
+    assert approve.org_unit_id == unit_id("D13")
+    do_branch_step(branch.id, "relief_approve", "minzheng", {"approved": "yes", "amount": Decimal("4500"),
+                                                            "reason": "经核对，同意救助4500元"})
+    pay(branch.id, amount=Decimal("4500"))
+    branch = db.session.get(Branch, branch.id)
+    assert branch.status == BranchStatus.CLOSED and branch.outcome == BranchOutcome.GRANTED
+    assert branch.amount_granted == Decimal("4500") and branch.amount_paid == Decimal("4500")
+    steps = [a.action for a in db.session.query(AuditEvent).filter_by(case_id=case_id)]
+    assert steps.count("branch.step") == 7 and "branch.start" in steps and "branch.timer" in steps
+
+
+def test_township_approves_a_small_amount_alone(make_case):
+    case_id = make_case("handle")
+    branch = start_branch(user("xiang"), case_id, "relief", application(case_id, amount_requested=Decimal("800")))
+    investigate(branch.id, proposed_amount=Decimal("800"))
+    notice_and_wait(branch.id)
+    opinion(branch.id, amount=Decimal("800"))
+    pay(branch.id, amount=Decimal("800"))  # no county approval: straight to payment
+    branch = db.session.get(Branch, branch.id)
+    assert branch.outcome == BranchOutcome.GRANTED and branch.amount_paid == Decimal("800")
+    assert not db.session.query(WorkItem).filter_by(branch_id=branch.id, form_key="relief_approve").count()
+
+
+def test_emergency_pays_first_and_the_file_follows(make_case):
+    case_id = make_case("handle")
+    form = application(case_id, emergency=True, emergency_reason="一家四口无处居住，急需生活费用",
+                       materials=["identity"])
+    branch = start_branch(user("window"), case_id, "relief", form)
+    do_branch_step(branch.id, "relief_emergency_pay", "xiang",
+                   {"amount": Decimal("2000"), "paid_on": local_today(), "method": "cash"})
+    assert db.session.get(Branch, branch.id).amount_paid == Decimal("2000")
+    investigate(branch.id)
+    notice_and_wait(branch.id)
+    with pytest.raises(ValidationFailed, match="申请书"):  # the file must be complete before the opinion
+        opinion(branch.id)
+    opinion(branch.id, materials_completed=True)
+    do_branch_step(branch.id, "relief_approve", "minzheng", {"approved": "yes", "amount": Decimal("5000"),
+                                                            "reason": "同意"})
+    with pytest.raises(ValidationFailed, match="2000"):  # 2000 paid first + 5000 > 5000 granted
+        pay(branch.id)
+    pay(branch.id, amount=Decimal("3000"))
+    branch = db.session.get(Branch, branch.id)
+    assert branch.amount_paid == Decimal("5000") and branch.outcome == BranchOutcome.GRANTED
+
+
+def test_refusals_need_reasons(make_case):
+    case_id = make_case("handle")
+    branch = start_branch(user("window"), case_id, "relief", application(case_id))
+    investigate(branch.id, hardship_confirmed="no", proposed_amount=None)
+    # hardship not confirmed: no notice, straight to the township's opinion
+    before = row_counts()
+    with pytest.raises(ValidationFailed):
+        opinion(branch.id, agrees="no", reason="  ")
+    assert row_counts() == before
+    opinion(branch.id, agrees="no", reason="经入户调查，家庭收入较高，不符合临时救助条件")
+    branch = db.session.get(Branch, branch.id)
+    assert branch.status == BranchStatus.CLOSED and branch.outcome == BranchOutcome.REFUSED
+    assert "不符合" in branch.decision_reason and branch.amount_paid is None
+
+
+def test_county_refuses(make_case):
+    case_id = make_case("handle")
+    branch = start_branch(user("window"), case_id, "relief", application(case_id))
+    investigate(branch.id)
+    notice_and_wait(branch.id)
+    opinion(branch.id)
+    do_branch_step(branch.id, "relief_approve", "minzheng",
+                   {"approved": "no", "amount": None, "reason": "经济状况核对显示家庭有存款20万元"})
+    branch = db.session.get(Branch, branch.id)
+    assert branch.outcome == BranchOutcome.REFUSED and branch.status == BranchStatus.CLOSED
+
+
+def test_missed_deadline_is_escalated_to_the_director(make_case):
+    case_id = make_case("handle")
+    branch = start_branch(user("window"), case_id, "relief", application(case_id))
+    item = open_branch_item(branch.id, "relief_investigate")
+    with frozen_at(item.due_at + timedelta(minutes=1)):
+        fire_due_branch_timers()
+    supervise = open_branch_item(branch.id, "aid_supervise")
+    assert supervise.lane == "中心主任"
+    assert open_branch_item(branch.id, "relief_investigate").id == item.id  # the step itself stays open
+    do_branch_step(branch.id, "aid_supervise", "director", {"note": "已电话督促乡民政办两日内完成入户调查"})
+    assert db.session.get(WorkItem, supervise.id).status == WorkItemStatus.DONE
+
+
+def test_application_refusals_save_nothing(make_case):
+    case_id = make_case("handle")
+    before = row_counts()
+    with pytest.raises(ValidationFailed) as missing:
+        start_branch(user("window"), case_id, "relief", application(case_id, hardship="illness",
+                                                                     materials=["identity"]))
+    for item in ("申请书", "家庭收入证明", "困难原因证明", "健康状况证明"):
+        assert item in str(missing.value)  # every missing material, listed at once
+    assert row_counts() == before
+    start_branch(user("window"), case_id, "relief", application(case_id))
+    before = row_counts()
+    with pytest.raises(ValidationFailed, match="一年|once a year"):
+        start_branch(user("window"), case_id, "relief", application(case_id))
+    assert row_counts() == before
+    # another matter for the same person is a new application
+    start_branch(user("window"), case_id, "relief", application(case_id, hardship="illness",
+                                                                 materials=ALL_MATERIALS + ["health"]))
+
+
+def test_only_the_window_or_township_starts_relief(make_case):
+    from portal.services.errors import TaskNotYoursError
+    case_id = make_case("handle")
+    with pytest.raises(TaskNotYoursError):
+        start_branch(user("verify"), case_id, "relief", application(case_id))
