@@ -47,10 +47,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 
 def _register_views(appbuilder, _l) -> None:
+    from portal.views.branches import BranchView
     from portal.views.cases import CaseView
     from portal.views.documents import DocumentView
     from portal.views.prints import PrintView
-    from portal.views.settings import CalendarDayView, DeadlineRuleView, SupervisionRuleView
+    from portal.views.settings import CalendarDayView, DeadlineRuleView, PortalSettingsView, SupervisionRuleView
     from portal.views.worklist import WorklistView
 
     appbuilder.add_view(WorklistView, "Worklist", label=_l("My worklist"), icon="fa-inbox")
@@ -66,6 +67,12 @@ def _register_views(appbuilder, _l) -> None:
     appbuilder.add_view_no_menu(PrintView)
     appbuilder.add_link("BatchPrint", label=_l("Print dossiers in bulk"), href="/prints/", icon="fa-print",
                         category="Cases")
+    appbuilder.add_view_no_menu(BranchView)
+    appbuilder.add_link("AidLedger", label=_l("Assistance ledger"), href="/branches/", icon="fa-hand-holding-heart",
+                        category="Assistance", category_label=_l("Assistance and risk control"),
+                        category_icon="fa-hands-helping")
+    appbuilder.add_link("RiskLedger", label=_l("Risk-control ledger"), href="/branches/risk", icon="fa-shield-halved",
+                        category="Assistance")
     appbuilder.add_link("Notifications", label=_l("Notifications"), href="/worklist/notifications", icon="fa-bell")
     appbuilder.add_view(DeadlineRuleView, "DeadlineRules", label=_l("Deadline rules"), icon="fa-clock",
                         category="Settings", category_label=_l("Settings"), category_icon="fa-gears")
@@ -73,6 +80,8 @@ def _register_views(appbuilder, _l) -> None:
                         icon="fa-calendar-days", category="Settings")
     appbuilder.add_view(SupervisionRuleView, "SupervisionRules", label=_l("Supervision card thresholds"),
                         icon="fa-flag", category="Settings")
+    appbuilder.add_view(PortalSettingsView, "PortalSettings", label=_l("Assistance settings"), icon="fa-sliders",
+                        category="Settings")
 
 
 def _check_print_setup(app: Flask) -> None:
@@ -107,6 +116,8 @@ def _register_filters(app: Flask) -> None:
 
     from datetime import timedelta
     app.jinja_env.globals["timedelta"] = timedelta
+    from portal.clock import utcnow
+    app.jinja_env.globals["now_utc"] = utcnow
 
     @app.template_filter("fromjson")
     def fromjson(value):

@@ -60,7 +60,7 @@ def worker_command(once: bool, interval: float) -> None:
     while True:
         fired = fire_due_timers(limit=None if once else 500)
         if fired:
-            click.echo(f"fired timers on {fired} case(s)")
+            click.echo(f"fired timers of {fired} case(s) and branch(es)")
         cards = raise_due_cards(limit=None if once else 500)
         if cards:
             click.echo(f"raised {cards} supervision card(s)")

@@ -79,7 +79,13 @@ def describe(form_key: str, data: dict, unit=None) -> list[tuple[str, str]]:
             value = _("Yes") if value else _("No")
         choices = getattr(field, "choices", None)
         if isinstance(choices, list):
-            value = next((str(label) for key, label in choices if str(key) == str(value)), value)
+            labels = {str(key): str(label) for key, label in choices}
+            values = value if isinstance(value, list) else [value]
+            if isinstance(value, list) and not value:
+                continue
+            value = "、".join(labels.get(str(v), str(v)) for v in values)
+        elif isinstance(value, list):
+            value = "、".join(str(v) for v in value)
         rows.append((str(field.label.text), str(value)))
     return rows
 

@@ -24,9 +24,11 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import DateInput, TextArea
 
+from portal.forms.aid.common import CheckboxList
 from portal.forms.validators import int_or_none
 from portal.models import (
     AttachmentCategory,
+    BranchKind,
     CardLevel,
     ClosingType,
     Complexity,
@@ -135,6 +137,10 @@ class HandleForm(FlaskForm):
                                  description=_l("Required when mediation ended without agreement."))
     (agreement_date, applicant_signed, respondent_signed,
      agreement_facts, agreement_terms, performance_terms) = _agreement_fields()
+    assistance_needs = CheckboxList(
+        _l("The person behind the dispute also needs"), choices=lambda: [
+            (k.value, k.label) for k in (BranchKind.RELIEF, BranchKind.LEGAL_AID, BranchKind.JUDICIAL_AID)],
+        description=_l("Each one ticked starts its application, which waits at the window for the materials."))
 
     def validate_next_channel(self, field):
         if self.result.data in (HandlingResult.TERMINATED.value, HandlingResult.REDIRECTED.value) \

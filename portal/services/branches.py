@@ -8,23 +8,28 @@ branch, its work items and the audit rows in one transaction. What each step doe
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import case as when
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal.bpmn import TaskNotReadyError
 from portal.clock import utcnow
 from portal.extensions import db
-from portal.models import Branch, BranchKind, BranchStatus, Case, WorkItem, WorkItemStatus
+from portal.models import Branch, BranchKind, BranchOutcome, BranchStatus, Case, WorkItem, WorkItemStatus
 from portal.services._tx import transaction
 from portal.services.aid import APPLY_KEYS, BRANCH_STEPS, START_LANES, start_data
 from portal.services.audit import audit
 from portal.services.cases import project_tasks
 from portal.services.engine import get_engine, spec_for
 from portal.services.errors import (
+    CaseNotFoundError,
     StaleCaseError,
     StepNotOpenError,
     TaskNotYoursError,
@@ -33,7 +38,9 @@ from portal.services.errors import (
 )
 from portal.services.locks import lock_case, take_sqlite_write_lock
 from portal.services.processes import published_version
-from portal.services.queries import check_case_visible, lanes_for
+from portal.services.queries import check_case_visible, lanes_for, visible_cases_filter
+
+CENT = Decimal("0.01")
 
 
 def can_start(user, case: Case, kind: BranchKind) -> bool:
@@ -179,3 +186,78 @@ def _fire_next() -> bool:
 
 def branches_of(case_id: int) -> list[Branch]:
     return list(db.session.scalars(select(Branch).where(Branch.case_id == case_id).order_by(Branch.id)))
+
+
+@dataclass
+class BranchFilters:
+    kind: str = ""
+    status: str = ""
+    township_id: int | None = None
+    year: int | None = None
+
+
+def _filtered(query, filters: BranchFilters | None):
+    if filters is None:
+        return query
+    if filters.kind:
+        query = query.where(Branch.kind == BranchKind(filters.kind))
+    if filters.status:
+        query = query.where(Branch.status == BranchStatus(filters.status))
+    if filters.township_id:
+        query = query.where(Case.township_id == filters.township_id)
+    if filters.year:
+        query = query.where(Branch.started_at >= datetime(filters.year, 1, 1),
+                            Branch.started_at < datetime(filters.year + 1, 1, 1))
+    return query
+
+
+def branch_list(user, filters: BranchFilters | None = None, limit: int = 500) -> list[Branch]:
+    """The branches of the cases the user may see, newest first."""
+    query = select(Branch).join(Branch.case).options(joinedload(Branch.case).joinedload(Case.township),
+                                                     joinedload(Branch.party)) \
+        .where(visible_cases_filter(user)).order_by(Branch.started_at.desc(), Branch.id.desc())
+    return list(db.session.scalars(_filtered(query, filters).limit(limit)).unique())
+
+
+@dataclass(frozen=True)
+class BranchTotal:
+    kind: BranchKind
+    started: int
+    running: int
+    granted: int
+    refused: int
+    granted_amount: Decimal
+    paid_amount: Decimal
+
+
+def branch_totals(user, filters: BranchFilters | None = None, case_id: int | None = None) -> list[BranchTotal]:
+    """Per kind: how many started, running, granted, refused, and the money granted and paid
+    (summed in the database over the branches the user may see, or of one case)."""
+    paid = func.coalesce(func.sum(Branch.amount_paid), 0)
+    granted_amount = func.coalesce(func.sum(when((Branch.outcome == BranchOutcome.GRANTED, Branch.amount_granted),
+                                                 else_=0)), 0)
+    query = select(Branch.kind, func.count(Branch.id),
+                   func.sum(when((Branch.status == BranchStatus.OPEN, 1), else_=0)),
+                   func.sum(when((Branch.outcome == BranchOutcome.GRANTED, 1), else_=0)),
+                   func.sum(when((Branch.outcome == BranchOutcome.REFUSED, 1), else_=0)),
+                   granted_amount, paid).join(Branch.case).group_by(Branch.kind)
+    query = query.where(Branch.case_id == case_id) if case_id is not None else \
+        _filtered(query.where(visible_cases_filter(user)), filters)
+    rows = {r[0]: r for r in db.session.execute(query)}
+    return [BranchTotal(kind, *(int(v or 0) for v in rows[kind][1:5]), Decimal(rows[kind][5]).quantize(CENT),
+                        Decimal(rows[kind][6]).quantize(CENT)) if kind in rows
+            else BranchTotal(kind, 0, 0, 0, 0, Decimal("0.00"), Decimal("0.00")) for kind in BranchKind]
+
+
+def branch_for(user, branch_id: int) -> Branch:
+    branch = db.session.get(Branch, branch_id)
+    if branch is None:
+        raise CaseNotFoundError()
+    check_case_visible(user, branch.case_id)
+    return branch
+
+
+def branch_history(branch_id: int) -> list[WorkItem]:
+    return list(db.session.scalars(select(WorkItem).where(WorkItem.branch_id == branch_id)
+                                   .options(joinedload(WorkItem.completed_by), joinedload(WorkItem.org_unit))
+                                   .order_by(WorkItem.id)))

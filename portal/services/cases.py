@@ -201,6 +201,9 @@ def complete_task(user, work_item_id: int, data: dict[str, Any]) -> Case:
     except StaleDataError:
         raise StaleCaseError() from None
     audit("case.step", user=user, case=case, work_item=item, step=item.bpmn_id, status=case.status.value)
+    if data.get("assistance_needs"):  # the handler ticked what the person needs: start those branches
+        from portal.services.branches import start_for_needs
+        start_for_needs(user, case, list(data["assistance_needs"]), now)
     return case
 
 

@@ -21,11 +21,13 @@ from portal.services.locks import take_sqlite_write_lock
 
 
 def fire_due_timers(limit: int | None = None) -> int:
-    """Fire the timers of due cases (all of them, or up to ``limit``); return how many cases advanced."""
+    """Fire the timers of due cases, then of due branches (all of them, or up to ``limit`` of each);
+    return how many workflows advanced."""
+    from portal.services.branches import fire_due_branch_timers
     fired = 0
     while (limit is None or fired < limit) and _fire_next():
         fired += 1
-    return fired
+    return fired + fire_due_branch_timers(limit)
 
 
 @transaction

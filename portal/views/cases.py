@@ -22,7 +22,7 @@ from portal.forms import (
     form_class,
 )
 from portal.idcard import mask_id_number
-from portal.models import OrgKind, PartyKind
+from portal.models import BranchKind, OrgKind, PartyKind
 from portal.roles import sees_personal_data
 from portal.services import queries
 from portal.services.attachments import (
@@ -33,6 +33,7 @@ from portal.services.attachments import (
     can_add_attachment,
     open_attachment,
 )
+from portal.services.branches import branch_totals, branches_of, can_start
 from portal.services.cases import IntakeData, PartyData, complete_task, register_case
 from portal.services.claims import claim, reassign, release
 from portal.services.comments import add_comment, comments_of
@@ -114,7 +115,9 @@ def _case_page(case, upload_form=None) -> dict:
                 can_record_session=mediating, investigations=investigations_of(case.id),
                 can_record_investigation=mediating, services=services_of(case.id),
                 service_totals=service_totals(case.id), can_record_service=can_record_service(user, case),
-                attachments=attachments_of(case.id), upload_form=upload_form,
+                attachments=attachments_of(case.id), upload_form=upload_form, branches=branches_of(case.id),
+                branch_totals=branch_totals(user, case_id=case.id),
+                startable=[k for k in BranchKind if can_start(user, case, k)],
                 personal_categories=PERSONAL_CATEGORIES, sees_personal=sees_personal_data(user.role_names),
                 documents=documents_of(load_case_file(case, not sees_personal_data(user.role_names), local_today())))
 
@@ -348,11 +351,14 @@ class CaseView(BaseView):
             defaults["assigned_unit_id"] = queries.org_unit_id(defaults.pop("assigned_unit_code"))
         form = form_cls(data=defaults)
         _prepare(form, item.form_key)
+        if hasattr(form, "prepare"):  # a branch's form: choices from the case
+            form.prepare(item.case, item.branch)
         case_id, step_name = item.case_id, item.name
         return submit(self, form,
                        lambda: complete_task(g.user, item.id, {k: v for k, v in form.data.items()
                                                                if k != "csrf_token"}),
                        _("Step “%(step)s” completed.", step=step_name),
                        url_for("CaseView.show", case_id=case_id), "portal/task.html",
-                       context=lambda: {"item": item, "case": item.case, "parties": parties_for(g.user, item.case),
+                       context=lambda: {"item": item, "case": item.case, "branch": item.branch,
+                                        "parties": parties_for(g.user, item.case),
                                         "mine": item.can_be_done_by(g.user, queries.lanes_for(g.user))})

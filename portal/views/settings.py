@@ -1,6 +1,6 @@
 """Settings pages for administrators: deadline rules and hand-set calendar days."""
 from flask import abort, request
-from flask_appbuilder import ModelView, expose, has_access
+from flask_appbuilder import BaseView, ModelView, expose, has_access
 from flask_appbuilder.fieldwidgets import Select2Widget
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
@@ -81,3 +81,33 @@ class SupervisionRuleView(SettingsModelView):
     label_columns = {"level": _l("Card"), "offset_hours": _l("Hours after the deadline"), "note": _l("Note")}
     description_columns = {"offset_hours": _l("Negative: before the deadline (e.g. -24 raises it a day before).")}
     formatters_columns = {"level": lambda v: CardLevel(getattr(v, "value", v)).label}
+
+
+class PortalSettingsView(BaseView):
+    """The values of the assistance processes an administrator sets (offices, wage base, limits)."""
+
+    route_base = "/settings/values"
+    default_view = "values"
+    class_permission_name = "PortalSettings"
+    method_permission_name = {"values": "edit"}
+
+    @expose("/", methods=["GET", "POST"])
+    @has_access
+    def values(self):
+        from flask import flash, g, redirect, url_for
+        from flask_babel import gettext as _
+
+        from portal.services.errors import DomainError
+        from portal.services.settings import set_setting, setting_rows
+        status = 200
+        if request.method == "POST":
+            key = request.form.get("key", "")
+            try:
+                set_setting(g.user, key, request.form.get("value", ""))
+            except DomainError as exc:
+                flash(str(exc), "danger")
+                status = exc.status_code
+            else:
+                flash(_("Setting saved."), "success")
+                return redirect(url_for("PortalSettingsView.values"))
+        return self.render_template("portal/settings_values.html", rows=setting_rows()), status

@@ -76,7 +76,7 @@ def test_notifications_are_delivered_after_commit_once_to_the_unit(make_case, co
     assert note.kind == "new_task" and "接件" in note.text and note.url.startswith("/cases/task/")
     assert unread_count(user("renshe")) == 0 and unread_count(user("sifalead")) == 0
     add_comment(user("dispatch"), case_id, "请注意当事人情绪，先电话联系。")
-    assert deliver_notifications() == 3             # the unit holding the case (its leader too) hears of it
+    assert deliver_notifications() == 4  # the unit holding the case hears of it: its leader and legal-aid desk too
     assert mark_read(user("sifa")) == 2 and unread_count(user("sifa")) == 0
 
 

@@ -14,19 +14,22 @@ from sqlalchemy import select
 from portal.extensions import db
 from portal.models import OrgUnit
 from portal.services.attachments import add_attachment
+from portal.services.branches import start_branch
 from tests import papers
+from tests.branches.test_relief import application as relief_application
 from tests.conftest import open_item, row_counts, user
 
 EVERYONE = {"window", "dispatch", "verify", "director", "admin", "sifa", "sifalead", "grid", "cun", "xiang",
-            "fayuan", "renshe"}
+            "fayuan", "renshe", "minzheng", "yuanzhu", "zhengfa"}
 WORKERS = EVERYONE - {"grid"}                                   # roles that work steps (grid members only read)
 SEES_CASE = {"window", "dispatch", "verify", "director", "admin",   # the county's center
-             "sifa", "sifalead",                                      # the lead unit 司法局
+             "sifa", "sifalead", "yuanzhu",                           # the lead unit 司法局 (its legal-aid desk too)
              "cun",                                                   # the case's village 文庙社区
              "xiang"}                                                 # its township 城关镇
 WORKS_CASE = SEES_CASE & WORKERS
 ADMIN = {"admin"}
 SETTINGS = ("DeadlineRuleView", "CalendarDayView", "SupervisionRuleView")
+RELIEF_STARTERS = {"window", "xiang"}  # 受理窗口 and 乡镇民政 take relief applications
 SETTINGS_ENDPOINTS = ("list", "show", "add", "edit", "delete", "download", "action", "action_post")
 
 # endpoint -> (method, who may use it)
@@ -57,6 +60,11 @@ MATRIX: dict[str, tuple[str, set[str]]] = {
     "PrintView.batch": ("GET", WORKERS),
     # a job is its requester's alone: others who may print get 404 for it (tested in tests/documents)
     "PrintView.job": ("GET", WORKERS), "PrintView.status": ("GET", WORKERS), "PrintView.download": ("GET", WORKERS),
+    "BranchView.start": ("GET", RELIEF_STARTERS),
+    "BranchView.show": ("GET", SEES_CASE),
+    "BranchView.ledger": ("GET", EVERYONE),
+    "BranchView.risk": ("GET", EVERYONE),
+    "PortalSettingsView.values": ("GET", ADMIN),
     "WorklistView.todo": ("GET", EVERYONE),
     "WorklistView.supervised": ("GET", EVERYONE),
     "WorklistView.unit": ("GET", EVERYONE),
@@ -69,7 +77,7 @@ MATRIX: dict[str, tuple[str, set[str]]] = {
     "SupervisionRuleView.add": ("GET", set()), "SupervisionRuleView.delete": ("GET", set()),
     "SupervisionRuleView.download": ("GET", set()), "SupervisionRuleView.action_post": ("POST", set()),
 }
-OWN_VIEWS = ("CaseView", "DocumentView", "WorklistView", "PrintView", *SETTINGS)
+OWN_VIEWS = ("CaseView", "DocumentView", "WorklistView", "PrintView", "BranchView", "PortalSettingsView", *SETTINGS)
 
 
 def test_every_route_of_the_portal_has_a_row_in_the_matrix(app):
@@ -88,8 +96,10 @@ def test_each_role_gets_exactly_what_the_matrix_says(app, login_as, make_case):
     case_id = make_case(until="handle")   # 城关镇 文庙社区, dispatched to 司法局
     item_id = open_item(case_id, "handle").id
     attachment = add_attachment(user("sifa"), case_id, "evidence", "现场照片", "scene.png", papers.png())
+    branch = start_branch(user("window"), case_id, "relief", relief_application(case_id))
     args = {"case_id": case_id, "item_id": item_id, "attachment_id": attachment.id, "pk": 999999,
-            "name": "muldelete", "filename": "x_sep_y.txt", "key": "registration", "job_id": 999999}
+            "name": "muldelete", "filename": "x_sep_y.txt", "key": "registration", "job_id": 999999,
+            "kind": "relief", "branch_id": branch.id}
     upload = Path(app.config["UPLOAD_FOLDER"])   # FAB's download route serves a file (it fails on a missing one)
     upload.mkdir(parents=True, exist_ok=True)
     (upload / "x_sep_y.txt").write_text("x")
