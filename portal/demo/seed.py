@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 
 from portal.clock import frozen_at, utcnow
 from portal.demo import county, records
+from portal.demo.branches import seed_branches
 from portal.demo.details import demo_details
 from portal.demo.papers import identity_png, receipt_pdf
 from portal.extensions import db
@@ -52,6 +53,7 @@ from portal.services.investigations import record_investigation
 from portal.services.reference import load_county
 from portal.services.referrals import record_service
 from portal.services.sessions import record_session
+from portal.services.settings import set_setting
 
 DEMO_PASSWORD = "demo1234"
 # username, full name, roles, org code
@@ -65,9 +67,12 @@ DEMO_USERS = [
     ("township", "城关镇矛调中心刘洋", ["township_staff"], "T01"),
     ("grid", "网格员孙丽", ["grid_member"], "T01V01G1"),
     ("relief", "救助经办吴静", ["assistance_handler"], "D13"),
+    ("legalaid", "法律援助中心张华", ["assistance_handler"], "D03"),
+    ("judicialaid", "司法救助审核组林涛", ["assistance_handler"], "D01"),
 ] + [(f"dept{d['code'][1:]}", f"{d['short']}承办人", ["dept_handler"], d["code"]) for d in county.DEPARTMENTS] \
   + [(f"lead{d['code'][1:]}", f"{d['short']}负责人", ["unit_leader"], d["code"]) for d in county.DEPARTMENTS] \
   + [("centerlead", "矛调中心副主任", ["unit_leader"], "CENTER")]
+DEMO_OFFICES = {"relief_office": "D13", "legal_aid_office": "D03", "judicial_aid_office": "D01"}
 SHOWCASE_DISPUTE = "相邻通行与排水纠纷"  # the demo case with every kind of record (no other title says this)
 
 
@@ -94,8 +99,12 @@ def seed_demo(n_cases: int = 400, seed: int = 20231) -> str:
     counts = load_county(county.TOWNSHIPS, county.DEPARTMENTS, county.INDUSTRY_COMMITTEES, county.STUDIOS)
     for username, full_name, roles, org in DEMO_USERS:
         create_user(username, full_name, roles, org, DEMO_PASSWORD)
+    for key, code in DEMO_OFFICES.items():
+        set_setting(None, key, code)
     _seed_cases(rng, n_cases)
-    return f"demo county: {counts}; users: {len(DEMO_USERS)} (password {DEMO_PASSWORD}); cases: {n_cases}"
+    branches = seed_branches(rng, {u.username: u for u in db.session.scalars(select(PortalUser))})
+    return (f"demo county: {counts}; users: {len(DEMO_USERS)} (password {DEMO_PASSWORD}); cases: {n_cases}; "
+            f"assistance and risk-control files: {branches}")
 
 
 @dataclass

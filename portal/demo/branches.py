@@ -1,0 +1,167 @@
+"""Demo branches: assistance and risk-control files on cases of 城关镇, in every state their processes
+have -- each step waiting, each way of ending, a missed deadline escalated -- worked by the demo users
+at advancing times like the cases are."""
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Callable
+
+from sqlalchemy import select
+
+from portal.clock import frozen_at, utcnow
+from portal.extensions import db
+from portal.models import Branch, Case, CaseStatus, OrgUnit, WorkItem, WorkItemStatus
+from portal.services.branches import fire_due_branch_timers, start_branch
+from portal.services.cases import complete_task
+from portal.services.deadlines import utc_to_local
+from portal.services.errors import ValidationFailed
+
+WAIT = "wait"  # let the branch's next timer fire (the public notice, a follow-up interval)
+Form = Callable[[Case, datetime], dict]
+Script = list  # [(form key, username, form builder) | WAIT]
+
+
+def _day(t: datetime):
+    return utc_to_local(t).date()
+
+
+def relief_application(emergency: bool = False, amount: str = "3000", hardship: str = "fire") -> Form:
+    situations = {"fire": "房屋因电线老化失火，家中衣物粮食和家具全部烧毁，一家人暂住亲戚家",
+                  "illness": "丈夫突发脑溢血住院手术，医疗费已花去八万余元，家中无其他收入",
+                  "traffic": "外出务工途中遭遇交通事故，肇事方逃逸，家中两个孩子上学无人照料"}
+
+    def form(case, t):
+        return {"party_id": case.parties[0].id, "hardship": hardship, "situation": situations[hardship],
+                "household_size": 4, "monthly_income": Decimal("1500"), "residence": case.parties[0].address or "",
+                "amount_requested": Decimal(amount), "by_proxy": False, "emergency": emergency,
+                "emergency_reason": "房屋烧毁，一家人当晚无处安身，急需购买被褥和口粮" if emergency else "",
+                "materials": ["identity"] if emergency else
+                ["application", "identity", "income", "cause"] + (["health"] if hardship == "illness" else [])}
+    return form
+
+
+def _relief_script(amount: str, county: bool, emergency: bool = False, review: bool = False,
+                   township_refuses: bool = False, county_refuses: bool = False) -> Script:
+    value = Decimal(amount)
+    script: Script = []
+    if emergency:
+        script.append(("relief_emergency_pay", "township", lambda c, t: {
+            "amount": Decimal("1000"), "paid_on": _day(t), "method": "cash"}))
+    script.append(("relief_investigate", "township", lambda c, t: {
+        "visited_on": _day(t), "investigators": "城关镇民政办刘洋、村委会主任周大山",
+        "findings": "经入户核实，房屋主体烧毁，家庭四口人，仅靠务农收入，生活确有困难" if not township_refuses
+        else "经入户核实，申请人在县城另有商铺出租，月租金收入四千余元",
+        "hardship_confirmed": "no" if township_refuses else "yes", "democratic_review": review,
+        "proposed_amount": None if township_refuses else value}))
+    if not township_refuses:
+        if review:
+            script.append(("relief_review", "township", lambda c, t: {
+                "held_on": _day(t), "participants": 11, "agreed": "yes",
+                "opinion": "与会代表一致认为情况属实，同意救助"}))
+        script += [("relief_notice", "township", lambda c, t: {"posted_on": _day(t), "place": "村务公开栏"}), WAIT]
+    script.append(("relief_opinion", "township", lambda c, t: {
+        "objections": False, "objection_notes": "", "materials_completed": emergency,
+        "agrees": "no" if township_refuses else "yes", "amount": None if township_refuses else value,
+        "reason": "申请人家庭有稳定租金收入，不符合临时救助条件" if township_refuses
+        else "情况属实，公示期满无异议，同意救助"}))
+    if township_refuses:
+        return script
+    if county:
+        script.append(("relief_approve", "relief", lambda c, t: {
+            "approved": "no" if county_refuses else "yes", "amount": None if county_refuses else value,
+            "reason": "经济状况核对显示家庭有大额存款，不予救助" if county_refuses else "经审核，同意救助"}))
+        if county_refuses:
+            return script
+    already = Decimal("1000") if emergency else Decimal("0")
+    script.append(("relief_pay", "township", lambda c, t: {
+        "amount": value - already if value > already else None, "paid_on": _day(t), "method": "bank"}))
+    return script
+
+
+# (kind, starter, application, script, how many steps to do: None = all)
+def scenarios() -> list[tuple[str, str, Form, Script, int | None]]:
+    full = _relief_script("3000", county=True, review=True)
+    return [
+        # every step of relief waiting
+        ("relief", "window", relief_application(), full, 0),
+        ("relief", "window", relief_application(), full, 1),
+        ("relief", "window", relief_application(), full, 2),
+        ("relief", "window", relief_application(), full, 3),   # the notice is up
+        ("relief", "window", relief_application(), full, 5),   # awaiting the county's approval
+        ("relief", "window", relief_application(), full, 6),   # approved, to be paid
+        ("relief", "township", relief_application(emergency=True), _relief_script("3000", True, emergency=True), 0),
+        # every way relief ends
+        ("relief", "window", relief_application(), full, None),
+        ("relief", "township", relief_application(amount="800", hardship="illness"),
+         _relief_script("800", county=False), None),
+        ("relief", "township", relief_application(emergency=True, amount="5000"),
+         _relief_script("5000", county=True, emergency=True), None),
+        ("relief", "window", relief_application(amount="2000", hardship="traffic"),
+         _relief_script("2000", county=False, township_refuses=True), None),
+        ("relief", "window", relief_application(amount="6000"),
+         _relief_script("6000", county=True, county_refuses=True), None),
+    ]
+
+
+def seed_branches(rng: random.Random, users: dict) -> int:
+    """Start and work the demo's branches on cases of 城关镇; return how many."""
+    town = db.session.scalar(select(OrgUnit).where(OrgUnit.code == "T01"))
+    cases = list(db.session.scalars(select(Case).where(Case.township_id == town.id,
+                                                       Case.status == CaseStatus.CLOSED).order_by(Case.id)))
+    rng.shuffle(cases)
+    now = utcnow()
+    plans = [(kind, starter, application, script if stop is None else script[:stop],
+              now - timedelta(days=max(len(script[:stop]) * 3, 2), hours=rng.randint(1, 6)) if stop is not None
+              else now - timedelta(days=rng.randint(40, 300)))
+             for kind, starter, application, script, stop in scenarios()]
+    # one relief file left at its first step for three weeks: its deadline passed, the director is asked
+    plans.append(("relief", "window", relief_application(), [], now - timedelta(days=21)))
+    count = 0
+    for kind, starter, application, steps, start in plans:
+        while cases:
+            case = cases.pop()
+            try:
+                _run(users, case, kind, starter, application, steps, start)
+            except ValidationFailed:  # e.g. the same person already had relief for this within the year
+                db.session.rollback()
+                continue
+            count += 1
+            break
+    fire_due_branch_timers()
+    return count
+
+
+def _run(users: dict, case: Case, kind: str, starter: str, application: Form, steps: Script,
+         t: datetime) -> Branch:
+    with frozen_at(t):
+        branch = start_branch(users[starter], case.id, kind, application(case, t))
+    for step in steps:
+        if step == WAIT:
+            due = db.session.get(Branch, branch.id).next_timer_due_at
+            if due is None or due >= utcnow():
+                break
+            t = due + timedelta(minutes=5)
+            with frozen_at(t):
+                fire_due_branch_timers()
+            continue
+        form_key, username, form = step
+        t = _office_hours(t + timedelta(hours=20))
+        if t >= utcnow():
+            break
+        item = db.session.scalar(select(WorkItem).where(WorkItem.branch_id == branch.id,
+                                                        WorkItem.form_key == form_key,
+                                                        WorkItem.status == WorkItemStatus.OPEN))
+        if item is None:
+            break
+        with frozen_at(t):
+            complete_task(users[username], item.id, form(case, t))
+    return branch
+
+
+def _office_hours(t: datetime) -> datetime:
+    local = utc_to_local(t)
+    if 8 <= local.hour < 18:
+        return t
+    return t + timedelta(hours=(8 - local.hour) % 24)
