@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import current_app
@@ -14,6 +14,9 @@ from portal.extensions import db
 from portal.idcard import is_valid_id_number, mask_id_number, mask_phone
 from portal.models import (
     AttachmentCategory,
+    Branch,
+    BranchKind,
+    BranchOutcome,
     Case,
     CaseAttachment,
     CaseStatus,
@@ -78,6 +81,38 @@ class StepRecord:
     by: str
     unit: str
     data: dict[str, Any]
+    branch_id: int | None = None
+
+
+@dataclass
+class BranchFile:
+    """A branch of the case as its papers need it: the person (masked like the parties), what each
+    step recorded, and for relief the person's earlier relief."""
+
+    branch: Branch
+    person: PartyView | None
+    steps: dict[str, StepRecord]
+    started_at: datetime                 # county wall-clock time
+    earlier: list[Branch] = field(default_factory=list)  # 临时救助: the person's earlier relief within the year
+
+    def step(self, form_key: str) -> dict[str, Any]:
+        record = self.steps.get(form_key)
+        return record.data if record else {}
+
+    def done(self, form_key: str) -> StepRecord | None:
+        return self.steps.get(form_key)
+
+    def day(self, form_key: str, name: str) -> date | None:
+        """A date a step recorded (kept as ISO text)."""
+        value = self.step(form_key).get(name)
+        try:
+            return date.fromisoformat(str(value)[:10]) if value else None
+        except ValueError:
+            return None
+
+    @property
+    def info(self) -> dict[str, Any]:
+        return self.branch.info
 
 
 @dataclass
@@ -100,7 +135,11 @@ class CaseFile:
     registered_at: datetime       # county wall-clock time
     closed_at: datetime | None
     extra: dict[str, Any] = field(default_factory=dict)
+    branches: list[BranchFile] = field(default_factory=list)
     agreement_by: str = ""        # who recorded the agreement in the portal (登记人 of an oral agreement)
+
+    def branches_of(self, kind: str) -> list[BranchFile]:
+        return [b for b in self.branches if b.branch.kind.value == kind]
 
     @property
     def applicants(self) -> list[PartyView]:
@@ -231,8 +270,25 @@ def _steps(case_id: int) -> dict[str, list[StepRecord]]:
         steps.setdefault(item.form_key, []).append(StepRecord(
             form_key=item.form_key, name=item.name, at=utc_to_local(item.completed_at),
             by=(by.first_name or by.username) if by else "", unit=item.org_unit.name if item.org_unit else "",
-            data=json.loads(item.result or "{}")))
+            data=json.loads(item.result or "{}"), branch_id=item.branch_id))
     return steps
+
+
+def _branches(case: Case, steps: dict[str, list[StepRecord]], masked: bool, today: date) -> list[BranchFile]:
+    files = []
+    for branch in db.session.scalars(select(Branch).where(Branch.case_id == case.id).order_by(Branch.id)):
+        own = {key: records[-1] for key, records in
+               ((k, [r for r in v if r.branch_id == branch.id]) for k, v in steps.items()) if records}
+        earlier = []
+        if branch.kind == BranchKind.RELIEF and branch.person_key:
+            earlier = list(db.session.scalars(select(Branch).where(
+                Branch.kind == BranchKind.RELIEF, Branch.person_key == branch.person_key, Branch.id != branch.id,
+                Branch.outcome == BranchOutcome.GRANTED, Branch.started_at < branch.started_at,
+                Branch.started_at >= branch.started_at - timedelta(days=365)).order_by(Branch.started_at)))
+        person = _party_view(branch.party, masked, today) if branch.party else None
+        files.append(BranchFile(branch=branch, person=person, steps=own, started_at=utc_to_local(branch.started_at),
+                                earlier=earlier))
+    return files
 
 
 def load_case_file(case: Case, masked: bool, today: date) -> CaseFile:
@@ -245,8 +301,10 @@ def load_case_file(case: Case, masked: bool, today: date) -> CaseFile:
     number = dossier_number_of(case.id)
     agreement = db.session.scalar(select(MediationAgreement).where(MediationAgreement.case_id == case.id))
     recorded_by = db.session.get(PortalUser, agreement.recorded_by_id) if agreement else None
+    steps = _steps(case.id)
     return CaseFile(
         case=case, masked=masked, county=county, center=f"{county}矛盾纠纷调处化解中心",
+        branches=_branches(case, steps, masked, today),
         body=_body_name(case, county),
         parties=[_party_view(p, masked, today) for p in case.parties],
         sessions=list(db.session.scalars(select(MediationSession).where(MediationSession.case_id == case.id)
@@ -257,7 +315,7 @@ def load_case_file(case: Case, masked: bool, today: date) -> CaseFile:
         agreement_by=(recorded_by.first_name or recorded_by.username) if recorded_by else "",
         confirmation=db.session.scalar(select(JudicialConfirmation)
                                        .where(JudicialConfirmation.case_id == case.id)),
-        attachments=attachments, steps=_steps(case.id),
+        attachments=attachments, steps=steps,
         dossier_number=number.number if number else None,
         retention=(case.dispute_type.retention or (case.dispute_type.parent.retention
                                                    if case.dispute_type.parent else None)

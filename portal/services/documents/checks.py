@@ -176,16 +176,29 @@ def risk_missing(f: CaseFile) -> list[str]:
 
 
 def relief_applies(f: CaseFile) -> bool:
-    """信访工作条例 §37: a petitioner in hardship is helped to apply for social assistance; a high-risk
-    dispute is often one of hardship."""
-    return (f.case.route == LawfulChannel.PETITION or f.case.source_channel == SourceChannel.PETITION
-            or f.case.risk_level == RiskLevel.HIGH.value)
+    """A relief application of the case; or 信访工作条例 §37: a petitioner in hardship is helped to apply
+    for social assistance, and a high-risk dispute is often one of hardship."""
+    return bool(f.branches_of("relief")) or (
+        f.case.route == LawfulChannel.PETITION or f.case.source_channel == SourceChannel.PETITION
+        or f.case.risk_level == RiskLevel.HIGH.value)
+
+
+RELIEF_STEPS = [("relief_investigate", "入户调查核实情况"), ("relief_notice", "公示情况"),
+                ("relief_opinion", "乡镇审核意见")]
 
 
 def relief_missing(f: CaseFile) -> list[str]:
-    return (["申请人"] if not f.applicants else []) + [
-        "户主姓名、家庭人口、户籍所在地、困难情形及原因（门户未记录）", "上次救助情况及本年度累计救助（门户未记录）",
-        "临时救助审批记录（救助流程尚未启动）"]
+    files = f.branches_of("relief")
+    if not files:
+        return (["申请人"] if not f.applicants else []) + ["临时救助申请（本案尚未启动临时救助）"]
+    gaps = []
+    for b in files:
+        if b.branch.outcome is not None:  # finished: what its path did not need is not a gap
+            continue
+        todo = [label for key, label in RELIEF_STEPS if not b.done(key)]
+        now = b.branch.current_step or "等待公示期满"
+        gaps.append(f"{b.branch.number}：{'、'.join(todo) if todo else '审批及发放'}（尚在办理：{now}）")
+    return gaps
 
 
 LEGAL_PROCEDURES = (LawfulChannel.LITIGATION, LawfulChannel.LABOUR_ARBITRATION, LawfulChannel.LAND_ARBITRATION,
