@@ -178,3 +178,26 @@ def test_only_the_window_or_township_starts_relief(make_case):
     case_id = make_case("handle")
     with pytest.raises(TaskNotYoursError):
         start_branch(user("verify"), case_id, "relief", application(case_id))
+
+
+def test_the_approval_form_is_filled_from_the_relief_file(make_case, login_as):
+    from tests.pdfcheck import cjk_font_embedded, pdf_text
+    case_id = make_case("handle")
+    branch = start_branch(user("window"), case_id, "relief", application(case_id))
+    investigate(branch.id, democratic_review=True)
+    do_branch_step(branch.id, "relief_review", "xiang", {"held_on": local_today(), "participants": 9,
+                                                         "agreed": "yes", "opinion": "与会代表一致同意救助"})
+    notice_and_wait(branch.id)
+    opinion(branch.id)
+    do_branch_step(branch.id, "relief_approve", "minzheng", {"approved": "yes", "amount": Decimal("4500"),
+                                                            "reason": "经核对，同意救助4500元"})
+    pay(branch.id, amount=Decimal("4500"))
+    number = db.session.get(Branch, branch.id).number
+    pdf = login_as("sifa").get(f"/cases/{case_id}/documents/relief_form").data
+    assert cjk_font_embedded(pdf)
+    text = "".join(pdf_text(pdf, raw=True).split())
+    for expected in (number, "房屋失火", "4人", "房屋主体烧毁", "乡民政办王芳", "参加代表9人", "与会代表一致同意救助",
+                     "村务公开栏", "无异议", "情况属实，公示无异议，同意救助", "批准。经核对，同意救助4500元",
+                     "已发放4,500.00元", "申请金额5,000.00元"):
+        assert expected in text, expected
+    assert "本文书缺少以下内容" not in text  # the finished file lacks nothing

@@ -301,7 +301,7 @@ def test_assistance_forms_are_prefilled_with_the_applicant(login_as, make_case, 
     text = _text(client, case_id, key)
     assert title in text and approval in text
     assert "张三" in text and ID_NUMBER in text and "13800138000" in text and "二组12号" in text
-    assert "本文书缺少以下内容" in text and "流程尚未启动" in text
+    assert "本文书缺少以下内容" in text and "尚未启动" in text  # no application of this kind yet
     masked = _text(login_as("verify"), case_id, key)
     assert ID_MASKED in masked and ID_NUMBER not in masked
 
