@@ -252,6 +252,7 @@ def row_counts() -> dict[str, int]:
     """How many rows each case table holds (to show a refused action changed nothing)."""
     from portal.models import (
         AuditEvent,
+        Branch,
         Case,
         CaseAttachment,
         CaseScore,
@@ -263,7 +264,6 @@ def row_counts() -> dict[str, int]:
         SupervisionCard,
         WorkItem,
     )
-    from portal.models import Branch
     return {m.__tablename__: db.session.scalar(select(func.count()).select_from(m))
             for m in (Case, Party, WorkItem, AuditEvent, SupervisionCard, ExtensionRequest, CaseScore,
                       MediationSession, Investigation, CaseAttachment, ServiceReferral, Branch)}

@@ -80,6 +80,70 @@ def _relief_script(amount: str, county: bool, emergency: bool = False, review: b
     return script
 
 
+def legal_aid_application(case, t):
+    return {"party_id": case.parties[0].id, "matter": "labour", "aid_form": "labour", "legal_status": "not_started",
+            "summary": "在建筑工地务工八个月，包工头拖欠工资两万三千元，多次催讨未果", "by_proxy": False,
+            "exemption": "", "exemption_basis": "", "monthly_income": Decimal("1800"), "household_size": 3,
+            "pledge": True, "materials": ["identity", "means", "evidence"]}
+
+
+def _legal_aid_script(refuse: bool = False, objection: str | None = None) -> Script:
+    def review(decision):
+        return lambda c, t: {
+            "decision": decision, "missing": [], "missing_other": "", "decided_on": _day(t),
+            "refusal_ground": "means" if decision == "refuse" else "",
+            "reason": "申请人家庭人均月收入高于本省法律援助经济困难标准" if decision == "refuse"
+            else "申请事项属于法律援助范围，经济困难状况属实，决定给予法律援助",
+            "provided_first": False, "first_reason": "", "first_note": ""}
+    script: Script = [("legal_aid_review", "legalaid", review("refuse" if refuse else "grant"))]
+    if refuse:
+        if objection is None:
+            return script
+        script += [("legal_aid_objection", "window", lambda c, t: {
+            "received_on": _day(t), "content": "本人无固定收入，家庭收入计算有误，请求给予法律援助"}),
+            ("legal_aid_objection_decide", "lead03", lambda c, t: {
+                "upheld": objection, "decided_on": _day(t),
+                "reason": "经审查，异议理由不成立" if objection == "yes"
+                else "经审查，申请人符合经济困难标准，责令给予法律援助"})]
+        if objection == "yes":
+            return script
+    return script + [
+        ("legal_aid_assign", "legalaid", lambda c, t: {"lawyer": "王律师", "law_firm": "县法律援助中心",
+                                                       "phone": "0571-8888 6666", "assigned_on": _day(t)}),
+        ("legal_aid_report", "legalaid", lambda c, t: {
+            "closed_on": _day(t), "result": "mediated", "termination_ground": "",
+            "summary": "经劳动争议仲裁委员会调解，用人单位一次性支付拖欠工资两万三千元",
+            "documents": "仲裁调解书、结案报告"})]
+
+
+def judicial_aid_application(case, t):
+    return {"party_id": case.parties[0].id, "situation": "victim_injured", "petition": False,
+            "case_organ_unit": db.session.scalar(select(OrgUnit.id).where(OrgUnit.code == "D04")),
+            "original_case_number": "（2025）示刑初字第38号",
+            "facts": "申请人被故意伤害致重伤二级，被告人无赔偿能力，家庭生活困难",
+            "loss_amount": Decimal("80000"), "compensation_received": Decimal("20000"),
+            "amount_requested": Decimal("50000"), "bank_account": "",
+            "materials": ["application", "identity", "hardship", "compensation", "loss", "judgment"]}
+
+
+def _judicial_aid_script(granted: bool = True) -> Script:
+    script: Script = [
+        ("judicial_aid_opinion", "dept04", lambda c, t: {
+            "supports": "yes", "amount": Decimal("50000"),
+            "reason": "经核实，被告人无赔偿能力，申请人生活困难，建议救助"}),
+        ("judicial_aid_review", "judicialaid", lambda c, t: {
+            "granted": "yes" if granted else "no", "amount": Decimal("45000") if granted else None,
+            "decided_on": _day(t), "reason": "符合国家司法救助条件，决定救助45000元" if granted
+            else "申请人已通过民事诉讼获得足额赔偿，不符合救助条件"})]
+    if not granted:
+        return script
+    return script + [
+        ("judicial_aid_funds", "judicialaid", lambda c, t: {"arrived_on": _day(t), "voucher": "示财拨〔2025〕12号"}),
+        ("judicial_aid_notify", "dept04", lambda c, t: {
+            "notified_on": _day(t), "notify_method": "phone", "amount": Decimal("45000"), "paid_on": _day(t),
+            "note": ""})]
+
+
 # (kind, starter, application, script, how many steps to do: None = all)
 def scenarios() -> list[tuple[str, str, Form, Script, int | None]]:
     full = _relief_script("3000", county=True, review=True)
@@ -102,6 +166,22 @@ def scenarios() -> list[tuple[str, str, Form, Script, int | None]]:
          _relief_script("2000", county=False, township_refuses=True), None),
         ("relief", "window", relief_application(amount="6000"),
          _relief_script("6000", county=True, county_refuses=True), None),
+        # legal aid: each step waiting, each ending
+        ("legal_aid", "window", legal_aid_application, _legal_aid_script(), 0),
+        ("legal_aid", "window", legal_aid_application, _legal_aid_script(), 1),
+        ("legal_aid", "window", legal_aid_application, _legal_aid_script(), 2),
+        ("legal_aid", "window", legal_aid_application, _legal_aid_script(refuse=True, objection="no"), 1),
+        ("legal_aid", "window", legal_aid_application, _legal_aid_script(refuse=True, objection="no"), 2),
+        ("legal_aid", "window", legal_aid_application, _legal_aid_script(), None),
+        ("legal_aid", "window", legal_aid_application, _legal_aid_script(refuse=True, objection="yes"), None),
+        ("legal_aid", "window", legal_aid_application, _legal_aid_script(refuse=True, objection="no"), None),
+        # judicial aid
+        ("judicial_aid", "window", judicial_aid_application, _judicial_aid_script(), 0),
+        ("judicial_aid", "window", judicial_aid_application, _judicial_aid_script(), 1),
+        ("judicial_aid", "window", judicial_aid_application, _judicial_aid_script(), 2),
+        ("judicial_aid", "window", judicial_aid_application, _judicial_aid_script(), 3),
+        ("judicial_aid", "window", judicial_aid_application, _judicial_aid_script(), None),
+        ("judicial_aid", "window", judicial_aid_application, _judicial_aid_script(granted=False), None),
     ]
 
 

@@ -36,13 +36,13 @@ from portal.models.dossier import (
 )
 from portal.models.org import DisputeType, LaneRole, OrgKind, OrgUnit, PortalUser, StationMode
 from portal.models.settings import (
-                                PortalSetting,
                                 CalendarDay,
                                 CardLevel,
                                 DeadlinePause,
                                 DeadlineRule,
                                 ExtensionRequest,
                                 PauseReason,
+                                PortalSetting,
                                 RequestStatus,
                                 SupervisionCard,
                                 SupervisionRule,
@@ -57,7 +57,8 @@ from portal.models.work import (
                                 WorkItemStatus,
 )
 
-__all__ = ["PortalSetting", "Branch", "BranchKind", "BranchOutcome", "BranchStatus", "ProviderKind", "ServiceReferral", "ServiceType",
+__all__ = ["PortalSetting", "Branch", "BranchKind", "BranchOutcome", "BranchStatus",
+           "ProviderKind", "ServiceReferral", "ServiceType",
            "AgreementKind", "AttachmentCategory", "CaseAttachment", "DossierNumber", "Investigation",
            "MediationAgreement", "PrintJob", "PrintJobStatus",
            "CaseComment", "Notification", "MediationKind", "MediationSession", "SessionResult",

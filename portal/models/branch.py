@@ -59,9 +59,9 @@ class BranchOutcome(LabelledEnum):
 
     @staticmethod
     def LABELS():
-        O = BranchOutcome
-        return {O.GRANTED: _l("Granted"), O.REFUSED: _l("Refused"), O.WITHDRAWN: _l("Withdrawn"),
-                O.RESOLVED: _l("Resolved")}
+        out = BranchOutcome
+        return {out.GRANTED: _l("Granted"), out.REFUSED: _l("Refused"), out.WITHDRAWN: _l("Withdrawn"),
+                out.RESOLVED: _l("Resolved")}
 
 
 class Branch(Model):

@@ -63,7 +63,6 @@ MATRIX: dict[str, tuple[str, set[str]]] = {
     "BranchView.start": ("GET", RELIEF_STARTERS),
     "BranchView.show": ("GET", SEES_CASE),
     "BranchView.ledger": ("GET", EVERYONE),
-    "BranchView.risk": ("GET", EVERYONE),
     "PortalSettingsView.values": ("GET", ADMIN),
     "WorklistView.todo": ("GET", EVERYONE),
     "WorklistView.supervised": ("GET", EVERYONE),

@@ -9,7 +9,7 @@ from portal.models import Branch, BranchKind
 from portal.services.branches import start_branch
 from portal.services.settings import get_setting
 from tests.branches.test_relief import application
-from tests.conftest import do_branch_step, open_branch_item, row_counts, user
+from tests.conftest import do_branch_step, row_counts, user
 
 
 def _form(case_id: int, **overrides) -> dict:
