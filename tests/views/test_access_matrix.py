@@ -48,8 +48,9 @@ MATRIX: dict[str, tuple[str, set[str]]] = {
     "CaseView.ruling": ("GET", WORKS_CASE),
     "CaseView.session": ("GET", WORKS_CASE),
     "CaseView.investigation": ("GET", WORKS_CASE),
-    "CaseView.service": ("GET", {"window", "dispatch", "verify", "sifa"}),  # the center's case staff, the case's unit
-    "CaseView.upload": ("POST", {"window", "dispatch", "verify", "sifa"}),  # the center's case staff, the step's unit
+    # the center's case staff, and the units with a step of the case: 司法局, and 城关镇 investigating the relief
+    "CaseView.service": ("GET", {"window", "dispatch", "verify", "sifa", "xiang"}),
+    "CaseView.upload": ("POST", {"window", "dispatch", "verify", "sifa", "xiang"}),
     "CaseView.attachment": ("GET", SEES_CASE),
     "CaseView.comment": ("POST", WORKS_CASE),
     "CaseView.claim": ("POST", WORKS_CASE),
