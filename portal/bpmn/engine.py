@@ -267,7 +267,8 @@ def _fold_loops(wf: BpmnWorkflow) -> None:
     with each round and the instance silently stops after about 250 rounds.
     When a READY user task has an earlier, completed run of the same step
     among its ancestors (a verification sent the case back, say), the
-    workflow is reset to that earlier run, carrying the current data. The
+    workflow is reset to that earlier run, carrying the current data (a
+    deadline on the step, a boundary timer, is reset with it). The
     tree is then as small as in the first round; the portal keeps the
     history of every round in its own tables. A loop that still has live
     work beside it (a branch started inside the loop) is left as it is.
@@ -284,6 +285,9 @@ def _fold_loops(wf: BpmnWorkflow) -> None:
         while node is not earlier:
             path.add(node.id)
             node = node.parent
+        if isinstance(task.parent.task_spec, BoundaryEventSplit):
+            # the step's own deadline waits beside it: it belongs to this round (the reset re-arms it)
+            path.update(t.id for sibling in task.parent.children for t in sibling)
         if any(t.id not in path and t.has_state(_LIVE) for t in earlier if t is not earlier):
             continue
         wf.reset_from_task_id(earlier.id, data=dict(task.data))
