@@ -205,5 +205,20 @@ def test_a_loop_over_a_step_with_a_deadline_is_folded_and_keeps_its_deadline(eng
         wf = engine.restore(state, parsed.spec_json)
     assert max(sizes) - min(sizes) < 200, (min(sizes), max(sizes))
     # the deadline still fires: the reminder comes beside the open step
-    engine.fire_due_timers(wf, now=start + timedelta(days=104))
+    late = start + timedelta(days=104)
+    engine.fire_due_timers(wf, now=late)
     assert sorted(t.bpmn_id for t in engine.ready_user_tasks(wf)) == ["remind", "work"]
+    # the next round must not drop the reminder hanging off this round's deadline
+    [work] = [t for t in engine.ready_user_tasks(wf) if t.bpmn_id == "work"]
+    engine.complete(wf, work.id, {"again": True}, now=late)
+    assert sorted(t.bpmn_id for t in engine.ready_user_tasks(wf)) == ["remind", "work"]
+    [remind] = [t for t in engine.ready_user_tasks(wf) if t.bpmn_id == "remind"]
+    engine.complete(wf, remind.id, {}, now=late)
+    after = []
+    for n in range(1, 21):  # folded again once the reminder is done: the rounds stop adding to the tree
+        [work] = engine.ready_user_tasks(wf)
+        engine.complete(wf, work.id, {"again": True}, now=late + timedelta(days=n))
+        [work] = engine.ready_user_tasks(wf)
+        assert work.due_at == late + timedelta(days=n + 3)
+        after.append(len(engine.dump(wf)))
+    assert max(after) - min(after) < 200, (min(after), max(after))
