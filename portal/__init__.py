@@ -71,6 +71,8 @@ def _register_views(appbuilder, _l) -> None:
     appbuilder.add_link("AidLedger", label=_l("Assistance ledger"), href="/branches/", icon="fa-hand-holding-heart",
                         category="Assistance", category_label=_l("Assistance and risk control"),
                         category_icon="fa-hands-helping")
+    appbuilder.add_link("RiskLedger", label=_l("Risk-control ledger"), href="/branches/risk", icon="fa-shield-halved",
+                        category="Assistance")
     appbuilder.add_link("Notifications", label=_l("Notifications"), href="/worklist/notifications", icon="fa-bell")
     appbuilder.add_view(DeadlineRuleView, "DeadlineRules", label=_l("Deadline rules"), icon="fa-clock",
                         category="Settings", category_label=_l("Settings"), category_icon="fa-gears")

@@ -12,7 +12,8 @@ from flask_babel import lazy_gettext as _l
 
 READ = [("can_read", "Worklist"), ("can_read", "Case"), ("menu_access", "Worklist"),
         ("menu_access", "FindCase"), ("menu_access", "Cases"), ("menu_access", "Notifications"),
-        ("can_read", "Branch"), ("menu_access", "Assistance"), ("menu_access", "AidLedger")]
+        ("can_read", "Branch"), ("menu_access", "Assistance"), ("menu_access", "AidLedger"),
+        ("menu_access", "RiskLedger")]
 WORK = [*READ, ("can_work", "Case"), ("can_batch", "Print"), ("menu_access", "BatchPrint"), ("can_work", "Branch")]
 REGISTER = [*WORK, ("can_register", "Case"), ("menu_access", "RegisterCase")]
 SUPERVISE = [*WORK, ("can_supervise", "Case"), ("menu_access", "RepeatParties")]

@@ -267,10 +267,12 @@ def _fold_loops(wf: BpmnWorkflow) -> None:
     with each round and the instance silently stops after about 250 rounds.
     When a READY user task has an earlier, completed run of the same step
     among its ancestors (a verification sent the case back, say), the
-    workflow is reset to that earlier run, carrying the current data. The
+    workflow is reset to that earlier run, carrying the current data (a
+    deadline on the step, a boundary timer, is reset with it). The
     tree is then as small as in the first round; the portal keeps the
     history of every round in its own tables. A loop that still has live
-    work beside it (a branch started inside the loop) is left as it is.
+    work beside it (a branch started inside the loop, or work hanging off the
+    earlier run's missed deadline) is left as it is.
     """
     for task in wf.get_tasks(state=TaskState.READY, manual=True):
         earlier = task.parent
@@ -284,9 +286,16 @@ def _fold_loops(wf: BpmnWorkflow) -> None:
         while node is not earlier:
             path.add(node.id)
             node = node.parent
-        if any(t.id not in path and t.has_state(_LIVE) for t in earlier if t is not earlier):
+        if isinstance(task.parent.task_spec, BoundaryEventSplit):
+            # the step's own deadline waits beside it: it belongs to this round (the reset re-arms it)
+            path.update(t.id for sibling in task.parent.children for t in sibling)
+        beside = [earlier]
+        if isinstance(earlier.parent.task_spec, BoundaryEventSplit):
+            beside = earlier.parent.children  # the reset takes the earlier run's boundary branches too
+        if any(t.id not in path and t.has_state(_LIVE) for b in beside for t in b if t is not earlier):
             continue
-        wf.reset_from_task_id(earlier.id, data=dict(task.data))
+        for dropped in wf.reset_from_task_id(earlier.id, data=dict(task.data)):
+            wf.event_manager.remove_task(dropped)  # the library leaves a dropped timer waiting there
 
 
 def _ready(task) -> ReadyTask:

@@ -1,5 +1,5 @@
 """Branch pages: start an assistance application or a risk-control file from a case, see one
-branch with its steps, and the ledger of all assistance with its totals."""
+branch with its steps, and the ledgers (all assistance with its totals; the persons under risk control)."""
 from __future__ import annotations
 
 import json
@@ -40,7 +40,7 @@ class BranchView(BaseView):
     route_base = "/branches"
     default_view = "ledger"
     class_permission_name = "Branch"
-    method_permission_name = {"start": "work", "show": "read", "ledger": "read"}
+    method_permission_name = {"start": "work", "show": "read", "ledger": "read", "risk": "read"}
 
     @expose("/start/<int:case_id>/<kind>", methods=["GET", "POST"])
     @has_access
@@ -76,3 +76,15 @@ class BranchView(BaseView):
         return self.render_template("portal/branches.html", branches=branch_list(g.user, filters),
                                     totals=branch_totals(g.user, filters), filters=filters, kinds=list(BranchKind),
                                     statuses=list(BranchStatus), townships=queries.org_units(OrgKind.TOWNSHIP))
+
+    @expose("/risk")
+    @has_access
+    def risk(self):
+        from portal.services.aid.risk import BASES, LEVELS, STATES, risk_ledger
+        township = request.args.get("township_id", "")
+        state = request.args.get("state", "")
+        rows = risk_ledger(g.user, township_id=int(township) if township.isdigit() else None,
+                           state=state if state in ("open", "overdue", "resolved") else None)
+        return self.render_template("portal/risk_ledger.html", rows=rows, bases=BASES, levels=LEVELS,
+                                    states=STATES, township_id=township, state=state,
+                                    townships=queries.org_units(OrgKind.TOWNSHIP))

@@ -183,3 +183,42 @@ def test_a_loop_with_live_work_beside_it_is_not_folded(engine):
     engine.complete(wf, work.id, {"again": True})   # loops back to work and starts side_task
     names = sorted(t.bpmn_id for t in engine.ready_user_tasks(wf))
     assert names == ["side_task", "work"]           # folding would have dropped side_task
+
+
+def test_a_loop_over_a_step_with_a_deadline_is_folded_and_keeps_its_deadline(engine):
+    """The step's own boundary timer waits beside it in every round: that is no reason not to fold,
+    and the reset re-arms it from the new round's start."""
+    from datetime import datetime, timedelta, timezone
+    xml = (DATA / "loop_with_deadline.bpmn").read_bytes()
+    parsed = engine.parse({"deadline.bpmn": xml}, "deadline_loop")
+    start = datetime(2025, 3, 3, 8, 0, tzinfo=timezone.utc)
+    wf = engine.start(parsed.spec_json, now=start)
+    sizes = []
+    for n in range(1, 101):
+        now = start + timedelta(days=n)
+        [work] = engine.ready_user_tasks(wf)
+        engine.complete(wf, work.id, {"again": True}, now=now)
+        [work] = engine.ready_user_tasks(wf)
+        assert work.bpmn_id == "work" and work.due_at == now + timedelta(days=3)
+        state = engine.dump(wf)
+        sizes.append(len(state))
+        wf = engine.restore(state, parsed.spec_json)
+    assert max(sizes) - min(sizes) < 200, (min(sizes), max(sizes))
+    # the deadline still fires: the reminder comes beside the open step
+    late = start + timedelta(days=104)
+    engine.fire_due_timers(wf, now=late)
+    assert sorted(t.bpmn_id for t in engine.ready_user_tasks(wf)) == ["remind", "work"]
+    # the next round must not drop the reminder hanging off this round's deadline
+    [work] = [t for t in engine.ready_user_tasks(wf) if t.bpmn_id == "work"]
+    engine.complete(wf, work.id, {"again": True}, now=late)
+    assert sorted(t.bpmn_id for t in engine.ready_user_tasks(wf)) == ["remind", "work"]
+    [remind] = [t for t in engine.ready_user_tasks(wf) if t.bpmn_id == "remind"]
+    engine.complete(wf, remind.id, {}, now=late)
+    after = []
+    for n in range(1, 21):  # folded again once the reminder is done: the rounds stop adding to the tree
+        [work] = engine.ready_user_tasks(wf)
+        engine.complete(wf, work.id, {"again": True}, now=late + timedelta(days=n))
+        [work] = engine.ready_user_tasks(wf)
+        assert work.due_at == late + timedelta(days=n + 3)
+        after.append(len(engine.dump(wf)))
+    assert max(after) - min(after) < 200, (min(after), max(after))

@@ -64,6 +64,7 @@ MATRIX: dict[str, tuple[str, set[str]]] = {
     "BranchView.start": ("GET", RELIEF_STARTERS),
     "BranchView.show": ("GET", SEES_CASE),
     "BranchView.ledger": ("GET", EVERYONE),
+    "BranchView.risk": ("GET", EVERYONE),
     "PortalSettingsView.values": ("GET", ADMIN),
     "WorklistView.todo": ("GET", EVERYONE),
     "WorklistView.supervised": ("GET", EVERYONE),
