@@ -144,6 +144,41 @@ def _judicial_aid_script(granted: bool = True) -> Script:
             "note": ""})]
 
 
+def risk_assessment(level: str = "high"):
+    reasons = {"high": "多次扬言到省进京上访，近一月三次到县政府门前聚集",
+               "medium": "对复核意见不满，近期在网络上发帖，情绪较为激动",
+               "low": "对判决结果有意见，但表示愿意等待协调，情绪基本平稳"}
+
+    def form(case, t):
+        return {"party_id": case.parties[0].id, "basis": "petition_ended" if level != "low" else "final_judgment",
+                "basis_other": "",
+                "basis_document": "县信复核〔2025〕12号" if level != "low" else "（2025）示民终字第57号",
+                "basis_date": _day(t) - timedelta(days=40), "demands": "要求重新划定宅基地边界并赔偿损失5万元",
+                "risk_level": level, "risk_reasons": reasons[level],
+                "sector_unit": db.session.scalar(select(OrgUnit.id).where(OrgUnit.code == "D06"))}
+    return form
+
+
+def _risk_script(rounds: int, resolved: bool) -> Script:
+    script: Script = [
+        ("risk_letter", "director", lambda c, t: {"issued_on": _day(t),
+                                                 "measures": "落实一对一稳控，每周走访一次，做好政策解释和帮扶"}),
+        ("risk_assign", "township", lambda c, t: {
+            "stability_name": "王建国", "stability_post": "镇党委副书记", "stability_phone": "13800001111",
+            "resolution_name": "刘芳", "resolution_post": "镇司法所所长", "resolution_phone": "0571-8888123",
+            "measures": "已上门见面，明确包保干部，建立联系台账"})]
+    for i in range(rounds):
+        last = resolved and i == rounds - 1
+        script += [WAIT, ("risk_followup", "township", lambda c, t, last=last: {
+            "contacted_on": _day(t), "method": "visit", "state": "resolved" if last else "stable", "new_level": "",
+            "notes": "经多次协调，已签订息访协议，本人表示不再上访" if last
+            else "本人在家，情绪平稳，表示等待协调结果"})]
+    if resolved:
+        script.append(("risk_close", "director", lambda c, t: {"confirmed": "yes",
+                                                              "opinion": "经核实矛盾已化解，解除风险管控"}))
+    return script
+
+
 # (kind, starter, application, script, how many steps to do: None = all)
 def scenarios() -> list[tuple[str, str, Form, Script, int | None]]:
     full = _relief_script("3000", county=True, review=True)
@@ -182,6 +217,12 @@ def scenarios() -> list[tuple[str, str, Form, Script, int | None]]:
         ("judicial_aid", "window", judicial_aid_application, _judicial_aid_script(), 3),
         ("judicial_aid", "window", judicial_aid_application, _judicial_aid_script(), None),
         ("judicial_aid", "window", judicial_aid_application, _judicial_aid_script(granted=False), None),
+        # risk control: the letter to issue, the persons to name, follow-ups under way, resolved
+        ("risk_control", "dispatch", risk_assessment("high"), _risk_script(1, False), 0),
+        ("risk_control", "dispatch", risk_assessment("high"), _risk_script(1, False), 1),
+        ("risk_control", "dispatch", risk_assessment("medium"), _risk_script(3, False), None),
+        ("risk_control", "dispatch", risk_assessment("low"), _risk_script(1, False), None),
+        ("risk_control", "dispatch", risk_assessment("high"), _risk_script(4, True), None),
     ]
 
 
