@@ -71,6 +71,8 @@ def describe(form_key: str, data: dict, unit=None) -> list[tuple[str, str]]:
             continue
         if name.endswith("_id") and data.get(f"{name[:-3]}_name"):
             value = data[f"{name[:-3]}_name"]
+        elif data.get(f"{name}_name"):  # a unit chosen by id (the case organ, the sector department)
+            value = data[f"{name}_name"]
         elif name.endswith("_ids"):
             value = data.get(f"{name[:-4]}_names") or ""
             if not value:

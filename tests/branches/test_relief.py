@@ -201,3 +201,21 @@ def test_the_approval_form_is_filled_from_the_relief_file(make_case, login_as):
                      "已发放4,500.00元", "申请金额5,000.00元"):
         assert expected in text, expected
     assert "本文书缺少以下内容" not in text  # the finished file lacks nothing
+
+
+def test_the_handler_ticks_the_need_and_the_application_waits_at_the_window(make_case):
+    from tests.conftest import do_step, open_item
+    case_id = make_case("handle")
+    do_step(case_id, "handle", assistance_needs=["relief", "legal_aid"])
+    branches = db.session.query(Branch).filter_by(case_id=case_id).order_by(Branch.id).all()
+    assert [b.kind.value for b in branches] == ["relief", "legal_aid"]
+    assert all(b.party_id is None and b.number is None for b in branches)  # nothing applied for yet
+    apply = open_branch_item(branches[0].id, "relief_apply")
+    assert apply.lane == "受理窗口" and open_branch_item(branches[1].id, "legal_aid_apply")
+    assert open_item(case_id).form_key == "feedback"  # the chain goes on beside them
+    do_branch_step(branches[0].id, "relief_apply", "window", application(case_id))
+    branch = db.session.get(Branch, branches[0].id)
+    assert branch.number and branch.person_name == "张三"
+    assert open_branch_item(branch.id, "relief_investigate").org_unit_id == unit_id("T01")
+    steps = [a.detail for a in db.session.query(AuditEvent).filter_by(case_id=case_id, action="branch.start")]
+    assert len(steps) == 2 and all('"by_step": true' in d for d in steps)

@@ -84,6 +84,7 @@ def party_of(branch: Branch, data: dict, field: str = "party_id") -> Party:
     party = db.session.get(Party, party_id) if party_id else None
     if party is None or party.case_id != branch.case_id:
         raise ValidationFailed(_l("Choose the person from the parties of the case."), field=field)
+    data[f"{field[:-3]}_name"] = party.name  # kept in the step's record for the history
     return party
 
 

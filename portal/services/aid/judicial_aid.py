@@ -153,6 +153,7 @@ def apply(branch: Branch, data: dict, user=None) -> dict:
     branch.remember(petition=petition, materials=materials, case_organ=organ.name, case_organ_id=organ.id,
                     original_case_number=case_number, facts=facts, loss_amount=str(loss),
                     compensation_received=str(received), bank_account=optional_text(data, "bank_account"))
+    data["case_organ_unit_name"] = organ.name  # kept in the step's record for the history
     return {"case_organ_unit": organ.id}
 
 

@@ -103,6 +103,7 @@ def assess(branch: Branch, data: dict, user=None) -> dict:
     level = _level(data, "risk_level")
     reasons = text(data, "risk_reasons")
     sector = _sector_unit(data)
+    data["sector_unit_name"] = sector.name  # kept in the step's record for the history
     _check_one_open_file(branch)
     branch.matter, branch.risk_level = basis, level
     branch.remember(basis_other=basis_other, basis_document=document, basis_date=basis_date.isoformat(),
