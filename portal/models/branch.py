@@ -60,7 +60,7 @@ class BranchOutcome(LabelledEnum):
     @staticmethod
     def LABELS():
         out = BranchOutcome
-        return {out.GRANTED: _l("Granted"), out.REFUSED: _l("Refused"), out.WITHDRAWN: _l("Withdrawn"),
+        return {out.GRANTED: _l("Granted"), out.REFUSED: _l("Not granted"), out.WITHDRAWN: _l("Withdrawn"),
                 out.RESOLVED: _l("Resolved")}
 
 

@@ -226,12 +226,13 @@ class BranchTotal:
     running: int
     granted: int
     refused: int
+    resolved: int
     granted_amount: Decimal
     paid_amount: Decimal
 
 
 def branch_totals(user, filters: BranchFilters | None = None, case_id: int | None = None) -> list[BranchTotal]:
-    """Per kind: how many started, running, granted, refused, and the money granted and paid
+    """Per kind: how many started, running, granted, refused, resolved, and the money granted and paid
     (summed in the database over the branches the user may see, or of one case)."""
     paid = func.coalesce(func.sum(Branch.amount_paid), 0)
     granted_amount = func.coalesce(func.sum(when((Branch.outcome == BranchOutcome.GRANTED, Branch.amount_granted),
@@ -240,13 +241,14 @@ def branch_totals(user, filters: BranchFilters | None = None, case_id: int | Non
                    func.sum(when((Branch.status == BranchStatus.OPEN, 1), else_=0)),
                    func.sum(when((Branch.outcome == BranchOutcome.GRANTED, 1), else_=0)),
                    func.sum(when((Branch.outcome == BranchOutcome.REFUSED, 1), else_=0)),
+                   func.sum(when((Branch.outcome == BranchOutcome.RESOLVED, 1), else_=0)),
                    granted_amount, paid).join(Branch.case).group_by(Branch.kind)
     query = query.where(Branch.case_id == case_id) if case_id is not None else \
         _filtered(query.where(visible_cases_filter(user)), filters)
     rows = {r[0]: r for r in db.session.execute(query)}
-    return [BranchTotal(kind, *(int(v or 0) for v in rows[kind][1:5]), Decimal(rows[kind][5]).quantize(CENT),
-                        Decimal(rows[kind][6]).quantize(CENT)) if kind in rows
-            else BranchTotal(kind, 0, 0, 0, 0, Decimal("0.00"), Decimal("0.00")) for kind in BranchKind]
+    return [BranchTotal(kind, *(int(v or 0) for v in rows[kind][1:6]), Decimal(rows[kind][6]).quantize(CENT),
+                        Decimal(rows[kind][7]).quantize(CENT)) if kind in rows
+            else BranchTotal(kind, 0, 0, 0, 0, 0, Decimal("0.00"), Decimal("0.00")) for kind in BranchKind]
 
 
 def branch_for(user, branch_id: int) -> Branch:
