@@ -171,7 +171,8 @@ def case_by_code(user, code: str) -> Case:
 
 
 def case_history(case_id: int) -> list[WorkItem]:
-    return list(db.session.scalars(select(WorkItem).options(joinedload(WorkItem.completed_by))
+    return list(db.session.scalars(select(WorkItem).options(joinedload(WorkItem.completed_by),
+                                                            joinedload(WorkItem.branch))
                                    .where(WorkItem.case_id == case_id).order_by(WorkItem.id)))
 
 

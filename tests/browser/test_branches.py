@@ -52,7 +52,7 @@ def test_relief_from_the_case_page_to_the_township_and_the_ledger(page, make_cas
     page.click("#submit-task")
     page.wait_for_selector(".alert-success")
     assert "张榜公示" in page.inner_text("#branch-list")
-    page.locator("#branches").screenshot(path=str(SHOTS / "case_branches.png"))
+    page.screenshot(path=str(SHOTS / "case_branches.png"), full_page=True)
 
     login(page, "director")
     page.goto(page.live_url + "/branches/?kind=relief")
