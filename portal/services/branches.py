@@ -14,8 +14,8 @@ from decimal import Decimal
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, func, select
 from sqlalchemy import case as when
-from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -263,3 +263,17 @@ def branch_history(branch_id: int) -> list[WorkItem]:
     return list(db.session.scalars(select(WorkItem).where(WorkItem.branch_id == branch_id)
                                    .options(joinedload(WorkItem.completed_by), joinedload(WorkItem.org_unit))
                                    .order_by(WorkItem.id)))
+
+
+def ledger_service_totals(user, filters: BranchFilters | None = None) -> tuple[int, int, int]:
+    """The social work and volunteer services of the cases the user may see (filtered by township and
+    by the year the service was given): count, person-times, minutes."""
+    from portal.models import ServiceReferral
+    from portal.services.referrals import service_totals
+    conditions = [visible_cases_filter(user)]
+    if filters is not None and filters.township_id:
+        conditions.append(Case.township_id == filters.township_id)
+    if filters is not None and filters.year:
+        conditions += [ServiceReferral.served_at >= datetime(filters.year, 1, 1),
+                       ServiceReferral.served_at < datetime(filters.year + 1, 1, 1)]
+    return service_totals(where=and_(*conditions))

@@ -127,10 +127,14 @@ def services_of(case_id: int) -> list[ServiceReferral]:
                                    .where(ServiceReferral.case_id == case_id).order_by(ServiceReferral.seq)))
 
 
-def service_totals(case_id: int) -> tuple[int, int, int]:
-    """How many services the case has, the person-times they count and their minutes, summed in SQL."""
-    count, persons, minutes = db.session.execute(
-        select(func.count(ServiceReferral.id), func.coalesce(func.sum(ServiceReferral.persons), 0),
-               func.coalesce(func.sum(ServiceReferral.duration_minutes), 0))
-        .where(ServiceReferral.case_id == case_id)).one()
+def service_totals(case_id: int | None = None, where=None) -> tuple[int, int, int]:
+    """How many services (of one case, or of the cases ``where`` selects), the person-times they count
+    and their minutes, summed in SQL."""
+    query = select(func.count(ServiceReferral.id), func.coalesce(func.sum(ServiceReferral.persons), 0),
+                   func.coalesce(func.sum(ServiceReferral.duration_minutes), 0))
+    if case_id is not None:
+        query = query.where(ServiceReferral.case_id == case_id)
+    else:
+        query = query.join(Case, Case.id == ServiceReferral.case_id).where(where if where is not None else True)
+    count, persons, minutes = db.session.execute(query).one()
     return int(count), int(persons), int(minutes)

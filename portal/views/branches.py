@@ -19,6 +19,7 @@ from portal.services.branches import (
     branch_list,
     branch_totals,
     can_start,
+    ledger_service_totals,
     start_branch,
 )
 from portal.services.deadlines import local_today
@@ -75,6 +76,7 @@ class BranchView(BaseView):
         filters = _filters()
         return self.render_template("portal/branches.html", branches=branch_list(g.user, filters),
                                     totals=branch_totals(g.user, filters), filters=filters, kinds=list(BranchKind),
+                                    services=ledger_service_totals(g.user, filters),
                                     statuses=list(BranchStatus), townships=queries.org_units(OrgKind.TOWNSHIP))
 
     @expose("/risk")

@@ -44,7 +44,7 @@ def test_the_ledger_totals_are_the_sum_of_the_payments(login_as, make_case):
 
     from portal.clock import frozen_at, utcnow
     from portal.services.branches import fire_due_branch_timers
-    from portal.services.deadlines import local_today
+    from portal.services.deadlines import local_today, utc_to_local
     case_id = make_case("handle")
     paid = []
     for amount, hardship in ((Decimal("800.50"), "fire"), (Decimal("600"), "illness")):
@@ -62,9 +62,16 @@ def test_the_ledger_totals_are_the_sum_of_the_payments(login_as, make_case):
         do_branch_step(branch.id, "relief_pay", "xiang", {"amount": amount, "paid_on": local_today(),
                                                           "method": "bank"})
         paid.append(amount)
+    from tests.services.test_referrals import service
+    with frozen_at(utcnow() + timedelta(hours=3)):  # served an hour and two after the case was registered
+        later = utc_to_local(utcnow()).replace(second=0, microsecond=0)
+        service(case_id, served_at=later - timedelta(hours=2), persons=3)
+        service(case_id, served_at=later - timedelta(hours=1), persons=2)
     client = login_as("director")
     page = client.get("/branches/?kind=relief").get_data(as_text=True)
     assert f"{sum(paid):,.2f}" in page  # 1,400.50
+    totals = page.split('id="service-totals"')[1].split("</p>")[0]
+    assert "<strong>2</strong>" in totals and "<strong>5</strong>" in totals  # 2 services, 5 person-times
     assert "1,400.50" in client.get(f"/cases/{case_id}").get_data(as_text=True)
     assert client.get("/branches/?kind=legal_aid").status_code == 200
 
