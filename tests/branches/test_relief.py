@@ -219,3 +219,29 @@ def test_the_handler_ticks_the_need_and_the_application_waits_at_the_window(make
     assert open_branch_item(branch.id, "relief_investigate").org_unit_id == unit_id("T01")
     steps = [a.detail for a in db.session.query(AuditEvent).filter_by(case_id=case_id, action="branch.start")]
     assert len(steps) == 2 and all('"by_step": true' in d for d in steps)
+
+
+@pytest.mark.parametrize("amount,county", [(Decimal("1000.00"), False), (Decimal("1000.01"), True)])
+def test_the_townships_limit_at_its_edge(make_case, amount, county):
+    case_id = make_case("handle")
+    branch = start_branch(user("xiang"), case_id, "relief", application(case_id, amount_requested=amount))
+    investigate(branch.id, proposed_amount=amount)
+    notice_and_wait(branch.id)
+    opinion(branch.id, amount=amount)
+    open_keys = {w.form_key for w in
+                 db.session.query(WorkItem).filter_by(branch_id=branch.id, status=WorkItemStatus.OPEN)}
+    assert open_keys == ({"relief_approve"} if county else {"relief_pay"})
+
+
+def test_emergency_payment_at_its_limit(make_case):
+    case_id = make_case("handle")
+    form = application(case_id, emergency=True, emergency_reason="无处居住", materials=["identity"])
+    branch = start_branch(user("window"), case_id, "relief", form)
+    before = row_counts()
+    with pytest.raises(ValidationFailed, match="3000"):  # the reserve fund pays at most 3000.00 first
+        do_branch_step(branch.id, "relief_emergency_pay", "xiang",
+                       {"amount": Decimal("3000.01"), "paid_on": local_today(), "method": "cash"})
+    assert row_counts() == before
+    do_branch_step(branch.id, "relief_emergency_pay", "xiang",
+                   {"amount": Decimal("3000.00"), "paid_on": local_today(), "method": "cash"})
+    assert db.session.get(Branch, branch.id).amount_paid == Decimal("3000.00")
