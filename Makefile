@@ -35,7 +35,7 @@ test: test-setup  ## install what tests need and run the whole suite (SQLite, th
 		echo "PostgreSQL at $(PORTAL_TEST_PG_URL) is not reachable, and PORTAL_TEST_PG_REQUIRED is set"; exit 1; \
 	else echo "PostgreSQL not reachable at $(PORTAL_TEST_PG_URL): suite ran on SQLite only"; fi
 
-setup: system-packages $(VENV)/.installed translations
+setup: system-packages $(VENV)/.installed translations static/vendor/.installed
 
 test-setup: setup test-system-packages
 
@@ -50,6 +50,18 @@ system-packages:
 	if [ -n "$$missing" ]; then echo "installing Debian packages: $$missing"; \
 		$$( [ $$(id -u) -eq 0 ] || echo sudo ) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $$( [ $$(id -u) -eq 0 ] || echo sudo ) apt-get install -y -qq $$missing; fi
+
+# bpmn-js and dmn-js from the npm registry, served by the portal itself (no CDN on a county intranet)
+VENDOR := static/vendor
+static/vendor/.installed: package.json package-lock.json
+	@command -v npm >/dev/null || $(MAKE) --no-print-directory system-packages SYSTEM_PACKAGES="nodejs npm"
+	npm ci --no-audit --no-fund --loglevel=error
+	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/bpmn-js $(VENDOR)/dmn-js
+	cp -r node_modules/bpmn-js/dist/assets node_modules/bpmn-js/dist/bpmn-modeler.production.min.js \
+		node_modules/bpmn-js/dist/bpmn-navigated-viewer.production.min.js node_modules/bpmn-js/LICENSE $(VENDOR)/bpmn-js/
+	cp -r node_modules/dmn-js/dist/assets node_modules/dmn-js/dist/dmn-modeler.production.min.js \
+		node_modules/dmn-js/LICENSE $(VENDOR)/dmn-js/
+	touch $@
 
 test-system-packages:
 	@$(MAKE) --no-print-directory system-packages SYSTEM_PACKAGES="$(TEST_SYSTEM_PACKAGES)"

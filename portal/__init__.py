@@ -49,6 +49,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 def _register_views(appbuilder, _l) -> None:
     from portal.views.branches import BranchView
     from portal.views.cases import CaseView
+    from portal.views.designer import DesignerView
     from portal.views.documents import DocumentView
     from portal.views.prints import PrintView
     from portal.views.settings import CalendarDayView, DeadlineRuleView, PortalSettingsView, SupervisionRuleView
@@ -80,6 +81,9 @@ def _register_views(appbuilder, _l) -> None:
                         icon="fa-calendar-days", category="Settings")
     appbuilder.add_view(SupervisionRuleView, "SupervisionRules", label=_l("Supervision card thresholds"),
                         icon="fa-flag", category="Settings")
+    appbuilder.add_view_no_menu(DesignerView)
+    appbuilder.add_link("ProcessDesigner", label=_l("Process designer"), href="/processes/",
+                        icon="fa-diagram-project", category="Settings")
     appbuilder.add_view(PortalSettingsView, "PortalSettings", label=_l("Assistance settings"), icon="fa-sliders",
                         category="Settings")
 

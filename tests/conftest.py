@@ -62,6 +62,8 @@ def app():
     with app.app_context():
         upgrade()
         build_test_county(PASSWORD)
+        from portal.models import ProcessVersion
+        app.config["TEST_SHIPPED_VERSIONS"] = set(db.session.scalars(select(ProcessVersion.id)))
     yield app
 
 
@@ -89,6 +91,12 @@ def _clean_cases(app):
         else:
             for table in CASE_TABLES:
                 db.session.execute(text(f"DELETE FROM {table}"))
+        # a version a test published is withdrawn: the next test starts on the shipped processes
+        from portal.models import ProcessDraft, ProcessStatus, ProcessVersion
+        db.session.query(ProcessVersion).filter(
+            ProcessVersion.id.not_in(app.config["TEST_SHIPPED_VERSIONS"]),
+            ProcessVersion.status == ProcessStatus.PUBLISHED).update({"status": ProcessStatus.ROLLED_BACK})
+        db.session.query(ProcessDraft).delete()
         db.session.commit()
 
 

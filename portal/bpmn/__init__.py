@@ -1,6 +1,14 @@
 """The engine facade and the shipped diagrams. The only package that imports SpiffWorkflow."""
 from pathlib import Path
 
+from portal.bpmn.diagrams import (
+    DiagramDiff,
+    called_decisions,
+    decision_ids,
+    diagram_diff,
+    form_keys,
+    safe_parser,
+)
 from portal.bpmn.durations import iso_duration
 from portal.bpmn.engine import Engine, ParsedProcess, ReadyTask, UserTaskSpec
 from portal.bpmn.errors import DiagramInvalidError, EngineError, TaskNotReadyError, UnsafeExpressionError
@@ -21,4 +29,5 @@ def shipped_decisions() -> dict[str, bytes]:
 
 __all__ = ["Engine", "ParsedProcess", "ReadyTask", "UserTaskSpec", "DiagramInvalidError", "EngineError",
            "TaskNotReadyError", "UnsafeExpressionError", "PROCESS_DIR", "iso_duration", "MAIN_PROCESS_ID",
-           "shipped_diagrams", "shipped_decisions"]
+           "shipped_diagrams", "shipped_decisions", "DiagramDiff", "called_decisions", "decision_ids", "diagram_diff",
+           "form_keys", "safe_parser"]

@@ -247,6 +247,27 @@ class Engine:
                     due.append(TimerEventDefinition.get_datetime(value).astimezone(timezone.utc))
         return min(due) if due else None
 
+    def trace(self, wf: BpmnWorkflow) -> dict[str, Any]:
+        """Where a workflow stands, by BPMN element id: the elements done, the user tasks open now,
+        and the timers waiting with when they fire (ISO text, UTC)."""
+        done, current, timers = set(), set(), {}
+        for task in wf.get_tasks():
+            bpmn_id = getattr(task.task_spec, "bpmn_id", None)
+            if not bpmn_id:
+                continue
+            if task.state == TaskState.COMPLETED:
+                done.add(bpmn_id)
+            elif task.state == TaskState.READY and task.task_spec.manual:
+                current.add(bpmn_id)
+            elif task.state == TaskState.WAITING:
+                value = task.internal_data.get("event_value")
+                if isinstance(value, dict):
+                    value = value.get("next")
+                if isinstance(getattr(task.task_spec, "event_definition", None), TimerEventDefinition) \
+                        and isinstance(value, str):
+                    timers[bpmn_id] = TimerEventDefinition.get_datetime(value).astimezone(timezone.utc).isoformat()
+        return {"done": sorted(done - current), "current": sorted(current), "timers": timers}
+
     @staticmethod
     def is_completed(wf: BpmnWorkflow) -> bool:
         return wf.is_completed()

@@ -50,6 +50,7 @@ from portal.models.settings import (
 from portal.models.work import (
                                 AuditEvent,
                                 AuditLogImmutableError,
+                                ProcessDraft,
                                 ProcessStatus,
                                 ProcessVersion,
                                 WorkItem,
@@ -68,4 +69,4 @@ __all__ = ["PortalSetting", "Branch", "BranchKind", "BranchOutcome", "BranchStat
            "Case", "CaseStatus", "ClosingType", "Complexity", "Fulfilment", "HandlingResult", "ResolutionMode",
            "RiskLevel", "Party", "PartyKind", "PlaceKind", "SourceChannel", "DisputeType",
            "LaneRole", "OrgKind", "OrgUnit", "PortalUser", "StationMode", "AuditEvent",
-           "AuditLogImmutableError", "ProcessStatus", "ProcessVersion", "WorkItem", "WorkItemStatus"]
+           "AuditLogImmutableError", "ProcessDraft", "ProcessStatus", "ProcessVersion", "WorkItem", "WorkItemStatus"]

@@ -84,6 +84,7 @@ class WorkItem(Model):
 class ProcessStatus(enum.Enum):
     DRAFT = "draft"
     PUBLISHED = "published"
+    ROLLED_BACK = "rolled_back"  # withdrawn for new cases; the cases running on it stay on it
 
 
 class ProcessVersion(Model):
@@ -101,6 +102,25 @@ class ProcessVersion(Model):
     decision_files = Column(Text, nullable=True)  # JSON {file name: DMN text} the diagram calls
     spec_json = Column(Text, nullable=False)
     created_at = Column(DateTime, nullable=False)
+    published_by_id = Column(Integer, ForeignKey("ab_user.id"), nullable=True)  # None: shipped with the portal
+    reason = Column(Text, nullable=True)  # why it was published (or rolled back)
+    published_by = relationship("PortalUser")
+
+
+class ProcessDraft(Model):
+    """An administrator's working copy of one diagram file (a .bpmn process or a .dmn table), saved as
+    often as they like; ``revision`` rises on each save, and a save or publish made on an older
+    revision is refused (two administrators must not silently overwrite each other)."""
+
+    __tablename__ = "process_draft"
+    id = Column(Integer, primary_key=True)
+    file_name = Column(String(100), nullable=False, unique=True)
+    xml = Column(Text, nullable=False)
+    revision = Column(Integer, nullable=False, default=1)
+    based_on_version_id = Column(Integer, ForeignKey("process_version.id"), nullable=True)
+    updated_by_id = Column(Integer, ForeignKey("ab_user.id"), nullable=True)
+    updated_at = Column(DateTime, nullable=False)
+    updated_by = relationship("PortalUser")
 
 
 class AuditEvent(Model):

@@ -117,6 +117,12 @@ def publish_process(user, file_name: str, xml: bytes, decisions: dict[str, bytes
     return _publish(user, file_name, xml, decisions)
 
 
+def publish_checked(user, file_name: str, xml: bytes, decisions: dict[str, bytes],
+                    allow_scripts: bool = False) -> ProcessVersion | None:
+    """``publish_process`` inside the caller's transaction (the designer publishes a draft with it)."""
+    return _publish(user, file_name, xml, decisions)
+
+
 def _publish(user, file_name: str, xml: bytes, decisions: dict[str, bytes]) -> ProcessVersion | None:
     process_id = file_name.rsplit(".", 1)[0]
     checksum = hashlib.sha256(xml + b"".join(decisions[k] for k in sorted(decisions))).hexdigest()

@@ -41,7 +41,7 @@ class BranchView(BaseView):
     route_base = "/branches"
     default_view = "ledger"
     class_permission_name = "Branch"
-    method_permission_name = {"start": "work", "show": "read", "ledger": "read", "risk": "read"}
+    method_permission_name = {"start": "work", "show": "read", "ledger": "read", "risk": "read", "diagram": "read"}
 
     @expose("/start/<int:case_id>/<kind>", methods=["GET", "POST"])
     @has_access
@@ -69,6 +69,14 @@ class BranchView(BaseView):
                    for item in branch_history(branch.id)]
         return self.render_template("portal/branch.html", branch=branch, case=branch.case, history=history,
                                     parties=parties_for(g.user, branch.case), today=local_today())
+
+    @expose("/<int:branch_id>/diagram")
+    @has_access
+    def diagram(self, branch_id: int):
+        from flask import jsonify
+
+        from portal.services.diagrams import workflow_diagram
+        return jsonify(workflow_diagram(branch_for(g.user, branch_id)))
 
     @expose("/")
     @has_access

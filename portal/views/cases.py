@@ -131,7 +131,7 @@ class CaseView(BaseView):
                               "confirmation": "work", "ruling": "work", "session": "work",
                               "investigation": "work", "service": "work", "upload": "work", "attachment": "read",
                               "claim": "work", "release": "work", "reassign": "work", "comment": "work",
-                              "repeats": "supervise"}
+                              "repeats": "supervise", "diagram": "read"}
 
     @expose("/register", methods=["GET", "POST"])
     @has_access
@@ -329,6 +329,14 @@ class CaseView(BaseView):
                        _("The court's ruling is recorded."),
                        url_for("CaseView.show", case_id=case_id), "portal/action_form.html", case=case,
                        title=_("Judicial confirmation"))
+
+    @expose("/<int:case_id>/diagram")
+    @has_access
+    def diagram(self, case_id: int):
+        from flask import jsonify
+
+        from portal.services.diagrams import workflow_diagram
+        return jsonify(workflow_diagram(queries.case_for(g.user, case_id)))
 
     @expose("/<int:case_id>/card", methods=["GET", "POST"])
     @has_access
