@@ -170,6 +170,10 @@ def _running(b: BranchFile, todo: list[str]) -> str:
     return f"{b.branch.number or '尚未受理的申请'}：{'、'.join(todo)}（尚在办理：{now}）"
 
 
+def _not_done(b: BranchFile, steps: list[tuple[str, str]]) -> list[str]:
+    return [label for key, label in steps if not b.done(key)]
+
+
 def risk_applies(f: CaseFile) -> bool:
     """A high risk at triage, or a party dissatisfied at the follow-up visit."""
     return f.case.risk_level == RiskLevel.HIGH.value or f.dissatisfied
@@ -249,14 +253,24 @@ JUDICIAL_SOURCES = (SourceChannel.COURT, SourceChannel.POLICE, SourceChannel.PRO
 
 
 def judicial_aid_applies(f: CaseFile) -> bool:
-    """The matter is before a court, the police or the procuratorate (司法救助 is theirs to grant)."""
-    return f.case.source_channel in JUDICIAL_SOURCES or f.case.route == LawfulChannel.LITIGATION \
-        or f.last("court_filing") is not None
+    """A judicial-aid application of the case; or the matter is before a court, the police or the
+    procuratorate (司法救助 is theirs to grant)."""
+    return bool(f.branches_of("judicial_aid")) or f.case.source_channel in JUDICIAL_SOURCES \
+        or f.case.route == LawfulChannel.LITIGATION or f.last("court_filing") is not None
+
+
+# The parts of the form, in order, with the step that fills each.
+JUDICIAL_AID_STEPS = [("judicial_aid_apply", "申请"), ("judicial_aid_opinion", "办案机关审查意见"),
+                      ("judicial_aid_review", "审核小组决定"), ("judicial_aid_funds", "救助金拨付"),
+                      ("judicial_aid_notify", "通知领取及发放")]
 
 
 def judicial_aid_missing(f: CaseFile) -> list[str]:
-    gaps = ["申请人"] if not f.applicants else []
-    if f.last("court_filing") is None:
-        gaps.append("原案件办案机关及案号")
-    return gaps + ["与原案件当事人的关系、请求救助金额、生活困难证明（门户未记录）",
-                   "司法救助审查及审批记录（司法救助流程尚未启动）"]
+    files = f.branches_of("judicial_aid")
+    if not files:
+        gaps = ["申请人"] if not f.applicants else []
+        if f.last("court_filing") is None:
+            gaps.append("原案件办案机关及案号")
+        return gaps + ["与原案件当事人的关系、请求救助金额、生活困难证明（门户未记录）",
+                       "司法救助审查及审批记录（司法救助流程尚未启动）"]
+    return [_running(b, _not_done(b, JUDICIAL_AID_STEPS)) for b in files if not b.finished]
