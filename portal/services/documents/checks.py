@@ -165,9 +165,10 @@ def closing_missing(f: CaseFile) -> list[str]:
 
 
 def _running(b: BranchFile, todo: list[str]) -> str:
-    """"（2026）援申字第1号：指派、办理结果（尚在办理：指派律师）" for a file still running."""
-    now = b.branch.current_step or "等待期限届满"
-    return f"{b.branch.number or '尚未受理的申请'}：{'、'.join(todo)}（尚在办理：{now}）"
+    """"（2026）援申字第1号：指派、办理结果（尚在办理：指派律师）" for a file still running; a file
+    without its number yet is named by its person."""
+    name = b.branch.number or (b.person.name if b.person else "尚未受理的申请")
+    return f"{name}：{'、'.join(todo)}（尚在办理：{b.branch.current_step or '等待期限届满'}）"
 
 
 def _not_done(b: BranchFile, steps: list[tuple[str, str]]) -> list[str]:
@@ -175,11 +176,19 @@ def _not_done(b: BranchFile, steps: list[tuple[str, str]]) -> list[str]:
 
 
 def risk_applies(f: CaseFile) -> bool:
-    """A high risk at triage, or a party dissatisfied at the follow-up visit."""
-    return f.case.risk_level == RiskLevel.HIGH.value or f.dissatisfied
+    """A risk-control file of the case; or a high risk at triage, or a party dissatisfied at the follow-up
+    visit."""
+    return bool(f.branches_of("risk_control")) or f.case.risk_level == RiskLevel.HIGH.value or f.dissatisfied
+
+
+RISK_STEPS = [("risk_assess", "风险研判"), ("risk_letter", "提示函文号及管控措施"),
+              ("risk_assign", "稳控责任人、化解责任人及已采取措施")]
 
 
 def risk_missing(f: CaseFile) -> list[str]:
+    files = f.branches_of("risk_control")
+    if files:  # a letter is complete once the township has named its responsible persons
+        return [_running(b, todo) for b in files if not b.finished and (todo := _not_done(b, RISK_STEPS))]
     gaps = [] if f.last("triage") else ["风险等级及研判意见（案件尚未研判）"]
     if not f.sector_department:
         gaps.append("行业主管部门（案件未交由驻中心部门办理）")
