@@ -253,3 +253,56 @@ def test_the_application_form_offers_the_departments_and_the_parties(app, make_c
     organs = dict(form.case_organ_unit.choices)
     assert unit_id("D04") in organs and unit_id("D05") in organs and unit_id("T01") not in organs
     assert [p for p, _ in form.party_id.choices] == [p.id for p in db.session.get(Case, case_id).parties]
+
+
+def _form_text(client, case_id: int, pages: int) -> str:
+    """The printed 国家司法救助申请登记表, one page per application, as its text without spaces."""
+    from tests.pdfcheck import cjk_font_embedded, pdf_pages, pdf_text
+    pdf = client.get(f"/cases/{case_id}/documents/judicial_aid_form").data
+    assert cjk_font_embedded(pdf) and pdf_pages(pdf) == pages
+    return "".join(pdf_text(pdf, raw=True).split())
+
+
+def test_the_registration_form_is_filled_from_the_judicial_aid_file(make_case, login_as):
+    from portal.models import OrgUnit
+    case_id = make_case("handle")
+    branch = start_branch(user("window"), case_id, "judicial_aid", application(
+        case_id, petition=True, materials=ALL_MATERIALS + ["pledge"],
+        bank_account="示范县农商银行 6217 0000 1111 2222"))
+    opinion(branch.id)
+    review(branch.id)
+    funds(branch.id)
+    notify(branch.id)
+    number = db.session.get(Branch, branch.id).number
+    court = db.session.get(OrgUnit, unit_id("D04")).name
+    text = _form_text(login_as("sifa"), case_id, pages=1)
+    for expected in (number, "姓名：张三", "11010519491231002X", "√涉诉信访人（已承诺息诉息访）", f"办案机关：{court}",
+                     "案号：（2024）示刑初字第38号", "√刑事被害人受到犯罪侵害致重伤或者严重残疾",
+                     "申请人被故意伤害致重伤二级", "损失金额80,000.00元", "20,000.00元", "实际损失60,000.00元",
+                     "请求救助金额50,000.00元", "示范县农商银行6217000011112222", "√息诉息访承诺书",
+                     "√支持救助", "建议救助金额：50,000.00元", "经核实，被告人无赔偿能力", f"{court}（盖章）",
+                     "√给予司法救助", "决定救助金额：45,000.00元符合国家司法救助条件，决定救助45000元",
+                     "拨付凭证：示财拨〔2024〕12号", "以电话方式通知申请人领取", "已发放45,000.00元"):
+        assert expected in text, expected
+    assert "√不支持救助" not in text and "√不予司法救助" not in text
+    assert "本文书缺少以下内容" not in text  # the finished file lacks nothing
+
+
+def test_the_form_of_a_running_file_says_what_it_still_lacks(make_case, login_as):
+    case_id = make_case("handle")
+    refused = start_branch(user("window"), case_id, "judicial_aid", application(case_id))
+    opinion(refused.id)
+    review(refused.id, granted="no", amount=None, reason="申请人已通过民事诉讼获得足额赔偿，不符合救助条件")
+    running = start_branch(user("window"), case_id, "judicial_aid",
+                           application(case_id, party=1, compensation_received=None))
+    opinion(running.id, supports="no", amount=None, reason="申请人尚可通过执行程序获得部分赔偿")
+    text = _form_text(login_as("sifa"), case_id, pages=2)
+    refused_number, number = (db.session.get(Branch, b.id).number for b in (refused, running))
+    lacks = f"{number}：审核小组决定、救助金拨付、通知领取及发放（尚在办理："
+    assert f"本文书缺少以下内容，需补充后方可归档：{lacks}" in text
+    assert f"{refused_number}：" not in text.split("申请人姓名")[0]  # the refused file is finished
+    assert "√不予司法救助" in text and "申请人已通过民事诉讼获得足额赔偿，不符合救助条件" in text
+    page = text.split(f"编号：{number}")[-1]
+    assert "姓名：李四" in page and "已获赔偿、救助金额无" in page and "实际损失80,000.00元" in page
+    assert "√不支持救助" in page
+    assert "申请人尚可通过执行程序获得部分赔偿" in page and "已发放" not in page

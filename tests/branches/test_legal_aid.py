@@ -331,3 +331,67 @@ def test_only_the_window_takes_applications(make_case):
     case_id = make_case("handle")
     with pytest.raises(TaskNotYoursError):
         start_branch(user("yuanzhu"), case_id, "legal_aid", application(case_id))
+
+
+def _form_text(client, case_id: int, pages: int) -> str:
+    """The printed 法律援助申请表, one page per application, as its text without spaces."""
+    from tests.pdfcheck import cjk_font_embedded, pdf_pages, pdf_text
+    pdf = client.get(f"/cases/{case_id}/documents/legal_aid_form").data
+    assert cjk_font_embedded(pdf) and pdf_pages(pdf) == pages
+    return "".join(pdf_text(pdf, raw=True).split())
+
+
+def test_the_application_form_is_filled_from_the_legal_aid_file(make_case, login_as):
+    case_id = make_case("handle")
+    branch = start_branch(user("window"), case_id, "legal_aid", application(case_id))
+    ask_for_more(branch.id)
+    do_branch_step(branch.id, "legal_aid_supplement", "window",
+                   {"received_on": local_today(), "brought": "工资条六张、两名工友的书面证言"})
+    review(branch.id, provided_first=True, first_reason="deadline")
+    assign(branch.id)
+    report(branch.id)
+    number = db.session.get(Branch, branch.id).number
+    text = _form_text(login_as("sifa"), case_id, pages=1)
+    for expected in (number, "姓名：张三", "11010519491231002X", "√请求确认劳动关系或者支付劳动报酬",
+                     "√劳动争议调解与仲裁代理", "√尚未进入法律程序", "包工头拖欠工资两万三千元", "家庭人口：3人",
+                     "月均1,800.00元（人均600.00元）", "√否（以申请人个人诚信承诺核查", "√已签署",
+                     "√申请人身份证明", "受理人：window", "告知申请人补充：与所申请法律援助事项相关的证据材料",
+                     "劳动关系证明（工资条、考勤记录或工友证言）", "补充：工资条六张、两名工友的书面证言",
+                     "经济困难状况属实，决定给予法律援助", "先行提供法律援助（法律援助法第四十四条）：距法定时效",
+                     "审查人：yuanzhu", "√给予法律援助", "承办机构：县法律援助中心", "承办人：王律师（0571-88886666）",
+                     "调解结案。经劳动争议仲裁委员会调解", "归档材料：仲裁调解书复印件、结案报告"):
+        assert expected in text, expected
+    assert "√不予法律援助" not in text and "异议" not in text
+    assert "本文书缺少以下内容" not in text  # the finished file lacks nothing
+
+
+def test_the_form_of_running_files_says_what_each_still_lacks(make_case, login_as):
+    from portal.services.documents import document, load_case_file
+    case_id = make_case("handle")
+    granted = start_branch(user("window"), case_id, "legal_aid", application(case_id))
+    review(granted.id)
+    refused = start_branch(user("window"), case_id, "legal_aid", application(case_id, matter="injury"))
+    refuse(refused.id)
+    object_to(refused.id)
+    exempt = start_branch(user("window"), case_id, "legal_aid", application(
+        case_id, 1, matter="maintenance", aid_form="civil_suit", exemption="abuse_victim",
+        exemption_basis="公安机关出具的家庭暴力告诫书", pledge=False, monthly_income=None, household_size=None,
+        materials=["identity", "exemption_proof", "evidence"]))
+    withdrawn = start_branch(user("window"), case_id, "legal_aid", application(case_id, 1))
+    ask_for_more(withdrawn.id)
+    with frozen_at(open_branch_item(withdrawn.id, "legal_aid_supplement").due_at + timedelta(minutes=1)):
+        fire_due_branch_timers()
+        do_branch_step(withdrawn.id, "legal_aid_withdrawn", "window", {"told_on": local_today(), "told_by": "phone"})
+    numbers = [db.session.get(Branch, b.id).number for b in (granted, refused, exempt, withdrawn)]
+    missing = document("legal_aid_form").missing(load_case_file(db.session.get(Case, case_id), False, local_today()))
+    assert [m.split("（尚在办理")[0] for m in missing] == [  # the finished (withdrawn) file lacks nothing
+        f"{numbers[0]}：指派、办理结果", f"{numbers[1]}：异议的审查决定", f"{numbers[2]}：审查意见、审批决定"]
+    text = _form_text(login_as("sifa"), case_id, pages=4)
+    assert "本文书缺少以下内容" in text and f"{numbers[0]}：指派、办理结果（尚在办理：" in text
+    assert "√不予法律援助" in text and "不予法律援助的理由：申请人经济状况不符合经济困难标准" in text
+    assert "申请人提出异议：本人无固定收入，家庭收入计算有误" in text
+    assert "√第三十二条：遭受虐待、遗弃或者家庭暴力的受害人主张相关权益" in text
+    assert "依据：公安机关出具的家庭暴力告诫书" in text and "无需承诺" in text
+    assert "未在规定期限内补充，视为撤回申请" in text and "电话告知申请人" in text
+    last_page = text.split(f"编号：{numbers[3]}")[-1]  # 李四 applied before: the exempt application
+    assert f"√是（时间、地点、编号：{local_today().year}年" in last_page and numbers[2] in last_page

@@ -342,3 +342,55 @@ def test_forms_offer_the_departments_and_leave_the_level_alone(make_case):
         assert form.data["new_level"] == ""
         form = FORMS["risk_close"](formdata=MultiDict({"opinion": "同意"}))
         assert not form.validate() and "confirmed" in form.errors  # the decision must be answered
+
+
+def _letter_text(client, case_id: int, pages: int) -> str:
+    """The printed 风险管控提示函, one letter per file, as its text without spaces."""
+    from tests.pdfcheck import cjk_font_embedded, pdf_pages, pdf_text
+    pdf = client.get(f"/cases/{case_id}/documents/risk_notice").data
+    assert cjk_font_embedded(pdf) and pdf_pages(pdf) == pages
+    return "".join(pdf_text(pdf, raw=True).split())
+
+
+def test_the_notice_is_filled_from_the_risk_file(make_case, login_as):
+    case_id = make_case("handle")
+    branch = opened(case_id, risk_level="medium")
+    at = next_round(branch.id, INTERVAL["medium"])
+    with frozen_at(at):
+        followup(branch.id, state="abnormal", new_level="high", notes="近日在村里串联他人，准备集体上访")
+    at = next_round(branch.id, INTERVAL["high"])
+    with frozen_at(at):
+        followup(branch.id, state="resolved", notes="经协调，双方重新确认边界，本人书面表示息诉罢访")
+        do_branch_step(branch.id, "risk_close", "director", {"confirmed": "yes",
+                                                             "opinion": "经核实，矛盾已化解，同意销号"})
+        text = _letter_text(login_as("sifa"), case_id, pages=1)
+    number = db.session.get(Branch, branch.id).number
+    for expected in (number, f"{unit_name('T01')}党委、人民政府，{unit_name('D06')}：", "存在高风险",
+                     "的申请人张三，其信访事项已经复核", "11010519491231002X", "√信访终结（复核后或依法终结）",
+                     "文书编号：县信复核〔2024〕12号",
+                     "要求重新划定宅基地边界并赔偿损失5万元", "高（研判时为中，跟进中调高）",
+                     "多次扬言到省进京上访，近一月三次到县政府门前聚集", "管控措施：落实一对一稳控，每周走访一次",
+                     "王建国（乡党委副书记）电话：13800001111", "刘芳（乡司法所所长）电话：0571-8888123",
+                     "已上门见面，明确包保干部，建立联系台账", "属地乡镇每7日跟踪回访一次", "已跟踪回访2次",
+                     "本人书面表示息诉罢访", "经确认矛盾已化解，解除风险管控：经核实，矛盾已化解，同意销号"):
+        assert expected in text, expected
+    assert "本文书缺少以下内容" not in text  # the township named its persons: the letter lacks nothing
+
+
+def test_the_notice_of_a_running_file_says_what_it_still_lacks(make_case, login_as):
+    case_id = make_case("handle")
+    assessed = start_branch(user("dispatch"), case_id, "risk_control", assessment(case_id))
+    lettered = start_branch(user("dispatch"), case_id, "risk_control", assessment(
+        case_id, party=1, basis="final_judgment", basis_document="（2025）示民终字第7号", risk_level="low"))
+    letter(lettered.id)
+    number = db.session.get(Branch, lettered.id).number
+    text = _letter_text(login_as("sifa"), case_id, pages=2)
+    assert "本文书缺少以下内容" in text
+    assert "尚未受理的申请" not in text  # the assessed file has no letter number yet: it is named by its person
+    assert "张三：提示函文号及管控措施、稳控责任人、化解责任人及已采取措施（尚在办理：" in text
+    assert f"{number}：稳控责任人、化解责任人及已采取措施（尚在办理：" in text
+    page = text.split(f"{number}案件编号")[-1]
+    assert "的被申请人李四，其纠纷已经人民法院终审判决" in page and "√诉讼终审" in page
+    assert "文书编号：（2025）示民终字第7号" in page and "属地乡镇每30日跟踪回访一次" in page
+    assert "稳控责任人、化解责任人及已采取措施由属地乡镇落实后在门户中记录" in page
+    assert db.session.get(Branch, assessed.id).number is None

@@ -17,6 +17,7 @@ from portal.models import (
     Branch,
     BranchKind,
     BranchOutcome,
+    BranchStatus,
     Case,
     CaseAttachment,
     CaseStatus,
@@ -35,9 +36,10 @@ from portal.models import (
     WorkItemKind,
     WorkItemStatus,
 )
+from portal.services.aid.risk import INTERVALS
 from portal.services.archive import dossier_number_of
 from portal.services.deadlines import utc_to_local
-from portal.services.documents.terms import APPLIED, SOURCE_KINDS, term
+from portal.services.documents.terms import APPLIED, SOURCE_KINDS, choices, term
 
 
 @dataclass
@@ -87,13 +89,14 @@ class StepRecord:
 @dataclass
 class BranchFile:
     """A branch of the case as its papers need it: the person (masked like the parties), what each
-    step recorded, and for relief the person's earlier relief."""
+    step recorded, and the person's earlier relief or legal aid."""
 
     branch: Branch
     person: PartyView | None
     steps: dict[str, StepRecord]
     started_at: datetime                 # county wall-clock time
-    earlier: list[Branch] = field(default_factory=list)  # 临时救助: the person's earlier relief within the year
+    # 临时救助: the person's relief granted within the year before; 法律援助: every earlier application
+    earlier: list[Branch] = field(default_factory=list)
 
     def step(self, form_key: str) -> dict[str, Any]:
         record = self.steps.get(form_key)
@@ -113,6 +116,27 @@ class BranchFile:
     @property
     def info(self) -> dict[str, Any]:
         return self.branch.info
+
+    @property
+    def finished(self) -> bool:
+        return self.branch.status == BranchStatus.CLOSED
+
+    @staticmethod
+    def on(value: str | None) -> date | None:
+        """A day the file keeps as ISO text: a date as it is, a stored (UTC) moment as the county's day."""
+        if not value:
+            return None
+        try:
+            return utc_to_local(datetime.fromisoformat(value)).date() if "T" in value \
+                else date.fromisoformat(value[:10])
+        except ValueError:
+            return None
+
+    @property
+    def followup_days(self) -> int | None:
+        """风险管控: every how many days the township follows the person up, at the present level."""
+        interval = INTERVALS.get(self.branch.risk_level or "")
+        return int(interval.strip("PD")) if interval else None
 
 
 @dataclass
@@ -187,6 +211,11 @@ class CaseFile:
     def term(kind: str, value) -> str:
         """The Chinese word the forms print for a coded value (see ``terms.term``)."""
         return term(kind, value)
+
+    @staticmethod
+    def choices(kind: str) -> list[tuple[str, str]]:
+        """The tick boxes of a step's choice: (value, Chinese label) (see ``terms.choices``)."""
+        return choices(kind)
 
     @property
     def applicant_names(self) -> str:
@@ -285,6 +314,10 @@ def _branches(case: Case, steps: dict[str, list[StepRecord]], masked: bool, toda
                 Branch.kind == BranchKind.RELIEF, Branch.person_key == branch.person_key, Branch.id != branch.id,
                 Branch.outcome == BranchOutcome.GRANTED, Branch.started_at < branch.started_at,
                 Branch.started_at >= branch.started_at - timedelta(days=365)).order_by(Branch.started_at)))
+        elif branch.kind == BranchKind.LEGAL_AID and branch.person_key:  # 以前是否申请过法律援助
+            earlier = list(db.session.scalars(select(Branch).where(
+                Branch.kind == BranchKind.LEGAL_AID, Branch.person_key == branch.person_key, Branch.id != branch.id,
+                Branch.number.is_not(None), Branch.started_at < branch.started_at).order_by(Branch.started_at)))
         person = _party_view(branch.party, masked, today) if branch.party else None
         files.append(BranchFile(branch=branch, person=person, steps=own, started_at=utc_to_local(branch.started_at),
                                 earlier=earlier))

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from portal.models import (
     AgreementKind,
+    BranchOutcome,
     HandlingResult,
     LawfulChannel,
     RiskLevel,
     SessionResult,
     SourceChannel,
 )
-from portal.services.documents.casefile import CaseFile, PartyView
+from portal.services.documents.casefile import BranchFile, CaseFile, PartyView
 
 # 当事人基本情况 as the 申请书 and the 协议书 print it (gender and age come from the ID number).
 BASIC = (("gender", "性别"), ("age", "年龄"), ("ethnicity", "民族"), ("occupation", "职业或职务"),
@@ -163,12 +164,31 @@ def closing_missing(f: CaseFile) -> list[str]:
     return gaps + party_gaps(f, CONTACT)
 
 
+def _running(b: BranchFile, todo: list[str]) -> str:
+    """"（2026）援申字第1号：指派、办理结果（尚在办理：指派律师）" for a file still running; a file
+    without its number yet is named by its person."""
+    name = b.branch.number or (b.person.name if b.person else "尚未受理的申请")
+    return f"{name}：{'、'.join(todo)}（尚在办理：{b.branch.current_step or '等待期限届满'}）"
+
+
+def _not_done(b: BranchFile, steps: list[tuple[str, str]]) -> list[str]:
+    return [label for key, label in steps if not b.done(key)]
+
+
 def risk_applies(f: CaseFile) -> bool:
-    """A high risk at triage, or a party dissatisfied at the follow-up visit."""
-    return f.case.risk_level == RiskLevel.HIGH.value or f.dissatisfied
+    """A risk-control file of the case; or a high risk at triage, or a party dissatisfied at the follow-up
+    visit."""
+    return bool(f.branches_of("risk_control")) or f.case.risk_level == RiskLevel.HIGH.value or f.dissatisfied
+
+
+RISK_STEPS = [("risk_assess", "风险研判"), ("risk_letter", "提示函文号及管控措施"),
+              ("risk_assign", "稳控责任人、化解责任人及已采取措施")]
 
 
 def risk_missing(f: CaseFile) -> list[str]:
+    files = f.branches_of("risk_control")
+    if files:  # a letter is complete once the township has named its responsible persons
+        return [_running(b, todo) for b in files if not b.finished and (todo := _not_done(b, RISK_STEPS))]
     gaps = [] if f.last("triage") else ["风险等级及研判意见（案件尚未研判）"]
     if not f.sector_department:
         gaps.append("行业主管部门（案件未交由驻中心部门办理）")
@@ -206,30 +226,60 @@ LEGAL_PROCEDURES = (LawfulChannel.LITIGATION, LawfulChannel.LABOUR_ARBITRATION, 
 
 
 def legal_aid_applies(f: CaseFile) -> bool:
-    """Mediation did not settle it, or it belongs to a court, an arbitration or a review: a party
-    who cannot afford a lawyer may ask for one (法律援助法 §31)."""
-    return f.handling_result in (HandlingResult.TERMINATED, HandlingResult.REDIRECTED) \
+    """A legal-aid application of the case; or mediation did not settle it, or it belongs to a court, an
+    arbitration or a review: a party who cannot afford a lawyer may ask for one (法律援助法 §31)."""
+    return bool(f.branches_of("legal_aid")) \
+        or f.handling_result in (HandlingResult.TERMINATED, HandlingResult.REDIRECTED) \
         or f.case.route in LEGAL_PROCEDURES
 
 
+def _legal_aid_todo(b: BranchFile) -> list[str]:
+    """The parts of the form a running legal-aid file has not reached yet, on its present path."""
+    i = b.info
+    if not b.done("legal_aid_apply"):
+        return ["申请"]
+    if i.get("objection_received_on") and i.get("objection_upheld") is None:
+        return ["异议的审查决定"]
+    if b.branch.outcome == BranchOutcome.REFUSED:
+        return ["异议期限届满或申请人异议"]
+    if not i.get("decided_on"):
+        requests = i.get("supplement_requests") or []
+        waiting = bool(requests) and not requests[-1].get("received_on")
+        return (["补充材料"] if waiting else []) + ["审查意见", "审批决定"]
+    return [label for key, label in (("lawyer", "指派"), ("result", "办理结果")) if not i.get(key)]
+
+
 def legal_aid_missing(f: CaseFile) -> list[str]:
-    return (["申请人"] if not f.applicants else []) + [
-        "户籍所在地、文化程度、身体状况、人群类别（门户未记录）", "家庭经济状况（门户未记录）",
-        "法律援助审查及审批记录（法律援助流程尚未启动）"]
+    files = f.branches_of("legal_aid")
+    if not files:
+        return (["申请人"] if not f.applicants else []) + [
+            "户籍所在地、文化程度、身体状况、人群类别（门户未记录）", "家庭经济状况（门户未记录）",
+            "法律援助审查及审批记录（法律援助流程尚未启动）"]
+    return [_running(b, _legal_aid_todo(b)) for b in files if not b.finished]
 
 
 JUDICIAL_SOURCES = (SourceChannel.COURT, SourceChannel.POLICE, SourceChannel.PROCURATORATE)
 
 
 def judicial_aid_applies(f: CaseFile) -> bool:
-    """The matter is before a court, the police or the procuratorate (司法救助 is theirs to grant)."""
-    return f.case.source_channel in JUDICIAL_SOURCES or f.case.route == LawfulChannel.LITIGATION \
-        or f.last("court_filing") is not None
+    """A judicial-aid application of the case; or the matter is before a court, the police or the
+    procuratorate (司法救助 is theirs to grant)."""
+    return bool(f.branches_of("judicial_aid")) or f.case.source_channel in JUDICIAL_SOURCES \
+        or f.case.route == LawfulChannel.LITIGATION or f.last("court_filing") is not None
+
+
+# The parts of the form, in order, with the step that fills each.
+JUDICIAL_AID_STEPS = [("judicial_aid_apply", "申请"), ("judicial_aid_opinion", "办案机关审查意见"),
+                      ("judicial_aid_review", "审核小组决定"), ("judicial_aid_funds", "救助金拨付"),
+                      ("judicial_aid_notify", "通知领取及发放")]
 
 
 def judicial_aid_missing(f: CaseFile) -> list[str]:
-    gaps = ["申请人"] if not f.applicants else []
-    if f.last("court_filing") is None:
-        gaps.append("原案件办案机关及案号")
-    return gaps + ["与原案件当事人的关系、请求救助金额、生活困难证明（门户未记录）",
-                   "司法救助审查及审批记录（司法救助流程尚未启动）"]
+    files = f.branches_of("judicial_aid")
+    if not files:
+        gaps = ["申请人"] if not f.applicants else []
+        if f.last("court_filing") is None:
+            gaps.append("原案件办案机关及案号")
+        return gaps + ["与原案件当事人的关系、请求救助金额、生活困难证明（门户未记录）",
+                       "司法救助审查及审批记录（司法救助流程尚未启动）"]
+    return [_running(b, _not_done(b, JUDICIAL_AID_STEPS)) for b in files if not b.finished]
