@@ -246,6 +246,13 @@ def roll_back(user, version_id: int, reason: str) -> ProcessVersion:
     return older
 
 
+# What can differ in an element between two versions (portal.bpmn.diagrams names them in English).
+ASPECT_LABELS = {"type": _l("type"), "name": _l("name"), "connections or settings": _l("connections or settings"),
+                 "properties": _l("properties"), "condition": _l("condition"), "timer": _l("timer"),
+                 "lane members": _l("lane members"), "decision table": _l("decision table"),
+                 "instructions": _l("instructions")}
+
+
 @dataclass(frozen=True)
 class VersionDiff:
     old: ProcessVersion

@@ -153,7 +153,7 @@ class DesignerView(BaseView):
             diff = designer.compare(int(request.args.get("old", "0")), int(request.args.get("new", "0")))
         except ValueError:
             abort(404)
-        return self.render_template("portal/designer_compare.html", diff=diff)
+        return self.render_template("portal/designer_compare.html", diff=diff, aspects=designer.ASPECT_LABELS)
 
     @expose("/version/<int:version_id>.bpmn")
     @has_access

@@ -54,7 +54,7 @@ MATERIALS = {
     "pledge": _l("Pledge to end the litigation-related petition"),
 }
 CENT = Decimal("0.01")
-NOTIFY_METHODS = {"phone": _l("By phone"), "in_person": _l("In person"), "written": _l("Written notice"),
+NOTIFY_METHODS = {"phone": _l("Told by phone"), "in_person": _l("Told in person"), "written": _l("Written notice"),
                   "sms": _l("Text message")}
 
 
