@@ -63,7 +63,7 @@ def test_an_administrator_adds_a_step_in_the_modeler_and_publishes_it(page, make
 
     db.session.expire_all()
     v2 = published_version("mediation_chain")
-    assert v2.version == v1.version + 1 and step_id in v2.bpmn_xml and v2.published_by.username == "admin"
+    assert v2.version > v1.version and step_id in v2.bpmn_xml and v2.published_by.username == "admin"
     fresh = make_case("dispatch")
     assert db.session.get(Case, fresh).process_version_id == v2.id
     assert open_item(fresh).bpmn_id == step_id and open_item(fresh).name == "质量复核"
