@@ -3,7 +3,15 @@ from pathlib import Path
 
 from portal.bpmn.durations import iso_duration
 from portal.bpmn.engine import Engine, ParsedProcess, ReadyTask, UserTaskSpec
-from portal.bpmn.errors import DiagramInvalidError, EngineError, TaskNotReadyError, UnsafeExpressionError
+from portal.bpmn.errors import (
+    DiagramInvalidError,
+    EngineError,
+    Message,
+    Problem,
+    TaskNotReadyError,
+    UnsafeExpressionError,
+)
+from portal.bpmn.outline import DeclaredTask, Outline, outline_diagram
 
 PROCESS_DIR = Path(__file__).parent / "processes"
 MAIN_PROCESS_ID = "mediation_chain"
@@ -21,4 +29,5 @@ def shipped_decisions() -> dict[str, bytes]:
 
 __all__ = ["Engine", "ParsedProcess", "ReadyTask", "UserTaskSpec", "DiagramInvalidError", "EngineError",
            "TaskNotReadyError", "UnsafeExpressionError", "PROCESS_DIR", "iso_duration", "MAIN_PROCESS_ID",
-           "shipped_diagrams", "shipped_decisions"]
+           "shipped_diagrams", "shipped_decisions", "Message", "Problem", "DeclaredTask", "Outline",
+           "outline_diagram"]
