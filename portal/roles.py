@@ -17,6 +17,9 @@ READ = [("can_read", "Worklist"), ("can_read", "Case"), ("menu_access", "Worklis
 WORK = [*READ, ("can_work", "Case"), ("can_batch", "Print"), ("menu_access", "BatchPrint"), ("can_work", "Branch")]
 REGISTER = [*WORK, ("can_register", "Case"), ("menu_access", "RegisterCase")]
 SUPERVISE = [*WORK, ("can_supervise", "Case"), ("menu_access", "RepeatParties")]
+# Publishing a diagram with script tasks or pre/post-scripts: no role above has it; the Admin role
+# holds it, and an administrator may grant it to another role in the security pages.
+ALLOW_SCRIPTS = ("can_allow_scripts", "Processes")
 
 
 @dataclass(frozen=True)

@@ -7,11 +7,18 @@ from portal.bpmn.diagrams import (
     decision_ids,
     diagram_diff,
     form_keys,
-    safe_parser,
 )
 from portal.bpmn.durations import iso_duration
 from portal.bpmn.engine import Engine, ParsedProcess, ReadyTask, UserTaskSpec
-from portal.bpmn.errors import DiagramInvalidError, EngineError, TaskNotReadyError, UnsafeExpressionError
+from portal.bpmn.errors import (
+    DiagramInvalidError,
+    EngineError,
+    Message,
+    Problem,
+    TaskNotReadyError,
+    UnsafeExpressionError,
+)
+from portal.bpmn.outline import DeclaredTask, Outline, outline_diagram
 
 PROCESS_DIR = Path(__file__).parent / "processes"
 MAIN_PROCESS_ID = "mediation_chain"
@@ -30,4 +37,4 @@ def shipped_decisions() -> dict[str, bytes]:
 __all__ = ["Engine", "ParsedProcess", "ReadyTask", "UserTaskSpec", "DiagramInvalidError", "EngineError",
            "TaskNotReadyError", "UnsafeExpressionError", "PROCESS_DIR", "iso_duration", "MAIN_PROCESS_ID",
            "shipped_diagrams", "shipped_decisions", "DiagramDiff", "called_decisions", "decision_ids", "diagram_diff",
-           "form_keys", "safe_parser"]
+           "form_keys", "Message", "Problem", "DeclaredTask", "Outline", "outline_diagram"]

@@ -16,21 +16,21 @@ from types import SimpleNamespace
 from typing import Any
 from uuid import UUID
 
-from lxml import etree
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.dmn.engine.DMNEngine import DMNEngine
+from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser import SpiffBpmnParser
 from SpiffWorkflow.spiff.parser.process import VALIDATOR
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
 
 from portal.bpmn import clock
-from portal.bpmn.errors import DiagramInvalidError, TaskNotReadyError, UnsafeExpressionError
-from portal.bpmn.lint import lint_diagram
+from portal.bpmn.errors import N_, DiagramInvalidError, Problem, TaskNotReadyError, UnsafeExpressionError
+from portal.bpmn.lint import read_files
 from portal.bpmn.sandbox import Deadline, plain_deadline, restricted_script_engine
 from portal.bpmn.statestore import PortalWorkflowConverter
 
@@ -100,25 +100,34 @@ class Engine:
         self._spec_cache = lru_cache(maxsize=64)(self._restore_spec)
 
     # -- diagrams ---------------------------------------------------------
-    def parse(self, files: dict[str, bytes], process_id: str) -> ParsedProcess:
+    def parse(self, files: dict[str, bytes], process_id: str, allow_scripts: bool = False) -> ParsedProcess:
         """Validate and parse diagram files (.bpmn, and .dmn decision tables they call);
-        raise DiagramInvalidError with file and line."""
-        problems = []
-        for name, xml in files.items():
-            problems.extend(lint_diagram(name, xml))
-        if problems:
+        raise DiagramInvalidError listing every problem with its file and line. Script tasks and
+        pre/post-scripts are refused unless ``allow_scripts`` (they run restricted even then)."""
+        parsed, problems = self.check(files, process_id, allow_scripts)
+        if parsed is None:
             raise DiagramInvalidError(problems)
+        return parsed
+
+    def check(self, files: dict[str, bytes], process_id: str,
+              allow_scripts: bool = False) -> tuple[ParsedProcess | None, list[Problem]]:
+        """Like ``parse``, but answers the problems instead of raising: (parsed or None, problems).
+        Every file is read by the safe XML parser and linted; the engine's own parser is given the
+        parsed trees only when the lint finds nothing (it stops at its first error)."""
+        roots, problems = read_files(files, allow_scripts)
+        if problems:
+            return None, problems
         parser = SpiffBpmnParser(validator=VALIDATOR)
         try:
-            for name, xml in files.items():
+            for name, root in roots.items():
                 if name.endswith(".dmn"):
-                    parser.add_dmn_str(xml, filename=name)
+                    parser.add_dmn_xml(root, filename=name)
                 else:
-                    parser.add_bpmn_str(xml, filename=name)
+                    parser.add_bpmn_xml(root, filename=name)
             spec = parser.get_spec(process_id)
             subs = parser.get_subprocess_specs(process_id)
         except ValidationException as exc:
-            raise DiagramInvalidError([_locate(exc, files)]) from exc
+            return None, [_locate(exc, roots)]
         spec_json = json.dumps({
             "spec": self._ser.registry.convert(spec),
             "subprocess_specs": {k: self._ser.registry.convert(v) for k, v in subs.items()},
@@ -130,7 +139,7 @@ class Engine:
             for s in [spec, *subs.values()] for ts in s.task_specs.values()
             if getattr(ts, "manual", False)
         ]
-        return ParsedProcess(process_id, spec.description or process_id, spec_json, tasks)
+        return ParsedProcess(process_id, spec.description or process_id, spec_json, tasks), []
 
     def decision_gaps(self, file_name: str, xml: bytes, probes: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """The probes (input data) that no rule of the table matches. Probes that give the table the
@@ -138,9 +147,14 @@ class Engine:
         gaps, seen = [], {}
         for probe in probes:
             dmn, task = self._decision_task(file_name, xml, probe)
-            key = tuple(repr(self._script_engine.evaluate(task, i.expression)) for i in dmn.decision_table.inputs)
-            if key not in seen:
-                seen[key] = bool(dmn.decide(task))
+            try:
+                key = tuple(repr(self._script_engine.evaluate(task, i.expression)) for i in dmn.decision_table.inputs)
+                if key not in seen:
+                    seen[key] = bool(dmn.decide(task))
+            except SpiffWorkflowException as exc:
+                raise DiagramInvalidError([(file_name, None, "", N_(
+                    "the table fails on the input %(probe)s: %(error)s", probe=probe,
+                    error=str(exc).split("\n")[0]))]) from exc
             if not seen[key]:
                 gaps.append(probe)
         return gaps
@@ -155,16 +169,17 @@ class Engine:
 
     @lru_cache(maxsize=16)  # noqa: B019 (one engine per process; tables are few)
     def _decision_table(self, file_name: str, xml: bytes):
-        problems = lint_diagram(file_name, xml)
+        roots, problems = read_files({file_name: xml})
         if problems:
             raise DiagramInvalidError(problems)
         parser = SpiffBpmnParser(validator=VALIDATOR)
         try:
-            parser.add_dmn_str(xml, filename=file_name)
+            parser.add_dmn_xml(roots[file_name], filename=file_name)
             [decision_id] = parser.dmn_parsers
             return parser.get_engine(decision_id, None).decision_table
         except (ValidationException, ValueError) as exc:
-            raise DiagramInvalidError([(file_name, None, "", str(exc).split("\n")[0])]) from exc
+            raise DiagramInvalidError([(file_name, None, "", N_(
+                "the engine cannot read the decision table: %(error)s", error=str(exc).split("\n")[0]))]) from exc
 
     def _restore_spec(self, spec_json: str) -> tuple[Any, dict[str, Any]]:
         dct = json.loads(spec_json)
@@ -342,21 +357,19 @@ def _boundary_due(task) -> datetime | None:
     return min(due) if due else None
 
 
-def _locate(exc: ValidationException, files: dict[str, bytes]) -> tuple[str, int | None, str, str]:
+def _locate(exc: ValidationException, roots: dict[str, Any]) -> Problem:
     """Find the file and line of a ValidationException; the library leaves the line empty."""
     element = getattr(exc, "id", "") or getattr(exc, "tag", "") or ""
     file_name = getattr(exc, "file_name", "") or ""
     line = None
-    for name, xml in files.items():
+    for name, root in roots.items():
         if element and (not file_name or name == file_name):
-            try:
-                hits = etree.fromstring(xml).xpath("//*[@id=$i]", i=element)
-            except etree.XMLSyntaxError:
-                hits = []
+            hits = root.xpath("//*[@id=$i]", i=element)
             if hits:
                 file_name, line = name, hits[0].sourceline
                 break
-    return file_name, line or getattr(exc, "line_number", None) or None, element, str(exc).split("\n")[0]
+    return (file_name, line or getattr(exc, "line_number", None) or None, element,
+            N_("the engine cannot read the diagram: %(error)s", error=str(exc).split("\n")[0]))
 
 
 __all__ = ["Engine", "ParsedProcess", "ReadyTask", "UserTaskSpec", "DiagramInvalidError",

@@ -1,6 +1,32 @@
 """Errors raised by the engine facade. They carry what a user needs to see."""
 from __future__ import annotations
 
+from typing import Any
+
+
+class Message(str):
+    """A problem's English text that remembers its msgid and parameters, so the portal can show
+    it in the user's language (the facade knows nothing of Flask or Babel). A parameter may itself
+    be a Message, or a list of them (shown joined by semicolons)."""
+
+    msgid: str
+    params: dict[str, Any]
+
+    def __new__(cls, msgid: str, **params: Any) -> "Message":
+        shown = {k: "; ".join(v) if isinstance(v, list) else v for k, v in params.items()}
+        self = super().__new__(cls, msgid % shown if params else msgid)
+        self.msgid, self.params = msgid, params
+        return self
+
+
+def N_(msgid: str, **params: Any) -> Message:  # noqa: N802 - Babel's marker for text translated later
+    """Mark ``msgid`` for the catalog; the text is translated where it is shown."""
+    return Message(msgid, **params)
+
+
+# (file name, line or None, element id, message)
+Problem = tuple[str, "int | None", str, str]
+
 
 class EngineError(Exception):
     """Base class of every error the engine facade raises."""

@@ -82,7 +82,7 @@ _ALLOWED_BUILTINS = set(_globals()["__builtins__"]) | set(_HELPERS) | {"workdays
 _PYTHON_BUILTINS = set(dir(builtins))
 
 
-def _forbidden_calls(source: str, mode: str) -> list[str]:
+def forbidden_calls(source: str, mode: str) -> list[str]:
     """Builtins the expression calls that the sandbox does not offer (open, eval, getattr …)."""
     tree = ast.parse(source, mode=mode)
     return sorted({node.func.id for node in ast.walk(tree)
@@ -95,7 +95,9 @@ def _check(source: str, mode: str) -> None:
     result = compiler(source)
     if result.errors:
         raise UnsafeExpressionError(source, "; ".join(result.errors))
-    forbidden = _forbidden_calls(source, mode)
+    if any(isinstance(node, (ast.Import, ast.ImportFrom)) for node in ast.walk(ast.parse(source, mode=mode))):
+        raise UnsafeExpressionError(source, "imports modules, which diagrams may not do")
+    forbidden = forbidden_calls(source, mode)
     if forbidden:
         raise UnsafeExpressionError(source, f"calls {', '.join(forbidden)}, which diagrams may not use")
 

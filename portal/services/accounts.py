@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import LaneRole, OrgUnit, PortalUser
-from portal.roles import LANE_ROLES, ROLES
+from portal.roles import ALLOW_SCRIPTS, LANE_ROLES, ROLES
 from portal.services._tx import transaction
 from portal.services.audit import audit
 from portal.services.errors import ValidationFailed
@@ -27,6 +27,10 @@ def sync_roles() -> dict[str, int]:
     for role_def in ROLES:
         role = sm.find_role(role_def.name) or sm.add_role(role_def.name)
         role.permissions = [sm.add_permission_view_menu(p, v) for p, v in role_def.permissions]
+    allow_scripts = sm.add_permission_view_menu(*ALLOW_SCRIPTS)  # a right of its own, not a view's
+    admin = sm.find_role(sm.auth_role_admin)
+    if allow_scripts not in admin.permissions:
+        sm.add_permission_role(admin, allow_scripts)
     existing = {(lr.lane, lr.role_name) for lr in db.session.scalars(select(LaneRole))}
     added = 0
     for lane, roles in LANE_ROLES.items():

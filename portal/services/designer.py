@@ -131,10 +131,12 @@ def _draft_at(file_name: str, revision: int) -> ProcessDraft | None:
 
 
 def _well_formed(file_name: str, xml: bytes) -> None:
-    from portal.bpmn.lint import lint_diagram
-    problems = [p for p in lint_diagram(file_name, xml) if "XML" in p[3] or "DOCTYPE" in p[3]]
-    if problems:
-        raise DiagramInvalidError(problems)
+    """A draft must at least be XML the portal reads (through its one door): no DOCTYPE, well-formed."""
+    from portal.bpmn.xmlsafe import parse_xml
+    from portal.services.processes import shown
+    root, problems = parse_xml(file_name, xml)
+    if root is None:
+        raise DiagramInvalidError([(f, line, element, shown(message)) for f, line, element, message in problems])
 
 
 @transaction
@@ -270,21 +272,17 @@ def compare(old_id: int, new_id: int) -> VersionDiff:
     return VersionDiff(old, new, diff.added, diff.removed, diff.changed)
 
 
-def check_text(file_name: str, xml: bytes) -> list[tuple[str, int | None, str, str]]:
-    """Every problem publishing this text would meet, without saving anything."""
-    from portal.services.engine import get_engine
-    from portal.services.processes import check_decision_coverage, check_portal_rules
+def check_text(file_name: str, xml: bytes, allow_scripts: bool = False) -> list[tuple[str, int | None, str, str]]:
+    """Every problem publishing this text would meet (all of them), without saving anything."""
+    from portal.services.processes import validate_upload
     _check_name(file_name)
     decisions = current_decisions()
-    try:
-        if file_name.endswith(".dmn"):
-            decisions[file_name] = xml
-            check_decision_coverage({file_name: xml})
-            for name in _users(file_name, decisions):
-                get_engine().parse({name: current_text(name), **decisions}, name.rsplit(".", 1)[0])
-        else:
-            parsed = get_engine().parse({file_name: xml, **decisions}, file_name.rsplit(".", 1)[0])
-            check_portal_rules(parsed, file_name)
-    except DiagramInvalidError as exc:
-        return list(exc.problems)
-    return []
+    if not file_name.endswith(".dmn"):
+        return validate_upload(file_name, xml, decisions, allow_scripts)
+    decisions[file_name] = xml
+    problems = []
+    # the table is checked (and probed) with the processes that call it, or with any one if none does
+    for name in _users(file_name, decisions) or list(shipped_diagrams())[:1]:
+        found = validate_upload(name, current_text(name), decisions, allow_scripts)
+        problems += [p for p in found if p not in problems]
+    return problems

@@ -69,6 +69,11 @@ class ProcessNotPublishedError(DomainError):
     message = _l("No published mediation process is available; an administrator must publish one.")
 
 
+class ScriptsNotAllowedError(DomainError):
+    status_code = 403
+    message = _l("You do not hold the right to allow scripts in a diagram; nothing was published.")
+
+
 def choice(enum_cls, value, field: str):
     """``value`` as a member of ``enum_cls``, or a ValidationFailed naming the field."""
     try:

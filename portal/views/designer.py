@@ -164,5 +164,5 @@ class DesignerView(BaseView):
 
 
 def _may_allow_scripts(user) -> bool:
-    from flask import current_app
-    return bool(current_app.appbuilder.sm.has_access("can_allow_scripts", "Processes"))
+    from portal.services.processes import may_allow_scripts
+    return may_allow_scripts(user)
