@@ -50,6 +50,7 @@ def _register_views(appbuilder, _l) -> None:
     from portal.views.branches import BranchView
     from portal.views.cases import CaseView
     from portal.views.documents import DocumentView
+    from portal.views.forms import FormDefinitionView
     from portal.views.prints import PrintView
     from portal.views.settings import CalendarDayView, DeadlineRuleView, PortalSettingsView, SupervisionRuleView
     from portal.views.worklist import WorklistView
@@ -81,6 +82,8 @@ def _register_views(appbuilder, _l) -> None:
     appbuilder.add_view(SupervisionRuleView, "SupervisionRules", label=_l("Supervision card thresholds"),
                         icon="fa-flag", category="Settings")
     appbuilder.add_view(PortalSettingsView, "PortalSettings", label=_l("Assistance settings"), icon="fa-sliders",
+                        category="Settings")
+    appbuilder.add_view(FormDefinitionView, "FormDefinitions", label=_l("Forms"), icon="fa-table-list",
                         category="Settings")
 
 

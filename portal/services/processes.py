@@ -29,12 +29,14 @@ _STATUSES = {s.value for s in CaseStatus}
 
 def check_portal_rules(parsed: ParsedProcess, file_name: str) -> None:
     """Rules the engine does not know: every user task names a known form (of the chain, or of the
-    branches for the other processes) and a case status."""
+    branches for the other processes, or one an administrator defined) and a case status."""
     from portal.services.aid import BRANCH_STEPS
+    from portal.services.formdefs import defined_keys
     forms = STEPS if parsed.process_id == MAIN_PROCESS_ID else BRANCH_STEPS
+    defined = defined_keys()  # the forms administrators defined serve either
     problems = []
     for task in parsed.user_tasks:
-        if task.form_key not in forms:
+        if task.form_key not in forms and task.form_key not in defined:
             problems.append((file_name, None, task.bpmn_id, str(_l("unknown form key %(key)r", key=task.form_key))))
         status = task.properties.get("caseStatus")
         if status is not None and status not in _STATUSES:
