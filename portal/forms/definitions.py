@@ -16,7 +16,7 @@ class FormDefinitionForm(FlaskForm):
     key = StringField(_l("Key"), widget=BS3TextFieldWidget(),
                       description=_l("What a user task names as its form key in the diagram: a small letter, then "
                                      "small letters, digits or _, e.g. site_visit. It cannot be changed later."))
-    title = StringField(_l("Title"), widget=BS3TextFieldWidget())
+    title = StringField(_l("Form title"), widget=BS3TextFieldWidget())
     description = TextAreaField(_l("Description"), widget=BS3TextAreaFieldWidget(),
                                 description=_l("What the form is for (shown to administrators)."))
     fields = HiddenField()

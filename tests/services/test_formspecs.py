@@ -164,7 +164,7 @@ def test_a_definition_is_checked_as_a_whole_and_every_problem_named(ctx):
     with pytest.raises(DefinitionInvalidError) as refused:
         check_definition("Site Visit", "", "", json.dumps(fields), shipped_form_keys())
     text = "\n".join(refused.value.problems)
-    for words in ("visitor", "site_kind", "value|label", "4", "escalate", "count", "kind"):  # Bad-Name: row 4
+    for words in ("visitor", "site_kind", "|", "4", "escalate", "count", "kind"):  # Bad-Name: row 4
         assert words in text, words
     # the key, the title, and seven in the fields (the last field has neither label nor type)
     assert len(refused.value.problems) == 9, refused.value.problems

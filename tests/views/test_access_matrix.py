@@ -66,6 +66,11 @@ MATRIX: dict[str, tuple[str, set[str]]] = {
     "BranchView.ledger": ("GET", EVERYONE),
     "BranchView.risk": ("GET", EVERYONE),
     "PortalSettingsView.values": ("GET", ADMIN),
+    "FormDefinitionView.list": ("GET", ADMIN),
+    "FormDefinitionView.add": ("GET", ADMIN),
+    "FormDefinitionView.edit": ("GET", ADMIN),
+    "FormDefinitionView.preview": ("GET", ADMIN),
+    "FormDefinitionView.delete": ("POST", ADMIN),
     "WorklistView.todo": ("GET", EVERYONE),
     "WorklistView.supervised": ("GET", EVERYONE),
     "WorklistView.unit": ("GET", EVERYONE),
@@ -78,7 +83,8 @@ MATRIX: dict[str, tuple[str, set[str]]] = {
     "SupervisionRuleView.add": ("GET", set()), "SupervisionRuleView.delete": ("GET", set()),
     "SupervisionRuleView.download": ("GET", set()), "SupervisionRuleView.action_post": ("POST", set()),
 }
-OWN_VIEWS = ("CaseView", "DocumentView", "WorklistView", "PrintView", "BranchView", "PortalSettingsView", *SETTINGS)
+OWN_VIEWS = ("CaseView", "DocumentView", "WorklistView", "PrintView", "BranchView", "PortalSettingsView",
+             "FormDefinitionView", *SETTINGS)
 
 
 def test_every_route_of_the_portal_has_a_row_in_the_matrix(app):
