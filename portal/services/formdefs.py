@@ -6,12 +6,12 @@ from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 from lxml import etree
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal.clock import utcnow
 from portal.extensions import db
-from portal.models import FormDefinition, ProcessStatus, ProcessVersion
+from portal.models import FormDefinition, ProcessStatus, ProcessVersion, WorkItem
 from portal.services._tx import transaction
 from portal.services.audit import audit
 from portal.services.errors import DomainError
@@ -43,6 +43,12 @@ class FormInUseError(DomainError):
     status_code = 409
     message = _l("The form %(key)s is used by the published process %(process)s (version %(version)s, "
                  "step %(step)s); it cannot be deleted.")
+
+
+class FormHasRecordsError(DomainError):
+    status_code = 409
+    message = _l("Steps of %(n)s case(s) were done or are open with the form %(key)s: their records need it, "
+                 "so it cannot be deleted.")
 
 
 @dataclass
@@ -153,12 +159,16 @@ def update_definition(user, key: str, draft: DefinitionDraft, lock_version) -> F
 
 @transaction
 def delete_definition(user, key: str) -> None:
-    """Delete a form that no published process version uses (FormInUseError names the first use)."""
+    """Delete a form that no published process version uses (FormInUseError names the first use) and no
+    case's step has used (its record is shown with the form's labels)."""
     definition = definition_or_404(key)
     uses = uses_of(key)
     if uses:
         use = uses[0]
         raise FormInUseError(key=key, process=use.process_name, version=use.version, step=use.step_name)
+    cases = db.session.scalar(select(func.count(func.distinct(WorkItem.case_id))).where(WorkItem.form_key == key))
+    if cases:
+        raise FormHasRecordsError(key=key, n=cases)
     db.session.delete(definition)
     db.session.flush()
     audit("form.delete", user=user, key=key)

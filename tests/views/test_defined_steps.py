@@ -17,7 +17,13 @@ from portal.services.branches import start_branch
 from portal.services.cases import complete_task
 from portal.services.engine import get_engine, spec_for
 from portal.services.errors import ValidationFailed
-from portal.services.formdefs import DefinitionDraft, FormInUseError, add_definition, delete_definition
+from portal.services.formdefs import (
+    DefinitionDraft,
+    FormHasRecordsError,
+    FormInUseError,
+    add_definition,
+    delete_definition,
+)
 from portal.services.formdefs import update_definition as update
 from portal.services.processes import publish_process
 from tests.branches.test_relief import application
@@ -157,6 +163,17 @@ def test_a_form_in_use_cannot_be_deleted_but_can_still_change(site_visit_chain, 
     case_id = make_case(until="dispatch")
     page = login_as("dispatch").get(f"/cases/task/{open_item(case_id).id}").get_data(as_text=True)
     assert 'name="weather"' in page and 'name="notes"' not in page
+
+
+def test_a_form_that_case_records_name_cannot_be_deleted(published, make_case):
+    add_definition(user("admin"), DefinitionDraft("old_check", "旧核查", "", json.dumps(FIELDS[:1])))
+    item = open_item(make_case(until="dispatch"))
+    item.form_key = "old_check"   # a step of a version no longer published (no diagram names the form)
+    db.session.commit()
+    with pytest.raises(FormHasRecordsError) as refused:
+        delete_definition(user("admin"), "old_check")
+    assert "1 件案件" in str(refused.value)
+    assert db.session.scalar(select(func.count()).where(FormDefinition.key == "old_check")) == 1
 
 
 def test_a_branch_passes_through_a_step_whose_form_was_defined_in_the_browser(published, make_case):
