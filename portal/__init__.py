@@ -51,6 +51,7 @@ def _register_views(appbuilder, _l) -> None:
     from portal.views.cases import CaseView
     from portal.views.designer import DesignerView
     from portal.views.documents import DocumentView
+    from portal.views.forms import FormDefinitionView
     from portal.views.prints import PrintView
     from portal.views.settings import CalendarDayView, DeadlineRuleView, PortalSettingsView, SupervisionRuleView
     from portal.views.worklist import WorklistView
@@ -85,6 +86,8 @@ def _register_views(appbuilder, _l) -> None:
     appbuilder.add_link("ProcessDesigner", label=_l("Process designer"), href="/processes/",
                         icon="fa-diagram-project", category="Settings")
     appbuilder.add_view(PortalSettingsView, "PortalSettings", label=_l("Assistance settings"), icon="fa-sliders",
+                        category="Settings")
+    appbuilder.add_view(FormDefinitionView, "FormDefinitions", label=_l("Forms"), icon="fa-table-list",
                         category="Settings")
 
 

@@ -7,6 +7,7 @@ from flask_wtf import FlaskForm
 from portal.forms.aid import FORMS as BRANCH_FORMS
 from portal.forms.aid import ServiceForm
 from portal.forms.departments import handle_form_for
+from portal.forms.dynamic import stored_form
 from portal.forms.intake import IntakeForm
 from portal.forms.steps import (
     AcceptForm,
@@ -51,10 +52,11 @@ SIDE_FORMS: dict[str, type[FlaskForm]] = {"supervision_card": SupervisionCardFor
 
 
 def form_class(form_key: str, unit=None) -> type[FlaskForm] | None:
-    """The form of a step; handling (``handle``) takes the form of the unit that handles the case."""
+    """The form of a step; handling (``handle``) takes the form of the unit that handles the case. A key the
+    portal does not ship is looked up among the forms administrators defined."""
     if form_key == "handle":
         return handle_form_for(spec_for_unit(unit))
-    return FORMS.get(form_key) or SIDE_FORMS.get(form_key)
+    return FORMS.get(form_key) or SIDE_FORMS.get(form_key) or stored_form(form_key)
 
 
 def describe(form_key: str, data: dict, unit=None) -> list[tuple[str, str]]:

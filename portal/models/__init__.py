@@ -34,6 +34,7 @@ from portal.models.dossier import (
                                 PrintJob,
                                 PrintJobStatus,
 )
+from portal.models.forms import FormDefinition
 from portal.models.org import DisputeType, LaneRole, OrgKind, OrgUnit, PortalUser, StationMode
 from portal.models.settings import (
                                 CalendarDay,
@@ -58,7 +59,7 @@ from portal.models.work import (
                                 WorkItemStatus,
 )
 
-__all__ = ["PortalSetting", "Branch", "BranchKind", "BranchOutcome", "BranchStatus",
+__all__ = ["PortalSetting", "FormDefinition", "Branch", "BranchKind", "BranchOutcome", "BranchStatus",
            "ProviderKind", "ServiceReferral", "ServiceType",
            "AgreementKind", "AttachmentCategory", "CaseAttachment", "DossierNumber", "Investigation",
            "MediationAgreement", "PrintJob", "PrintJobStatus",

@@ -36,6 +36,7 @@ from portal.services.errors import (
     ValidationFailed,
     choice,
 )
+from portal.services.formsteps import step_for
 from portal.services.locks import lock_case, take_sqlite_write_lock
 from portal.services.processes import published_version
 from portal.services.queries import check_case_visible, lanes_for, visible_cases_filter
@@ -106,7 +107,7 @@ def complete_branch_step(user, case: Case, item: WorkItem, data: dict[str, Any],
 
 def _complete(user, case: Case, branch: Branch, item: WorkItem, data: dict[str, Any], now: datetime,
               open_items: list[WorkItem] | None = None) -> None:
-    step = BRANCH_STEPS.get(item.form_key)
+    step = step_for(item.form_key, BRANCH_STEPS)
     if step is None:
         raise ValidationFailed(_l("This step has no form in this portal."))
     data = {k: v for k, v in data.items() if k != "csrf_token"}

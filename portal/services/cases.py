@@ -49,6 +49,7 @@ from portal.services.errors import (
     ValidationFailed,
     required_text,
 )
+from portal.services.formsteps import step_for
 from portal.services.locks import WRITE_LOCK
 from portal.services.processes import published_version
 from portal.services.queries import center_id, lanes_for
@@ -179,7 +180,7 @@ def complete_task(user, work_item_id: int, data: dict[str, Any]) -> Case:
     if item.branch_id is not None:
         from portal.services.branches import complete_branch_step
         return complete_branch_step(user, case, item, data, now, open_items)
-    step = STEPS.get(item.form_key)
+    step = step_for(item.form_key, STEPS)
     if step is None:
         raise ValidationFailed(_l("This step has no form in this portal."))
     # Everything is written by the one flush below (a query in between would otherwise flush the

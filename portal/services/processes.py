@@ -86,13 +86,15 @@ def _task_rule_messages(task, forms) -> list:
 
 def check_portal_rules(file_name: str, xml: bytes) -> list[Problem]:
     """Rules the engine does not know, for every user task of the diagram: a known form (of the chain,
-    or of the branches for the other processes), a lane mapped to a role, a known case status, a
-    deadline that is a duration, and an org-unit variable that is a plain data name."""
+    or of the branches for the other processes, or one an administrator defined), a lane mapped to a
+    role, a known case status, a deadline that is a duration, and an org-unit variable that is a plain
+    data name."""
     from portal.services.aid import BRANCH_STEPS
+    from portal.services.formdefs import defined_keys
     outline = outline_diagram(file_name, xml)
     if outline is None:
         return []  # unreadable: the lint says why
-    forms = STEPS if file_name.rsplit(".", 1)[0] == MAIN_PROCESS_ID else BRANCH_STEPS
+    forms = set(STEPS if file_name.rsplit(".", 1)[0] == MAIN_PROCESS_ID else BRANCH_STEPS) | defined_keys()
     mapped = set(db.session.scalars(select(LaneRole.lane).distinct()))
     problems: list[Problem] = []
     unmapped: set[str] = set()

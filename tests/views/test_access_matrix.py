@@ -72,6 +72,11 @@ MATRIX: dict[str, tuple[str, set[str]]] = {
         ("files", "GET"), ("edit", "GET"), ("load", "GET"), ("save", "POST"), ("check", "POST"),
         ("discard", "POST"), ("publish", "POST"), ("versions", "GET"), ("rollback", "POST"), ("compare", "GET"),
         ("version_xml", "GET"))},
+    "FormDefinitionView.list": ("GET", ADMIN),
+    "FormDefinitionView.add": ("GET", ADMIN),
+    "FormDefinitionView.edit": ("GET", ADMIN),
+    "FormDefinitionView.preview": ("GET", ADMIN),
+    "FormDefinitionView.delete": ("POST", ADMIN),
     "WorklistView.todo": ("GET", EVERYONE),
     "WorklistView.supervised": ("GET", EVERYONE),
     "WorklistView.unit": ("GET", EVERYONE),
@@ -85,7 +90,7 @@ MATRIX: dict[str, tuple[str, set[str]]] = {
     "SupervisionRuleView.download": ("GET", set()), "SupervisionRuleView.action_post": ("POST", set()),
 }
 OWN_VIEWS = ("CaseView", "DocumentView", "WorklistView", "PrintView", "BranchView", "PortalSettingsView",
-             "DesignerView", *SETTINGS)
+             "DesignerView", "FormDefinitionView", *SETTINGS)
 
 
 def test_every_route_of_the_portal_has_a_row_in_the_matrix(app):
