@@ -4,6 +4,7 @@ from pathlib import Path
 from portal.bpmn.durations import iso_duration
 from portal.bpmn.engine import Engine, ParsedProcess, ReadyTask, UserTaskSpec
 from portal.bpmn.errors import DiagramInvalidError, EngineError, TaskNotReadyError, UnsafeExpressionError
+from portal.bpmn.versions import BlockedTask, MigrationCheck, MigrationRefusedError
 
 PROCESS_DIR = Path(__file__).parent / "processes"
 MAIN_PROCESS_ID = "mediation_chain"
@@ -19,6 +20,7 @@ def shipped_decisions() -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(PROCESS_DIR.glob("*.dmn"))}
 
 
-__all__ = ["Engine", "ParsedProcess", "ReadyTask", "UserTaskSpec", "DiagramInvalidError", "EngineError",
+__all__ = ["BlockedTask", "MigrationCheck", "MigrationRefusedError",
+           "Engine", "ParsedProcess", "ReadyTask", "UserTaskSpec", "DiagramInvalidError", "EngineError",
            "TaskNotReadyError", "UnsafeExpressionError", "PROCESS_DIR", "iso_duration", "MAIN_PROCESS_ID",
            "shipped_diagrams", "shipped_decisions"]
