@@ -43,6 +43,7 @@ class MigrationCheck:
     can_migrate: bool
     reasons: list[str] = field(default_factory=list)
     blocked: list[BlockedTask] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)   # called processes the target version lacks
     added: list[str] = field(default_factory=list)     # element ids new in the target version
     changed: list[str] = field(default_factory=list)   # element ids whose definition differs
     removed: list[str] = field(default_factory=list)   # element ids the target version no longer has
@@ -66,12 +67,12 @@ def check_migration(registry, wf, new_spec, new_subs) -> tuple[MigrationCheck, o
     spec-level diff it drops (what was added, changed, removed)."""
     spec_diff = SpecDiff(registry, wf.spec, new_spec)
     wf_diff = WorkflowDiff(wf, spec_diff)
-    sp_diffs, reasons = {}, []
+    sp_diffs, missing = {}, []
     for sp_id, sp in wf.subprocesses.items():
         if sp.spec.name in new_subs:
             sp_diffs[sp_id] = WorkflowDiff(sp, SpecDiff(registry, sp.spec, new_subs[sp.spec.name]))
         else:
-            reasons.append(f"called process {sp.spec.name} is not in the new version")
+            missing.append(sp.spec.name)
     blocked = []
     for diff in [wf_diff, *sp_diffs.values()]:
         # A live task of a removed element would have no place in the new diagram either.
@@ -82,8 +83,8 @@ def check_migration(registry, wf, new_spec, new_subs) -> tuple[MigrationCheck, o
             blocked.append(BlockedTask(_element(spec), spec.bpmn_name or _element(spec),
                                        TaskState.get_name(task.state), how))
     blocked = list(dict.fromkeys(blocked))  # a looped step has several done runs: name it once
-    reasons.extend(str(b) for b in blocked)
-    check = MigrationCheck(can_migrate=not reasons, reasons=reasons, blocked=blocked,
+    reasons = [f"called process {name} is not in the new version" for name in missing] + [str(b) for b in blocked]
+    check = MigrationCheck(can_migrate=not reasons, reasons=reasons, blocked=blocked, missing=missing,
                            added=sorted({_element(s) for s in spec_diff.added}),
                            changed=sorted({_element(s) for s in spec_diff.changed}),
                            removed=sorted({_element(s) for s in spec_diff.removed}))

@@ -34,6 +34,7 @@ from portal.models.dossier import (
                                 PrintJob,
                                 PrintJobStatus,
 )
+from portal.models.migration import CaseMigration
 from portal.models.org import DisputeType, LaneRole, OrgKind, OrgUnit, PortalUser, StationMode
 from portal.models.settings import (
                                 CalendarDay,
@@ -68,4 +69,4 @@ __all__ = ["PortalSetting", "Branch", "BranchKind", "BranchOutcome", "BranchStat
            "Case", "CaseStatus", "ClosingType", "Complexity", "Fulfilment", "HandlingResult", "ResolutionMode",
            "RiskLevel", "Party", "PartyKind", "PlaceKind", "SourceChannel", "DisputeType",
            "LaneRole", "OrgKind", "OrgUnit", "PortalUser", "StationMode", "AuditEvent",
-           "AuditLogImmutableError", "ProcessStatus", "ProcessVersion", "WorkItem", "WorkItemStatus"]
+           "AuditLogImmutableError", "ProcessStatus", "ProcessVersion", "WorkItem", "WorkItemStatus", "CaseMigration"]
