@@ -50,6 +50,7 @@ def _register_views(appbuilder, _l) -> None:
     from portal.views.branches import BranchView
     from portal.views.cases import CaseView
     from portal.views.documents import DocumentView
+    from portal.views.migration import ProcessMigrationView
     from portal.views.prints import PrintView
     from portal.views.settings import CalendarDayView, DeadlineRuleView, PortalSettingsView, SupervisionRuleView
     from portal.views.worklist import WorklistView
@@ -82,6 +83,9 @@ def _register_views(appbuilder, _l) -> None:
                         icon="fa-flag", category="Settings")
     appbuilder.add_view(PortalSettingsView, "PortalSettings", label=_l("Assistance settings"), icon="fa-sliders",
                         category="Settings")
+    appbuilder.add_view(ProcessMigrationView, "ProcessMigration", label=_l("Move running cases to a new version"),
+                        icon="fa-code-branch", category="Processes", category_label=_l("Processes"),
+                        category_icon="fa-diagram-project")
 
 
 def _check_print_setup(app: Flask) -> None:

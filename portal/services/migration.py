@@ -147,6 +147,7 @@ def dry_run(process_id: str, to_version_id: int) -> list[CaseCheck]:
 def migrate(user, to_version_id: int, case_ids: list[int] = (), branch_ids: list[int] = ()) -> list[CaseResult]:
     """Move the chosen cases (of the main process) or branches (of a branch process) to the version,
     each in a transaction of its own: one that cannot move is reported, and the others still move."""
+    _target(to_version_id)
     results = [_attempt(_migrate_case, user, to_version_id, case_id=case_id) for case_id in case_ids]
     results += [_attempt(_migrate_branch, user, to_version_id, branch_id=branch_id) for branch_id in branch_ids]
     return results
@@ -172,7 +173,7 @@ def _migrate_case(user, to_version_id: int, case_id: int) -> CaseMigration:
     target = _target(to_version_id)
     if case.status == CaseStatus.CLOSED:
         raise CannotMigrateError(_l("The case is closed: it stays on the version it ran on."))
-    return _move(user, case, None, case, target, sync_case)
+    return _move(user, case, None, target, sync_case)
 
 
 @transaction
@@ -186,11 +187,12 @@ def _migrate_branch(user, to_version_id: int, branch_id: int) -> CaseMigration:
     target = _target(to_version_id)
     if branch.status != BranchStatus.OPEN:
         raise CannotMigrateError(_l("The branch is finished: it stays on the version it ran on."))
-    return _move(user, case, branch, branch, target, sync_branch)
+    return _move(user, case, branch, target, sync_branch)
 
 
-def _move(user, case: Case, branch: Branch | None, subject, target: ProcessVersion, sync) -> CaseMigration:
-    """Move ``subject`` (the case or the branch, locked) to ``target`` and keep the move."""
+def _move(user, case: Case, branch: Branch | None, target: ProcessVersion, sync) -> CaseMigration:
+    """Move the branch, or else the case (locked), to ``target``, project it anew and keep the move."""
+    subject = branch or case
     source = subject.process_version
     if source.process_id != target.process_id:
         raise CannotMigrateError(_l("It runs another process."))
@@ -254,7 +256,26 @@ def recent_migrations(process_id: str | None = None, limit: int = 50) -> list[Ca
     return list(db.session.scalars(query.order_by(CaseMigration.id.desc()).limit(limit)))
 
 
-def published_versions() -> list[ProcessVersion]:
-    """Every published version of every process, by process then newest first (the page's choices)."""
-    return list(db.session.scalars(select(ProcessVersion).where(ProcessVersion.status == ProcessStatus.PUBLISHED)
-                                   .order_by(ProcessVersion.process_id, ProcessVersion.version.desc())))
+@dataclass
+class MigrationOverview:
+    """What the migration page shows: the versions to choose from, the dry run for the chosen one,
+    and the latest moves."""
+
+    versions: list[ProcessVersion]
+    target: ProcessVersion | None
+    checks: list[CaseCheck]
+    recent: list[CaseMigration]
+
+    @property
+    def of_branches(self) -> bool:
+        return self.target is not None and self.target.process_id != MAIN_PROCESS_ID
+
+
+def overview(to_version_id: int | None = None) -> MigrationOverview:
+    """The page's data; with ``to_version_id``, the dry run of moving to that version."""
+    versions = list(db.session.scalars(
+        select(ProcessVersion).where(ProcessVersion.status == ProcessStatus.PUBLISHED)
+        .order_by(ProcessVersion.process_id, ProcessVersion.version.desc())))
+    target = _target(to_version_id) if to_version_id is not None else None
+    checks = dry_run(target.process_id, target.id) if target is not None else []
+    return MigrationOverview(versions, target, checks, recent_migrations())

@@ -127,12 +127,12 @@ def test_revert_puts_the_case_back_unless_it_has_moved_on(make_case, publish):
     assert open_item(first).form_key == "dispatch"
 
     before = row_counts()
-    with pytest.raises(DomainError, match="already"):
+    with pytest.raises(DomainError, match="已经撤销"):
         revert(user("admin"), moved[first])
     assert row_counts() == before
     do_step(second, "triage")                                   # the second case moves on, on the new version
     before, snapshot = row_counts(), _snapshot(second)
-    with pytest.raises(DomainError, match="moved on"):
+    with pytest.raises(DomainError, match="迁移后已继续办理"):
         revert(user("admin"), moved[second])
     assert row_counts() == before and _snapshot(second) == snapshot
     assert db.session.get(CaseMigration, moved[second]).reverted_at is None
@@ -157,6 +157,11 @@ def test_running_branches_move_with_their_process(make_case, publish):
     assert db.session.get(Branch, early.id).process_version_id == v2.id
     assert db.session.get(Branch, late.id).process_version_id != v2.id
     assert row_counts()["audit_event"] == before["audit_event"] + 1
+    old_version = db.session.get(Branch, late.id).process_version_id
+    revert(user("admin"), results[early.id].migration_id)            # back, then over again
+    assert db.session.get(Branch, early.id).process_version_id == old_version
+    [again] = migrate(user("admin"), v2.id, branch_ids=[early.id])
+    assert again.migrated and db.session.get(Branch, early.id).process_version_id == v2.id
     investigate(early.id)
     item = db.session.scalars(select(WorkItem).where(WorkItem.branch_id == early.id)
                               .order_by(WorkItem.id.desc())).first()

@@ -66,6 +66,9 @@ MATRIX: dict[str, tuple[str, set[str]]] = {
     "BranchView.ledger": ("GET", EVERYONE),
     "BranchView.risk": ("GET", EVERYONE),
     "PortalSettingsView.values": ("GET", ADMIN),
+    "ProcessMigrationView.index": ("GET", ADMIN),
+    "ProcessMigrationView.run": ("POST", ADMIN),
+    "ProcessMigrationView.revert": ("POST", ADMIN),
     "WorklistView.todo": ("GET", EVERYONE),
     "WorklistView.supervised": ("GET", EVERYONE),
     "WorklistView.unit": ("GET", EVERYONE),
@@ -78,7 +81,8 @@ MATRIX: dict[str, tuple[str, set[str]]] = {
     "SupervisionRuleView.add": ("GET", set()), "SupervisionRuleView.delete": ("GET", set()),
     "SupervisionRuleView.download": ("GET", set()), "SupervisionRuleView.action_post": ("POST", set()),
 }
-OWN_VIEWS = ("CaseView", "DocumentView", "WorklistView", "PrintView", "BranchView", "PortalSettingsView", *SETTINGS)
+OWN_VIEWS = ("CaseView", "DocumentView", "WorklistView", "PrintView", "BranchView", "PortalSettingsView",
+             "ProcessMigrationView", *SETTINGS)
 
 
 def test_every_route_of_the_portal_has_a_row_in_the_matrix(app):
@@ -100,7 +104,7 @@ def test_each_role_gets_exactly_what_the_matrix_says(app, login_as, make_case):
     branch = start_branch(user("window"), case_id, "relief", relief_application(case_id))
     args = {"case_id": case_id, "item_id": item_id, "attachment_id": attachment.id, "pk": 999999,
             "name": "muldelete", "filename": "x_sep_y.txt", "key": "registration", "job_id": 999999,
-            "kind": "relief", "branch_id": branch.id}
+            "kind": "relief", "branch_id": branch.id, "migration_id": 999999}
     upload = Path(app.config["UPLOAD_FOLDER"])   # FAB's download route serves a file (it fails on a missing one)
     upload.mkdir(parents=True, exist_ok=True)
     (upload / "x_sep_y.txt").write_text("x")
