@@ -103,3 +103,46 @@ def test_a_waiting_deadline_keeps_its_due_time_when_a_later_step_is_inserted(eng
     assert engine.next_timer_due(wf) == due   # not restarted at the time of the migration
     engine.fire_due_timers(wf, now=due + timedelta(seconds=1))
     assert {t.bpmn_id for t in engine.ready_user_tasks(wf)} == {"accept", "supervise_accept"}
+
+
+def _answer(bpmn_id: str, counts: dict) -> dict:
+    """What each step of the chain answers on a walk that is sent back once at acceptance and once at
+    verification, with two units consulted."""
+    counts[bpmn_id] = counts.get(bpmn_id, 0) + 1
+    return {"intake": INTAKE, "triage": {"resolution_mode": "in_center"},
+            "dispatch": {"escalate": False, "assigned_unit_id": 42, "cooperating_unit_ids": [7, 8]},
+            "accept": {"accepted": counts[bpmn_id] == 2}, "verify": {"verify_passed": counts[bpmn_id] == 2},
+            "feedback": {"followup_delay": ""}, "consult": {"consult_reply": {"opinion": "同意"}}}.get(bpmn_id, {})
+
+
+def _drive(engine, wf, spec_json, counts, steps=None):
+    done = []
+    while engine.ready_user_tasks(wf) and (steps is None or len(done) < steps):
+        task = engine.ready_user_tasks(wf)[0]
+        engine.complete(wf, task.id, _answer(task.bpmn_id, counts))
+        done.append(task.bpmn_id)
+        wf = engine.restore(engine.dump(wf), spec_json)
+    return wf, done
+
+
+def test_every_point_before_the_change_moves_and_finishes_through_the_new_step(engine, v1):
+    """Walk the chain step by step and try to move it at each point to a version with a step after
+    the feedback: before the feedback (in the current round: a failed verification sends the case
+    back, folding the round away) it moves, keeps its open steps and finishes through the new step;
+    with the feedback done it is refused."""
+    v3 = _parse(engine, chain_with_step("feedback", "feedback_review", "反馈复核", "supervise_accept", "核查督办"))
+    refused_after = {9: "feedback", 10: "followup", 13: "feedback"}   # steps done -> the last one
+    for steps in range(14):
+        counts: dict = {}
+        wf, done = _drive(engine, engine.start(v1), v1, counts, steps)
+        state = engine.dump(wf)
+        check = engine.diff(state, v1, v3)
+        if steps in refused_after:
+            assert done[-1] == refused_after[steps] and not check.can_migrate
+            assert {b.bpmn_id for b in check.blocked} == {"feedback", "followup_gateway"}
+            continue
+        assert check.can_migrate, (done, check.reasons)
+        wf2 = engine.restore(engine.migrate(state, v1, v3), v3)
+        assert {t.id for t in engine.ready_user_tasks(wf2)} == {t.id for t in engine.ready_user_tasks(wf)}
+        wf2, rest = _drive(engine, wf2, v3, counts)
+        assert engine.is_completed(wf2) and "feedback_review" in rest, (done, rest)
