@@ -52,6 +52,7 @@ def _register_views(appbuilder, _l) -> None:
     from portal.views.designer import DesignerView
     from portal.views.documents import DocumentView
     from portal.views.forms import FormDefinitionView
+    from portal.views.migration import ProcessMigrationView
     from portal.views.prints import PrintView
     from portal.views.settings import CalendarDayView, DeadlineRuleView, PortalSettingsView, SupervisionRuleView
     from portal.views.worklist import WorklistView
@@ -89,6 +90,8 @@ def _register_views(appbuilder, _l) -> None:
                         category="Settings")
     appbuilder.add_view(FormDefinitionView, "FormDefinitions", label=_l("Forms"), icon="fa-table-list",
                         category="Settings")
+    appbuilder.add_view(ProcessMigrationView, "ProcessMigration", label=_l("Move running cases to a new version"),
+                        icon="fa-code-branch", category="Settings")
 
 
 def _check_print_setup(app: Flask) -> None:

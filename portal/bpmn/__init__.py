@@ -19,6 +19,7 @@ from portal.bpmn.errors import (
     UnsafeExpressionError,
 )
 from portal.bpmn.outline import DeclaredTask, Outline, outline_diagram
+from portal.bpmn.versions import BlockedTask, MigrationCheck, MigrationRefusedError
 
 PROCESS_DIR = Path(__file__).parent / "processes"
 MAIN_PROCESS_ID = "mediation_chain"
@@ -34,7 +35,8 @@ def shipped_decisions() -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(PROCESS_DIR.glob("*.dmn"))}
 
 
-__all__ = ["Engine", "ParsedProcess", "ReadyTask", "UserTaskSpec", "DiagramInvalidError", "EngineError",
+__all__ = ["BlockedTask", "MigrationCheck", "MigrationRefusedError",
+           "Engine", "ParsedProcess", "ReadyTask", "UserTaskSpec", "DiagramInvalidError", "EngineError",
            "TaskNotReadyError", "UnsafeExpressionError", "PROCESS_DIR", "iso_duration", "MAIN_PROCESS_ID",
            "shipped_diagrams", "shipped_decisions", "DiagramDiff", "called_decisions", "decision_ids", "diagram_diff",
            "form_keys", "Message", "Problem", "DeclaredTask", "Outline", "outline_diagram"]

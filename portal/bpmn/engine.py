@@ -33,6 +33,7 @@ from portal.bpmn.errors import N_, DiagramInvalidError, Problem, TaskNotReadyErr
 from portal.bpmn.lint import read_files
 from portal.bpmn.sandbox import Deadline, plain_deadline, restricted_script_engine
 from portal.bpmn.statestore import PortalWorkflowConverter
+from portal.bpmn.versions import MigrationCheck, MigrationRefusedError, apply_migration, check_migration
 
 
 @dataclass(frozen=True)
@@ -213,6 +214,28 @@ class Engine:
         """The workflow's state as JSON text, without its spec."""
         return self._ser.serialize_json(wf)
 
+    # -- versions ---------------------------------------------------------
+    def diff(self, state: str, old_spec_json: str, new_spec_json: str) -> MigrationCheck:
+        """Whether a workflow (``dump`` output on ``old_spec_json``) can move to ``new_spec_json``: it
+        cannot when a task of a changed or removed element is already COMPLETED or STARTED."""
+        wf = self.restore(state, old_spec_json)
+        new_spec, new_subs = self._spec_cache(new_spec_json)
+        return check_migration(self._ser.registry, wf, new_spec, new_subs)[0]
+
+    def migrate(self, state: str, old_spec_json: str, new_spec_json: str, now: datetime | None = None) -> str:
+        """The workflow's state moved onto ``new_spec_json`` (to store with the new version): READY
+        tasks keep their ids and lead on by the new diagram; waiting timers keep their due times
+        (one whose element changed starts again at ``now``). Raises MigrationRefusedError when
+        ``diff`` says it cannot move."""
+        wf = self.restore(state, old_spec_json)
+        new_spec, new_subs = self._spec_cache(new_spec_json)
+        check, wf_diff, sp_diffs = check_migration(self._ser.registry, wf, new_spec, new_subs)
+        if not check.can_migrate:
+            raise MigrationRefusedError(check)
+        with clock.engine_time(now):
+            apply_migration(wf, wf_diff, sp_diffs, new_spec, new_subs)
+        return self.dump(wf)
+
     # -- tasks ------------------------------------------------------------
     def ready_user_tasks(self, wf: BpmnWorkflow, lane: str | None = None) -> list[ReadyTask]:
         """READY user tasks, optionally only those of one lane."""
@@ -372,5 +395,5 @@ def _locate(exc: ValidationException, roots: dict[str, Any]) -> Problem:
             N_("the engine cannot read the diagram: %(error)s", error=str(exc).split("\n")[0]))
 
 
-__all__ = ["Engine", "ParsedProcess", "ReadyTask", "UserTaskSpec", "DiagramInvalidError",
-           "TaskNotReadyError", "UnsafeExpressionError"]
+__all__ = ["Engine", "ParsedProcess", "ReadyTask", "UserTaskSpec", "DiagramInvalidError", "MigrationCheck",
+           "MigrationRefusedError", "TaskNotReadyError", "UnsafeExpressionError"]

@@ -35,6 +35,7 @@ from portal.models.dossier import (
                                 PrintJobStatus,
 )
 from portal.models.forms import FormDefinition
+from portal.models.migration import CaseMigration
 from portal.models.org import DisputeType, LaneRole, OrgKind, OrgUnit, PortalUser, StationMode
 from portal.models.settings import (
                                 CalendarDay,
@@ -70,4 +71,5 @@ __all__ = ["PortalSetting", "FormDefinition", "Branch", "BranchKind", "BranchOut
            "Case", "CaseStatus", "ClosingType", "Complexity", "Fulfilment", "HandlingResult", "ResolutionMode",
            "RiskLevel", "Party", "PartyKind", "PlaceKind", "SourceChannel", "DisputeType",
            "LaneRole", "OrgKind", "OrgUnit", "PortalUser", "StationMode", "AuditEvent",
-           "AuditLogImmutableError", "ProcessDraft", "ProcessStatus", "ProcessVersion", "WorkItem", "WorkItemStatus"]
+           "AuditLogImmutableError", "ProcessDraft", "ProcessStatus", "ProcessVersion", "WorkItem", "WorkItemStatus",
+           "CaseMigration"]

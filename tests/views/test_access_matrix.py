@@ -77,6 +77,9 @@ MATRIX: dict[str, tuple[str, set[str]]] = {
     "FormDefinitionView.edit": ("GET", ADMIN),
     "FormDefinitionView.preview": ("GET", ADMIN),
     "FormDefinitionView.delete": ("POST", ADMIN),
+    "ProcessMigrationView.index": ("GET", ADMIN),
+    "ProcessMigrationView.run": ("POST", ADMIN),
+    "ProcessMigrationView.revert": ("POST", ADMIN),
     "WorklistView.todo": ("GET", EVERYONE),
     "WorklistView.supervised": ("GET", EVERYONE),
     "WorklistView.unit": ("GET", EVERYONE),
@@ -90,7 +93,7 @@ MATRIX: dict[str, tuple[str, set[str]]] = {
     "SupervisionRuleView.download": ("GET", set()), "SupervisionRuleView.action_post": ("POST", set()),
 }
 OWN_VIEWS = ("CaseView", "DocumentView", "WorklistView", "PrintView", "BranchView", "PortalSettingsView",
-             "DesignerView", "FormDefinitionView", *SETTINGS)
+             "DesignerView", "FormDefinitionView", "ProcessMigrationView", *SETTINGS)
 
 
 def test_every_route_of_the_portal_has_a_row_in_the_matrix(app):
@@ -113,7 +116,7 @@ def test_each_role_gets_exactly_what_the_matrix_says(app, login_as, make_case):
     args = {"case_id": case_id, "item_id": item_id, "attachment_id": attachment.id, "pk": 999999,
             "name": "muldelete", "filename": "x_sep_y.txt", "key": "registration", "job_id": 999999,
             "kind": "relief", "branch_id": branch.id, "file_name": "mediation_chain.bpmn",
-            "process_id": "mediation_chain", "version_id": 999999}
+            "process_id": "mediation_chain", "version_id": 999999, "migration_id": 999999}
     upload = Path(app.config["UPLOAD_FOLDER"])   # FAB's download route serves a file (it fails on a missing one)
     upload.mkdir(parents=True, exist_ok=True)
     (upload / "x_sep_y.txt").write_text("x")
