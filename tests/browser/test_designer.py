@@ -1,6 +1,7 @@
 """The process designer in a real browser: an administrator opens the mediation chain in the modeler,
 adds a user task with a registered form between triage and dispatch, saves and publishes it; new
-cases pass through the new step, a case started before stays on its version; the case page draws
+cases pass through the new step, a case started before stays on its version until the migration's
+dry run lists it and the migration moves it, and it then reaches the new step; the case page draws
 the diagram with the current step marked. Nothing is loaded from outside the portal."""
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from portal.extensions import db
 from portal.models import Case
 from portal.services.processes import published_version
 from tests.browser.test_chain import login
-from tests.conftest import open_item
+from tests.conftest import do_step, open_item
 
 SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
@@ -80,4 +81,19 @@ def test_an_administrator_adds_a_step_in_the_modeler_and_publishes_it(page, make
     assert page.locator(f"g[data-element-id='{step_id}'].step-current").count() == 1
     assert page.locator("g[data-element-id='triage'].step-done").count() == 1
     page.locator("#process-diagram").screenshot(path=str(SHOTS / "case_diagram.png"))
+
+    # the case started before: listed by the dry run, moved, and then it reaches the new step
+    started_before = db.session.get(Case, before)
+    page.goto(page.live_url + f"/processes/migrate/?version_id={v2.id}")
+    row = page.locator(f"#check-{before}")
+    assert started_before.code in row.inner_text() and row.locator("input[type=checkbox]").count() == 1
+    row.locator("input[type=checkbox]").check()
+    page.screenshot(path=str(SHOTS / "migration_dry_run.png"), full_page=True)
+    page.click("#migrate-form button[type=submit]")
+    page.wait_for_selector("#migration-results")
+    assert started_before.code in page.inner_text("#migration-results")
+    db.session.expire_all()
+    assert db.session.get(Case, before).process_version_id == v2.id
+    do_step(before, "triage")
+    assert open_item(before).bpmn_id == step_id
     assert outside == []
