@@ -7,6 +7,7 @@ from portal.bpmn.diagrams import (
     decision_ids,
     diagram_diff,
     form_keys,
+    from_camunda,
 )
 from portal.bpmn.durations import iso_duration
 from portal.bpmn.engine import Engine, ParsedProcess, ReadyTask, UserTaskSpec
@@ -39,4 +40,4 @@ __all__ = ["BlockedTask", "MigrationCheck", "MigrationRefusedError",
            "Engine", "ParsedProcess", "ReadyTask", "UserTaskSpec", "DiagramInvalidError", "EngineError",
            "TaskNotReadyError", "UnsafeExpressionError", "PROCESS_DIR", "iso_duration", "MAIN_PROCESS_ID",
            "shipped_diagrams", "shipped_decisions", "DiagramDiff", "called_decisions", "decision_ids", "diagram_diff",
-           "form_keys", "Message", "Problem", "DeclaredTask", "Outline", "outline_diagram"]
+           "form_keys", "from_camunda", "Message", "Problem", "DeclaredTask", "Outline", "outline_diagram"]

@@ -50,6 +50,32 @@ def form_keys(bpmn_xml: bytes) -> list[tuple[str, str]]:
     return found
 
 
+CAMUNDA = "http://camunda.org/schema/1.0/bpmn"
+
+
+def from_camunda(bpmn_xml: bytes) -> bytes:
+    """A diagram drawn in Camunda Modeler 7 names a user task's form with ``camunda:formKey``; the
+    portal reads ``spiffworkflow:properties``. Copy each such form key over (the file is otherwise
+    unchanged; it is returned as it came when there is nothing to copy)."""
+    root = _root(bpmn_xml)
+    changed = False
+    for task in root.iter(f"{{{BPMN}}}userTask"):
+        key = task.get(f"{{{CAMUNDA}}}formKey")
+        if not key or any(p.get("name") == "formKey" for p in task.iter(f"{{{SPIFF}}}property")):
+            continue
+        ext = task.find(f"{{{BPMN}}}extensionElements")
+        if ext is None:
+            ext = etree.Element(f"{{{BPMN}}}extensionElements")
+            docs = task.findall(f"{{{BPMN}}}documentation")
+            task.insert(len(docs), ext)  # after any documentation, as the schema orders them
+        props = ext.find(f"{{{SPIFF}}}properties")
+        if props is None:
+            props = etree.SubElement(ext, f"{{{SPIFF}}}properties", nsmap={"spiffworkflow": SPIFF})
+        etree.SubElement(props, f"{{{SPIFF}}}property", name="formKey", value=key)
+        changed = True
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8") if changed else bpmn_xml
+
+
 # Elements of a process compared between versions (their diagram shapes are not).
 _FLOW_TAGS = {"startEvent", "endEvent", "userTask", "task", "serviceTask", "scriptTask", "businessRuleTask",
               "manualTask", "sendTask", "receiveTask", "callActivity", "subProcess", "exclusiveGateway",

@@ -20,6 +20,7 @@ from portal.bpmn import (
     called_decisions,
     decision_ids,
     diagram_diff,
+    from_camunda,
     shipped_decisions,
     shipped_diagrams,
 )
@@ -146,6 +147,8 @@ def save_draft(user, file_name: str, xml: bytes, base_revision: int) -> ProcessD
     if not xml.strip():
         raise ValidationFailed(_l("The diagram is empty."))
     _well_formed(file_name, xml)
+    if file_name.endswith(".bpmn"):
+        xml = from_camunda(xml)  # drawn in Camunda Modeler 7: its form keys as the portal reads them
     from portal.services.locks import lock_name
     lock_name(f"draft:{file_name}")
     draft = _draft_at(file_name, base_revision)

@@ -97,3 +97,21 @@ def test_an_administrator_adds_a_step_in_the_modeler_and_publishes_it(page, make
     do_step(before, "triage")
     assert open_item(before).bpmn_id == step_id
     assert outside == []
+
+
+def test_a_decision_table_opens_in_the_dmn_modeler_and_is_saved_as_a_draft(page, ctx):
+    outside = []
+    page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(page.live_url) else None)
+    login(page, "admin")
+    page.goto(page.live_url + "/processes/edit/triage_tier.dmn")
+    page.wait_for_selector("#designer[data-ready='1']")
+    table = page.locator(".tjs-table")
+    assert table.count() == 1 and "复杂程度" in page.inner_text("#canvas")
+    page.click("#designer-save")
+    page.wait_for_selector("#designer-status.alert-success")
+    page.screenshot(path=str(SHOTS / "designer_dmn.png"), full_page=True)
+    from portal.services.designer import open_draft
+    db.session.expire_all()
+    xml, revision, draft = open_draft("triage_tier.dmn")
+    assert revision == 1 and draft is not None and b"triage_tier" in xml
+    assert outside == []

@@ -123,3 +123,28 @@ def test_a_decision_table_draft_publishes_the_processes_that_call_it(make_case):
     assert published_version("temporary_relief").id == relief.id  # it calls no table
     assert designer.current_text(table) == edited
     assert any(f.file_name == table and f.used_by == (CHAIN,) for f in designer.design_files())
+
+
+def test_a_diagram_drawn_in_camunda_modeler_keeps_its_form_keys(ctx):
+    """Camunda Modeler 7 writes camunda:formKey; the draft gets it as the portal's formKey property."""
+    xml = shipped_diagrams()[CHAIN].decode("utf-8")
+    root = etree.fromstring(xml.encode("utf-8"))
+    camunda = "http://camunda.org/schema/1.0/bpmn"
+    for task in root.iter(f"{{{BPMN}}}userTask"):
+        props = task.find(f"{{{BPMN}}}extensionElements/{{{SPIFF}}}properties")
+        key = next(p for p in props if p.get("name") == "formKey")
+        task.set(f"{{{camunda}}}formKey", key.get("value"))
+        props.remove(key)
+    drawn = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+    assert designer.check_text(CHAIN, drawn)  # as drawn, the portal does not know its forms
+    draft = designer.save_draft(user("admin"), CHAIN, drawn, 0)
+    assert designer.check_text(CHAIN, draft.xml.encode("utf-8")) == []
+
+
+def test_a_hostile_draft_is_refused_before_it_is_saved(ctx):
+    xxe = (b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+           b'<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL">&x;</bpmn:definitions>')
+    with pytest.raises(DiagramInvalidError) as refused:
+        designer.save_draft(user("admin"), CHAIN, xxe, 0)
+    assert "DOCTYPE" in refused.value.problems[0][3]
+    assert db.session.scalar(select(func.count(ProcessDraft.id))) == 0
