@@ -50,29 +50,16 @@ def relief_with_renamed_notice() -> bytes:
 
 @contextmanager
 def published(app):
-    """Publish versions inside the block (``publish(file_name, xml)``); afterwards remove them with
-    every case, branch and migration, so later tests start cases on the shipped versions again."""
-    from sqlalchemy import delete, text
-
+    """Publish versions inside the block (``publish(file_name, xml)``); afterwards the suite's clean-up
+    removes every case, branch and migration and withdraws the versions, so later tests start cases on
+    the shipped versions again."""
     from portal.extensions import db
-    from portal.models import CaseMigration, ProcessVersion
     from portal.services.processes import publish_process
-    from tests.conftest import CASE_TABLES
-    versions = []
 
     def publish(file_name: str, xml: bytes):
-        version = publish_process(None, file_name, xml, shipped_decisions())
-        versions.append(version.id)
-        return version
+        return publish_process(None, file_name, xml, shipped_decisions())
 
     try:
         yield publish
-    finally:
+    finally:  # the cases go and the versions are withdrawn by the suite's own clean-up (tests/conftest.py)
         db.session.rollback()
-        db.session.execute(delete(CaseMigration))
-        for table in CASE_TABLES:
-            db.session.execute(text(f"DELETE FROM {table}"))
-        db.session.execute(delete(ProcessVersion).where(ProcessVersion.id.in_(versions)))
-        db.session.commit()
-        for version_id in versions:
-            app.extensions.get("portal_specs", {}).pop(version_id, None)

@@ -53,8 +53,8 @@ def test_an_administrator_adds_a_step_in_the_modeler_and_publishes_it(page, make
     assert "alert-success" in page.get_attribute("#designer-status", "class"), \
         page.inner_text("#designer-status") + page.inner_text("#designer-problems")
     page.click("#designer-save")
-    page.wait_for_selector("#designer-status.alert-success")
-    assert "1" in page.inner_text("#designer-status")  # revision 1
+    page.wait_for_function("() => document.getElementById('designer-status').textContent.includes('草稿已保存')")
+    assert "第1版" in page.inner_text("#designer-status")  # revision 1
     page.screenshot(path=str(SHOTS / "designer.png"), full_page=True)
     page.fill("#publish-reason", "研判后增加质量复核环节")
     page.click("#designer-publish")
@@ -108,7 +108,7 @@ def test_a_decision_table_opens_in_the_dmn_modeler_and_is_saved_as_a_draft(page,
     table = page.locator(".tjs-table")
     assert table.count() == 1 and "复杂程度" in page.inner_text("#canvas")
     page.click("#designer-save")
-    page.wait_for_selector("#designer-status.alert-success")
+    page.wait_for_function("() => document.getElementById('designer-status').textContent.includes('草稿已保存')")
     page.screenshot(path=str(SHOTS / "designer_dmn.png"), full_page=True)
     from portal.services.designer import open_draft
     db.session.expire_all()

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from flask_babel import gettext
 from lxml import etree
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 
 from portal.bpmn import MAIN_PROCESS_ID, DiagramInvalidError, shipped_decisions, shipped_diagrams
 from portal.extensions import db
@@ -190,12 +190,10 @@ def with_script(script: str) -> bytes:
 
 @pytest.fixture
 def new_versions(ctx):
-    """Remove the versions a test publishes, so the chain the other tests run on stays the shipped one."""
-    newest = db.session.scalar(select(func.max(ProcessVersion.id)))
+    """The versions a test publishes are withdrawn by the suite's clean-up (tests/conftest.py), so the
+    chain the other tests run on stays the shipped one."""
     yield
     db.session.rollback()
-    db.session.execute(delete(ProcessVersion).where(ProcessVersion.id > newest))
-    db.session.commit()
 
 
 def test_a_script_task_needs_the_right_and_a_safe_script(new_versions):

@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from flask import current_app
 from lxml import etree
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import delete, func, select
 
 from portal.bpmn import shipped_decisions, shipped_diagrams
 from portal.extensions import db
@@ -27,7 +26,7 @@ from portal.services.formdefs import (
 from portal.services.formdefs import update_definition as update
 from portal.services.processes import publish_process
 from tests.branches.test_relief import application
-from tests.conftest import CASE_TABLES, do_branch_step, open_branch_item, open_item, row_counts, user
+from tests.conftest import do_branch_step, open_branch_item, open_item, row_counts, user
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 SPIFF = "http://spiffworkflow.org/bpmn/schema/1.0/core"
@@ -77,23 +76,16 @@ def insert_task(xml: bytes, flow_id: str, task_id: str, name: str, form_key: str
 
 @pytest.fixture
 def published(ctx):
-    """Publish edited diagrams for the test; afterwards remove them, their cases and the forms, so the
-    shipped versions are the newest again."""
-    first_new = (db.session.scalar(select(func.max(ProcessVersion.id))) or 0) + 1
+    """Publish edited diagrams for the test; afterwards the forms are removed, and the suite's clean-up
+    (tests/conftest.py) removes the cases and withdraws the versions, so the shipped ones serve again."""
 
     def publish(file_name: str, xml: bytes) -> ProcessVersion:
         return publish_process(None, file_name, xml, shipped_decisions())
 
     yield publish
     db.session.rollback()
-    for table in CASE_TABLES:
-        db.session.execute(text(f"DELETE FROM {table}"))
-    new = db.session.scalars(select(ProcessVersion.id).where(ProcessVersion.id >= first_new)).all()
-    db.session.execute(delete(ProcessVersion).where(ProcessVersion.id >= first_new))
     db.session.execute(delete(FormDefinition))
     db.session.commit()
-    for version_id in new:  # SQLite may give a deleted id again: the cached spec must not outlive its row
-        current_app.extensions.get("portal_specs", {}).pop(version_id, None)
 
 
 @pytest.fixture
