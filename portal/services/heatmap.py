@@ -32,6 +32,7 @@ from portal.services.queries import Filters, visible_cases_filter
 LEVELS = 4          # load colours: level k holds the steps with up to k quarters of the busiest step's queue
 PERIOD_DAYS = 90    # dwell times are taken over the last 90 days unless a period is given
 CASES_LIMIT = 200   # a step's case list shows this many, the most urgent first
+DEFAULT_PROCESS = MAIN_PROCESS_ID
 
 
 class UnknownProcessError(DomainError):
@@ -228,6 +229,12 @@ def heat_map(user, process_id: str, filters: HeatFilters) -> HeatMap:
     steps = step_stats(user, process_id, filters, version)
     return HeatMap(process_id, version.name, version.version, version.bpmn_xml, steps,
                    _legend(max((s.waiting for s in steps), default=0)))
+
+
+def step_name(process_id: str, bpmn_id: str) -> str:
+    """A step's name as the newest published diagram gives it (its id if the diagram has no such step)."""
+    _branch_kind(process_id)
+    return dict(_diagram_steps(published_version(process_id))).get(bpmn_id, bpmn_id)
 
 
 def cases_at(user, process_id: str, bpmn_id: str, filters: HeatFilters, limit: int = CASES_LIMIT) -> list[WorkItem]:
