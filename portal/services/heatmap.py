@@ -126,8 +126,10 @@ def _scoped(query, user, process_id: str, filters: HeatFilters, now: datetime):
     """``query`` (over work_item) narrowed to the task items of the process, of cases the user may
     see, in the township and of the dispute type asked for."""
     kind = _branch_kind(process_id)
-    query = query.join(Case, Case.id == WorkItem.case_id).where(
-        WorkItem.kind == WorkItemKind.TASK, visible_cases_filter(user))
+    query = query.where(WorkItem.kind == WorkItemKind.TASK)
+    scope = visible_cases_filter(user)
+    if scope is not True or filters.township_id or filters.dispute_type_id:  # the county's center sees all
+        query = query.join(Case, Case.id == WorkItem.case_id).where(scope)
     if kind is None:
         query = query.where(WorkItem.branch_id.is_(None))
     else:
@@ -160,17 +162,17 @@ def _dwell(user, process_id: str, filters: HeatFilters, now: datetime) -> dict[s
 
     The percentile is PostgreSQL's ``percentile_cont(0.9)``, by window functions both databases run:
     the value at 0-based position 0.9·(n−1) of the sorted times, interpolated between its neighbours
-    ``lo`` and ``hi`` (1-based ranks with 10·(rank−1) ≤ 9·(n−1), resp. ≥); integers only, no division."""
+    ``lo`` and ``hi`` (1-based places with 10·(place−1) ≤ 9·(n−1), resp. ≥); integers only, no division."""
     seconds = _seconds_between(WorkItem.created_at, WorkItem.completed_at)
     ranked = _scoped(select(WorkItem.bpmn_id.label("step"), seconds.label("seconds"),
-                            func.row_number().over(partition_by=WorkItem.bpmn_id, order_by=seconds).label("rank"),
+                            func.row_number().over(partition_by=WorkItem.bpmn_id, order_by=seconds).label("place"),
                             func.count().over(partition_by=WorkItem.bpmn_id).label("n")),
                      user, process_id, filters, now)
     ranked = ranked.where(WorkItem.status == WorkItemStatus.DONE, *_period(filters)).subquery()
-    below = 10 * (ranked.c.rank - 1) <= 9 * (ranked.c.n - 1)
-    above = 10 * (ranked.c.rank - 1) >= 9 * (ranked.c.n - 1)
+    below = 10 * (ranked.c.place - 1) <= 9 * (ranked.c.n - 1)
+    above = 10 * (ranked.c.place - 1) >= 9 * (ranked.c.n - 1)
     rows = db.session.execute(
-        select(ranked.c.step, func.count(), func.avg(ranked.c.seconds), func.max(case((below, ranked.c.rank))),
+        select(ranked.c.step, func.count(), func.avg(ranked.c.seconds), func.max(case((below, ranked.c.place))),
                func.max(case((below, ranked.c.seconds))), func.min(case((above, ranked.c.seconds))))
         .group_by(ranked.c.step))
     result = {}
