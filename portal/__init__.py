@@ -52,6 +52,7 @@ def _register_views(appbuilder, _l) -> None:
     from portal.views.designer import DesignerView
     from portal.views.documents import DocumentView
     from portal.views.forms import FormDefinitionView
+    from portal.views.heatmap import HeatmapView
     from portal.views.migration import ProcessMigrationView
     from portal.views.prints import PrintView
     from portal.views.settings import CalendarDayView, DeadlineRuleView, PortalSettingsView, SupervisionRuleView
@@ -77,6 +78,8 @@ def _register_views(appbuilder, _l) -> None:
     appbuilder.add_link("RiskLedger", label=_l("Risk-control ledger"), href="/branches/risk", icon="fa-shield-halved",
                         category="Assistance")
     appbuilder.add_link("Notifications", label=_l("Notifications"), href="/worklist/notifications", icon="fa-bell")
+    appbuilder.add_view(HeatmapView, "ProcessHeatmap", label=_l("Process heat map"), icon="fa-fire",
+                        category="Analysis", category_label=_l("Analysis"), category_icon="fa-chart-line")
     appbuilder.add_view(DeadlineRuleView, "DeadlineRules", label=_l("Deadline rules"), icon="fa-clock",
                         category="Settings", category_label=_l("Settings"), category_icon="fa-gears")
     appbuilder.add_view(CalendarDayView, "CalendarDays", label=_l("Holidays and make-up days"),

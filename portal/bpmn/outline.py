@@ -27,6 +27,7 @@ class DeclaredTask:
     line: int | None
     lane: DeclaredLane | None
     properties: dict[str, str] = field(default_factory=dict)
+    name: str = ""
 
     @property
     def form_key(self) -> str | None:
@@ -69,5 +70,6 @@ def outline_diagram(file_name: str, xml: bytes) -> Outline | None:
     for node in root.iter(*_MANUAL):
         properties = {p.get("name"): p.get("value") or "" for p in node.iter(f"{{{SPIFF}}}property")
                       if p.get("name")}
-        tasks.append(DeclaredTask(node.get("id", ""), node.sourceline, _lane_of(node, lanes), properties))
+        tasks.append(DeclaredTask(node.get("id", ""), node.sourceline, _lane_of(node, lanes), properties,
+                                  node.get("name") or ""))
     return Outline([p.get("id", "") for p in root.iter(f"{{{BPMN}}}process")], tasks)

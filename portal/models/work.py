@@ -41,6 +41,10 @@ class WorkItem(Model):
     __table_args__ = (
         Index("ix_work_item_open_lane", "status", "lane"),
         Index("ix_work_item_case_status", "case_id", "status"),
+        # the process heat map: what waits at each step (and since when, until when), how long the done ones took
+        Index("ix_work_item_status_step", "status", "bpmn_id", "due_at"),
+        Index("ix_work_item_status_due", "status", "due_at"),
+        Index("ix_work_item_status_completed", "status", "completed_at"),
         # A looped step runs again under its first run's task id: one OPEN item per task at a time.
         Index("ux_work_item_open_task", "task_id", unique=True, sqlite_where=text("status = 'open'"),
               postgresql_where=text("status = 'open'")),

@@ -28,6 +28,7 @@ SEES_CASE = {"window", "dispatch", "verify", "director", "admin",   # the county
              "xiang"}                                                 # its township 城关镇
 WORKS_CASE = SEES_CASE & WORKERS
 ADMIN = {"admin"}
+ANALYSTS = {"director", "dispatch", "verify", "admin"}            # the center's figures: the process heat map
 SETTINGS = ("DeadlineRuleView", "CalendarDayView", "SupervisionRuleView")
 RELIEF_STARTERS = {"window", "xiang"}  # 受理窗口 and 乡镇民政 take relief applications
 SETTINGS_ENDPOINTS = ("list", "show", "add", "edit", "delete", "download", "action", "action_post")
@@ -68,6 +69,9 @@ MATRIX: dict[str, tuple[str, set[str]]] = {
     "BranchView.ledger": ("GET", EVERYONE),
     "BranchView.risk": ("GET", EVERYONE),
     "PortalSettingsView.values": ("GET", ADMIN),
+    "HeatmapView.index": ("GET", ANALYSTS),
+    "HeatmapView.stats": ("GET", ANALYSTS),
+    "HeatmapView.cases": ("GET", ANALYSTS),
     **{f"DesignerView.{endpoint}": (method, ADMIN) for endpoint, method in (
         ("files", "GET"), ("edit", "GET"), ("load", "GET"), ("save", "POST"), ("check", "POST"),
         ("discard", "POST"), ("publish", "POST"), ("versions", "GET"), ("rollback", "POST"), ("compare", "GET"),
@@ -93,7 +97,7 @@ MATRIX: dict[str, tuple[str, set[str]]] = {
     "SupervisionRuleView.download": ("GET", set()), "SupervisionRuleView.action_post": ("POST", set()),
 }
 OWN_VIEWS = ("CaseView", "DocumentView", "WorklistView", "PrintView", "BranchView", "PortalSettingsView",
-             "DesignerView", "FormDefinitionView", "ProcessMigrationView", *SETTINGS)
+             "DesignerView", "FormDefinitionView", "ProcessMigrationView", "HeatmapView", *SETTINGS)
 
 
 def test_every_route_of_the_portal_has_a_row_in_the_matrix(app):
