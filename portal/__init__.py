@@ -47,6 +47,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 
 def _register_views(appbuilder, _l) -> None:
+    from portal.views.analysis import MonthlyReportView, ScorecardView
     from portal.views.branches import BranchView
     from portal.views.cases import CaseView
     from portal.views.designer import DesignerView
@@ -77,6 +78,10 @@ def _register_views(appbuilder, _l) -> None:
     appbuilder.add_link("RiskLedger", label=_l("Risk-control ledger"), href="/branches/risk", icon="fa-shield-halved",
                         category="Assistance")
     appbuilder.add_link("Notifications", label=_l("Notifications"), href="/worklist/notifications", icon="fa-bell")
+    appbuilder.add_view(ScorecardView, "Scorecards", label=_l("Unit scorecards"), icon="fa-ranking-star",
+                        category="Analysis", category_label=_l("Analysis"), category_icon="fa-chart-line")
+    appbuilder.add_view(MonthlyReportView, "MonthlyReport", label=_l("Monthly dispute report"), icon="fa-table",
+                        category="Analysis")
     appbuilder.add_view(DeadlineRuleView, "DeadlineRules", label=_l("Deadline rules"), icon="fa-clock",
                         category="Settings", category_label=_l("Settings"), category_icon="fa-gears")
     appbuilder.add_view(CalendarDayView, "CalendarDays", label=_l("Holidays and make-up days"),

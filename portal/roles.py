@@ -17,6 +17,10 @@ READ = [("can_read", "Worklist"), ("can_read", "Case"), ("menu_access", "Worklis
 WORK = [*READ, ("can_work", "Case"), ("can_batch", "Print"), ("menu_access", "BatchPrint"), ("can_work", "Branch")]
 REGISTER = [*WORK, ("can_register", "Case"), ("menu_access", "RegisterCase")]
 SUPERVISE = [*WORK, ("can_supervise", "Case"), ("menu_access", "RepeatParties")]
+# 分析: the units' scorecards and the monthly report, under the "Analysis" menu.
+SCORECARDS = [("can_read", "Scorecards"), ("menu_access", "Scorecards")]
+MONTHLY_REPORT = [("can_read", "MonthlyReport"), ("menu_access", "MonthlyReport")]
+ANALYSIS_MENU = [("menu_access", "Analysis")]
 # Publishing a diagram with script tasks or pre/post-scripts: no role above has it; the Admin role
 # holds it, and an administrator may grant it to another role in the security pages.
 ALLOW_SCRIPTS = ("can_allow_scripts", "Processes")
@@ -32,13 +36,15 @@ class RoleDef:
 
 ROLES = [
     RoleDef("intake_clerk", _l("Intake window clerk"), REGISTER, sees_personal_data=True),
-    RoleDef("dispatcher", _l("Dispatcher"), WORK, sees_personal_data=True),
+    RoleDef("dispatcher", _l("Dispatcher"), [*WORK, *ANALYSIS_MENU, *SCORECARDS, *MONTHLY_REPORT],
+            sees_personal_data=True),
     RoleDef("dept_handler", _l("Department handler"), WORK, sees_personal_data=True),
     RoleDef("mediator", _l("Mediator"), WORK, sees_personal_data=True),
-    RoleDef("township_staff", _l("Township center staff"), WORK, sees_personal_data=True),
-    RoleDef("verifier", _l("Verifier"), WORK),
-    RoleDef("director", _l("Center director"), SUPERVISE),
-    RoleDef("unit_leader", _l("Unit leader"), WORK, sees_personal_data=True),
+    RoleDef("township_staff", _l("Township center staff"), [*WORK, *ANALYSIS_MENU, *MONTHLY_REPORT],
+            sees_personal_data=True),
+    RoleDef("verifier", _l("Verifier"), [*WORK, *ANALYSIS_MENU, *SCORECARDS, *MONTHLY_REPORT]),
+    RoleDef("director", _l("Center director"), [*SUPERVISE, *ANALYSIS_MENU, *SCORECARDS, *MONTHLY_REPORT]),
+    RoleDef("unit_leader", _l("Unit leader"), [*WORK, *ANALYSIS_MENU, *SCORECARDS], sees_personal_data=True),
     RoleDef("grid_member", _l("Grid member"), READ),
     RoleDef("assistance_handler", _l("Assistance handler"), WORK, sees_personal_data=True),
 ]

@@ -42,18 +42,20 @@ def _handle(case_id, handler, at, **handle):
         complete_task(user(handler), open_item(case_id, "feedback").id, STEP_FORMS["feedback"][1]())
 
 
-def case_of(unit_code, handler, *, at=T0, mode="in_center", close_at=None, result="written_agreement",
-            satisfaction="satisfied", verify_fail=False, refused_by=None, until=None, handle=None, **intake):
-    """A case registered at ``at``, dispatched to ``unit_code`` (after ``refused_by`` = (unit, user)
-    refused it), then handled and closed at ``close_at`` (default: the same time), unless ``until``."""
+def case_of(unit_code, handler, *, at=T0, mode="in_center", tier="general", close_at=None,
+            result="written_agreement", satisfaction="satisfied", verify_fail=False, refused_by=None, until=None,
+            handle=None, **intake):
+    """A case registered at ``at``, triaged to ``tier``, dispatched to ``unit_code`` (after ``refused_by`` =
+    (unit, user) refused it), then handled and closed at ``close_at`` (default: the same time), unless
+    ``until`` ("handle": left there)."""
     with frozen_at(at):
         case_id = register_case(user("window"), intake_data(**intake)).id
-        do_step(case_id, "triage", resolution_mode=mode)
+        do_step(case_id, "triage", resolution_mode=mode, complexity=tier)
         if refused_by:
             do_step(case_id, "dispatch", assigned_unit_id=unit_id(refused_by[0]))
             complete_task(user(refused_by[1]), open_item(case_id, "accept").id,
                           {"accepted": "no", "reason": "不属本单位职责"})
-            do_step(case_id, "triage", resolution_mode=mode)
+            do_step(case_id, "triage", resolution_mode=mode, complexity=tier)
         do_step(case_id, "dispatch", assigned_unit_id=unit_id(unit_code))
         complete_task(user(handler), open_item(case_id, "accept").id, {"accepted": "yes", "reason": ""})
         record_session(case_id, handler, **(SCENE if mode == "on_site" else {}))
@@ -76,6 +78,10 @@ def case_of(unit_code, handler, *, at=T0, mode="in_center", close_at=None, resul
 
 @pytest.fixture
 def march(ctx):
+    return build_march()
+
+
+def build_march() -> dict[str, int]:
     """司法局: a1 on time and agreed (satisfied); a2 late, terminated, dissatisfied, sent back once by the
     verifier; a3 refused by 人社局 first, then at 司法局 still being handled, with a red card.
     城关镇: b1 handled by the township itself, on time, oral agreement (basically satisfied); b2 by its village

@@ -28,6 +28,8 @@ SEES_CASE = {"window", "dispatch", "verify", "director", "admin",   # the county
              "xiang"}                                                 # its township 城关镇
 WORKS_CASE = SEES_CASE & WORKERS
 ADMIN = {"admin"}
+SCORECARDS = {"director", "dispatch", "verify", "sifalead", "admin"}      # the center's staff and unit leaders
+MONTHLY_REPORT = {"director", "dispatch", "verify", "xiang", "admin"}     # the center's staff and townships
 SETTINGS = ("DeadlineRuleView", "CalendarDayView", "SupervisionRuleView")
 RELIEF_STARTERS = {"window", "xiang"}  # 受理窗口 and 乡镇民政 take relief applications
 SETTINGS_ENDPOINTS = ("list", "show", "add", "edit", "delete", "download", "action", "action_post")
@@ -67,6 +69,13 @@ MATRIX: dict[str, tuple[str, set[str]]] = {
     "CaseView.diagram": ("GET", SEES_CASE),
     "BranchView.ledger": ("GET", EVERYONE),
     "BranchView.risk": ("GET", EVERYONE),
+    "BranchView.ledger_export": ("GET", EVERYONE),
+    "BranchView.risk_export": ("GET", EVERYONE),
+    "ScorecardView.index": ("GET", SCORECARDS),
+    "ScorecardView.export": ("GET", SCORECARDS),
+    "MonthlyReportView.index": ("GET", MONTHLY_REPORT),
+    "MonthlyReportView.pdf": ("GET", MONTHLY_REPORT),
+    "MonthlyReportView.export": ("GET", MONTHLY_REPORT),
     "PortalSettingsView.values": ("GET", ADMIN),
     **{f"DesignerView.{endpoint}": (method, ADMIN) for endpoint, method in (
         ("files", "GET"), ("edit", "GET"), ("load", "GET"), ("save", "POST"), ("check", "POST"),
@@ -93,7 +102,8 @@ MATRIX: dict[str, tuple[str, set[str]]] = {
     "SupervisionRuleView.download": ("GET", set()), "SupervisionRuleView.action_post": ("POST", set()),
 }
 OWN_VIEWS = ("CaseView", "DocumentView", "WorklistView", "PrintView", "BranchView", "PortalSettingsView",
-             "DesignerView", "FormDefinitionView", "ProcessMigrationView", *SETTINGS)
+             "DesignerView", "FormDefinitionView", "ProcessMigrationView", "ScorecardView", "MonthlyReportView",
+             *SETTINGS)
 
 
 def test_every_route_of_the_portal_has_a_row_in_the_matrix(app):
