@@ -18,6 +18,10 @@ from typing import Any, Callable, Sequence
 from flask_babel import LazyString, force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
 
 from portal.clock import utcnow
 from portal.idcard import mask_id_number, mask_phone
@@ -124,15 +128,10 @@ def _excel_value(value: Any, kind: ColumnKind) -> Any:
         return int(value)
     if kind == ColumnKind.DATE:
         return value
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
     return ILLEGAL_CHARACTERS_RE.sub("", str(value))
 
 
 def to_xlsx(table: Table) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
-    from openpyxl.utils import get_column_letter
-
     book = Workbook()
     sheet = book.active
     sheet.title = table.title[:31]
@@ -175,10 +174,12 @@ def as_file(table: Table, fmt: str, stem: str) -> ExportFile:
     return ExportFile(content, f"{stem}-{local_today():%Y%m%d}.{fmt}", FORMATS[fmt])
 
 
-def _exported(user, what: str, table: Table, fmt: str, stem: str, unmasked: bool = False) -> ExportFile:
-    result = as_file(table, fmt, stem)
+def _exported(user, what: str, fmt: str, build: Callable[[], Table], unmasked: bool = False) -> ExportFile:
+    """Build the table (once the format is known to be one we write), write it, audit the export."""
+    check_format(fmt)
+    table = build()
     audit("export", user=user, what=f"{what}.{fmt}", rows=len(table.rows), unmasked=unmasked)
-    return result
+    return as_file(table, fmt, what)
 
 
 def in_chinese(build: Callable[..., Table]) -> Callable[..., Table]:
@@ -223,7 +224,7 @@ def export_cases(user, filters: queries.Filters | None, fmt: str) -> ExportFile:
     """The unit's cases (the worklist's "all cases of my unit"), personal data masked for roles without
     the right."""
     full = sees_personal_data(user.role_names)
-    return _exported(user, "cases", case_table(user, filters, full), fmt, "cases", unmasked=full)
+    return _exported(user, "cases", fmt, lambda: case_table(user, filters, full), unmasked=full)
 
 
 @in_chinese
@@ -252,7 +253,7 @@ def export_worklist(user, tab: str, filters: queries.Filters | None, fmt: str) -
     """The user's worklist tab (to do, supervision cards, done) as the page lists it."""
     if tab not in ("todo", "supervised", "done"):
         raise ValidationFailed(_l("Unknown worklist tab."), field="tab")
-    return _exported(user, f"worklist-{tab}", worklist_table(user, tab, filters), fmt, f"worklist-{tab}")
+    return _exported(user, f"worklist-{tab}", fmt, lambda: worklist_table(user, tab, filters))
 
 
 @in_chinese
@@ -277,7 +278,7 @@ def aid_ledger_table(user, filters) -> Table:
 @transaction
 def export_aid_ledger(user, filters, fmt: str) -> ExportFile:
     """The assistance ledger with the page's filters (kind, state, township, year)."""
-    return _exported(user, "aid-ledger", aid_ledger_table(user, filters), fmt, "aid-ledger")
+    return _exported(user, "aid-ledger", fmt, lambda: aid_ledger_table(user, filters))
 
 
 @in_chinese
@@ -304,7 +305,7 @@ def risk_ledger_table(user, township_id: int | None, state: str | None) -> Table
 @transaction
 def export_risk_ledger(user, township_id: int | None, state: str | None, fmt: str) -> ExportFile:
     """The risk-control ledger (稳定台账) with the page's filters."""
-    return _exported(user, "risk-ledger", risk_ledger_table(user, township_id, state), fmt, "risk-ledger")
+    return _exported(user, "risk-ledger", fmt, lambda: risk_ledger_table(user, township_id, state))
 
 
 @in_chinese
@@ -334,4 +335,4 @@ def scorecard_table(user, period, kind) -> Table:
 @transaction
 def export_scorecards(user, period, kind, fmt: str) -> ExportFile:
     """The scorecards of the page (the same period, kind of unit and scoping), ranked."""
-    return _exported(user, "scorecards", scorecard_table(user, period, kind), fmt, "scorecards")
+    return _exported(user, "scorecards", fmt, lambda: scorecard_table(user, period, kind))

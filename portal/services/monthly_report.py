@@ -31,7 +31,7 @@ from portal.services._tx import transaction
 from portal.services.audit import audit
 from portal.services.deadlines import local_today
 from portal.services.errors import ValidationFailed
-from portal.services.exports import Column, ColumnKind, ExportFile, Table, as_file, in_chinese
+from portal.services.exports import Column, ColumnKind, ExportFile, Table, as_file, check_format, in_chinese
 from portal.services.queries import visible_cases_filter
 from portal.services.scorecards import Period
 from portal.services.scoring import SUCCESS
@@ -185,6 +185,7 @@ def report_table(report: MonthlyReport) -> Table:
 @transaction
 def export_monthly_report(user, year: int, month: int, township_id: int | None, fmt: str) -> ExportFile:
     """The month's report as Excel (or CSV); the export is audited."""
+    check_format(fmt)
     report = monthly_report(user, year, month, township_id)
     audit("export", user=user, what=f"monthly-report.{fmt}", rows=len(report.rows) + 1, unmasked=False)
     return as_file(report_table(report), fmt, f"monthly-report-{year}-{month:02d}")

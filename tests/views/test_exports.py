@@ -96,7 +96,8 @@ def test_an_unknown_format_is_refused_and_nothing_is_recorded(login_as, make_cas
     make_case(until="handle")
     client = login_as("director")
     for url in ("/dashboard/scorecards/export?format=pdf", "/worklist/export?format=doc",
-                "/worklist/export?tab=nope&format=xlsx", "/branches/export?format=x"):
+                "/worklist/export?tab=nope&format=xlsx", "/branches/export?format=x",
+                "/branches/risk/export?format=pdf", "/dashboard/monthly/export?format=doc"):
         assert client.get(url).status_code == 400, url
     assert _exports() == 0
 
