@@ -47,6 +47,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 
 def _register_views(appbuilder, _l) -> None:
+    from portal.views.analysis import MonthlyReportView, ScorecardView
     from portal.views.branches import BranchView
     from portal.views.cases import CaseView
     from portal.views.designer import DesignerView
@@ -80,6 +81,10 @@ def _register_views(appbuilder, _l) -> None:
     appbuilder.add_link("Notifications", label=_l("Notifications"), href="/worklist/notifications", icon="fa-bell")
     appbuilder.add_view(HeatmapView, "ProcessHeatmap", label=_l("Process heat map"), icon="fa-fire",
                         category="Analysis", category_label=_l("Analysis"), category_icon="fa-chart-line")
+    appbuilder.add_view(ScorecardView, "Scorecards", label=_l("Unit scorecards"), icon="fa-ranking-star",
+                        category="Analysis")
+    appbuilder.add_view(MonthlyReportView, "MonthlyReport", label=_l("Monthly dispute report"), icon="fa-table",
+                        category="Analysis")
     appbuilder.add_view(DeadlineRuleView, "DeadlineRules", label=_l("Deadline rules"), icon="fa-clock",
                         category="Settings", category_label=_l("Settings"), category_icon="fa-gears")
     appbuilder.add_view(CalendarDayView, "CalendarDays", label=_l("Holidays and make-up days"),
@@ -89,7 +94,7 @@ def _register_views(appbuilder, _l) -> None:
     appbuilder.add_view_no_menu(DesignerView)
     appbuilder.add_link("ProcessDesigner", label=_l("Process designer"), href="/processes/",
                         icon="fa-diagram-project", category="Settings")
-    appbuilder.add_view(PortalSettingsView, "PortalSettings", label=_l("Assistance settings"), icon="fa-sliders",
+    appbuilder.add_view(PortalSettingsView, "PortalSettings", label=_l("Portal settings"), icon="fa-sliders",
                         category="Settings")
     appbuilder.add_view(FormDefinitionView, "FormDefinitions", label=_l("Forms"), icon="fa-table-list",
                         category="Settings")

@@ -17,8 +17,13 @@ READ = [("can_read", "Worklist"), ("can_read", "Case"), ("menu_access", "Worklis
 WORK = [*READ, ("can_work", "Case"), ("can_batch", "Print"), ("menu_access", "BatchPrint"), ("can_work", "Branch")]
 REGISTER = [*WORK, ("can_register", "Case"), ("menu_access", "RegisterCase")]
 SUPERVISE = [*WORK, ("can_supervise", "Case"), ("menu_access", "RepeatParties")]
-# The county's figures: the process heat map (under the "Analysis" menu).
-ANALYSIS = [("can_read", "Heatmap"), ("menu_access", "Analysis"), ("menu_access", "ProcessHeatmap")]
+# The county's figures under the "Analysis" menu: the process heat map, the units' scorecards, the
+# monthly report.
+ANALYSIS_MENU = [("menu_access", "Analysis")]
+HEATMAP = [("can_read", "Heatmap"), ("menu_access", "ProcessHeatmap")]
+SCORECARDS = [("can_read", "Scorecards"), ("menu_access", "Scorecards")]
+MONTHLY_REPORT = [("can_read", "MonthlyReport"), ("menu_access", "MonthlyReport")]
+ANALYSIS = [*ANALYSIS_MENU, *HEATMAP, *SCORECARDS, *MONTHLY_REPORT]  # the center's staff see all of them
 # Publishing a diagram with script tasks or pre/post-scripts: no role above has it; the Admin role
 # holds it, and an administrator may grant it to another role in the security pages.
 ALLOW_SCRIPTS = ("can_allow_scripts", "Processes")
@@ -37,10 +42,11 @@ ROLES = [
     RoleDef("dispatcher", _l("Dispatcher"), [*WORK, *ANALYSIS], sees_personal_data=True),
     RoleDef("dept_handler", _l("Department handler"), WORK, sees_personal_data=True),
     RoleDef("mediator", _l("Mediator"), WORK, sees_personal_data=True),
-    RoleDef("township_staff", _l("Township center staff"), WORK, sees_personal_data=True),
+    RoleDef("township_staff", _l("Township center staff"), [*WORK, *ANALYSIS_MENU, *MONTHLY_REPORT],
+            sees_personal_data=True),
     RoleDef("verifier", _l("Verifier"), [*WORK, *ANALYSIS]),
     RoleDef("director", _l("Center director"), [*SUPERVISE, *ANALYSIS]),
-    RoleDef("unit_leader", _l("Unit leader"), WORK, sees_personal_data=True),
+    RoleDef("unit_leader", _l("Unit leader"), [*WORK, *ANALYSIS_MENU, *SCORECARDS], sees_personal_data=True),
     RoleDef("grid_member", _l("Grid member"), READ),
     RoleDef("assistance_handler", _l("Assistance handler"), WORK, sees_personal_data=True),
 ]

@@ -34,6 +34,14 @@ def _months(text: str) -> int:
     return value
 
 
+def _points(text: str) -> Decimal:
+    """A weight or a deduction of the unit scorecards: 0 to 100 points, at most two decimals."""
+    value = Decimal(text)
+    if not 0 <= value <= 100 or value != value.quantize(Decimal("0.01")):
+        raise ValueError(text)
+    return value
+
+
 def _unit_code(text: str) -> str:
     if text and db.session.scalar(select(OrgUnit.id).where(OrgUnit.code == text)) is None:
         raise ValueError(text)
@@ -47,6 +55,7 @@ class SettingDef:
     parse: Callable[[str], Any]
     default: str
     help: Any = ""
+    check: Callable[[str, Any], None] | None = None  # (key, value): a rule over several settings
 
 
 SETTINGS = [
@@ -67,6 +76,43 @@ SETTINGS = [
     SettingDef("judicial_aid_office", _l("Judicial aid review group (unit code)"), _unit_code, "",
                _l("The political-legal committee's review group (with finance, court, procuratorate, police, "
                  "justice).")),
+]
+
+# 考核: the points each rate of a unit's scorecard is worth (a rate of 100% earns them all), and the
+# points deducted for each returned case and each supervision card (portal.services.scorecards).
+SCORE_RATE_KEYS = ("score_weight_closed", "score_weight_on_time", "score_weight_success",
+                   "score_weight_satisfaction")
+FORMULA_HELP = _l("Score = closure rate × closure weight + on-time rate × on-time weight + success rate × success "
+                  "weight + satisfaction rate × satisfaction weight (each rate from 0 to 1; a rate without cases "
+                  "to count is left out and the other weights scaled up to the same total), minus the deductions "
+                  "for each returned case and each supervision card.")
+
+
+def _some_rate_counts(key: str, value: Decimal) -> None:
+    others = sum(get_setting(k) for k in SCORE_RATE_KEYS if k != key)
+    if value + others <= 0:
+        raise ValidationFailed(_l("At least one rate of the scorecards must carry a weight."), field="value")
+
+
+SETTINGS += [
+    SettingDef("score_weight_closed", _l("Scorecards: points for the closure rate"), _points, "10",
+               FORMULA_HELP, _some_rate_counts),
+    SettingDef("score_weight_on_time", _l("Scorecards: points for the on-time rate"), _points, "40",
+               _l("Cases closed by their deadline ÷ cases closed. The four rate weights normally add up to 100."),
+               _some_rate_counts),
+    SettingDef("score_weight_success", _l("Scorecards: points for the mediation success rate"), _points, "30",
+               _l("Cases mediated successfully (written or oral agreement, or settled and withdrawn) ÷ cases "
+                  "closed."), _some_rate_counts),
+    SettingDef("score_weight_satisfaction", _l("Scorecards: points for the satisfaction rate"), _points, "20",
+               _l("Cases whose applicant said at the follow-up visit they were satisfied or basically satisfied "
+                  "÷ cases rated (a party who could not be reached is not counted)."),
+               _some_rate_counts),
+    SettingDef("score_deduct_return", _l("Scorecards: points deducted per returned case"), _points, "2",
+               _l("Each time the verifier sent a case back, and each case the unit refused to accept.")),
+    SettingDef("score_deduct_card_normal", _l("Scorecards: points deducted per ordinary supervision card"),
+               _points, "1"),
+    SettingDef("score_deduct_card_yellow", _l("Scorecards: points deducted per yellow card"), _points, "3"),
+    SettingDef("score_deduct_card_red", _l("Scorecards: points deducted per red card"), _points, "5"),
 ]
 SETTING_BY_KEY = {s.key: s for s in SETTINGS}
 
@@ -95,15 +141,18 @@ def office_unit(key: str) -> OrgUnit:
 
 @transaction
 def set_setting(user, key: str, value: str) -> None:
+    """Store one setting's value, checked by its definition; refused (and nothing saved) when it is not valid."""
     definition = SETTING_BY_KEY.get(key)
     if definition is None:
         raise ValidationFailed(_l("Unknown setting."), field="key")
     text = (value or "").strip()
     try:
-        definition.parse(text)
+        parsed = definition.parse(text)
     except (ValueError, InvalidOperation):
         raise ValidationFailed(_l("“%(value)s” is not a valid value for “%(setting)s”."), field="value",
                                value=text, setting=definition.label) from None
+    if definition.check is not None:
+        definition.check(key, parsed)
     row = db.session.get(PortalSetting, key) or PortalSetting(key=key)
     old = row.value
     row.value, row.updated_at, row.updated_by_id = text, utcnow(), getattr(user, "id", None)

@@ -23,6 +23,8 @@ from portal.services.branches import (
     start_branch,
 )
 from portal.services.deadlines import local_today
+from portal.services.exports import export_aid_ledger, export_risk_ledger
+from portal.views.exports import file_response, wanted_format
 from portal.views.pages import parties_for, submit
 
 
@@ -37,11 +39,20 @@ def _filters() -> BranchFilters:
                          township_id=number("township_id"), year=number("year"))
 
 
+def _risk_filters() -> tuple[int | None, str | None]:
+    """The risk ledger's filters as its page reads them."""
+    township = request.args.get("township_id", "")
+    state = request.args.get("state", "")
+    return (int(township) if township.isdigit() else None,
+            state if state in ("open", "overdue", "resolved") else None)
+
+
 class BranchView(BaseView):
     route_base = "/branches"
     default_view = "ledger"
     class_permission_name = "Branch"
-    method_permission_name = {"start": "work", "show": "read", "ledger": "read", "risk": "read", "diagram": "read"}
+    method_permission_name = {"start": "work", "show": "read", "ledger": "read", "risk": "read", "diagram": "read",
+                              "ledger_export": "read", "risk_export": "read"}
 
     @expose("/start/<int:case_id>/<kind>", methods=["GET", "POST"])
     @has_access
@@ -87,6 +98,12 @@ class BranchView(BaseView):
                                     services=ledger_service_totals(g.user, filters),
                                     statuses=list(BranchStatus), townships=queries.org_units(OrgKind.TOWNSHIP))
 
+    @expose("/export")
+    @has_access
+    def ledger_export(self):
+        """The assistance ledger as CSV or Excel, with the page's filters."""
+        return file_response(export_aid_ledger(g.user, _filters(), wanted_format()))
+
     @expose("/risk")
     @has_access
     def risk(self):
@@ -98,3 +115,9 @@ class BranchView(BaseView):
         return self.render_template("portal/risk_ledger.html", rows=rows, bases=BASES, levels=LEVELS,
                                     states=STATES, township_id=township, state=state,
                                     townships=queries.org_units(OrgKind.TOWNSHIP))
+
+    @expose("/risk/export")
+    @has_access
+    def risk_export(self):
+        """The risk-control ledger as CSV or Excel, with the page's filters."""
+        return file_response(export_risk_ledger(g.user, *_risk_filters(), wanted_format()))

@@ -1,20 +1,15 @@
 """Each user's worklist: to do, supervision cards, all of the unit's cases, done; with filters,
 an export, and the user's notifications."""
-import csv
-import io
-
-from flask import Response, g, redirect, request, url_for
+from flask import g, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
-from flask_babel import gettext as _
 
 from portal.clock import utcnow
-from portal.idcard import mask_id_number, mask_phone
 from portal.models import CaseStatus, OrgKind
-from portal.roles import sees_personal_data
 from portal.services import queries
-from portal.services.audit import record_export
 from portal.services.claims import LEADERS, unit_members
 from portal.services.comments import mark_read, notifications_of
+from portal.services.exports import export_cases, export_worklist
+from portal.views.exports import file_response, wanted_format
 
 
 def _filters() -> queries.Filters:
@@ -45,7 +40,8 @@ class WorklistView(BaseView):
             "portal/worklist.html", items=items, tab=tab, now=utcnow(), filters=filters,
             types=[t for t in queries.dispute_types() if t.parent_id is None],
             townships=queries.org_units(OrgKind.TOWNSHIP), statuses=list(CaseStatus),
-            members=unit_members(g.user) if leader else [], leader=leader, args=request.args)
+            members=unit_members(g.user) if leader else [], leader=leader,
+            args={k: v for k, v in request.args.items() if k not in ("tab", "format")})
 
     @expose("/")
     @has_access
@@ -70,22 +66,12 @@ class WorklistView(BaseView):
     @expose("/export")
     @has_access
     def export(self):
-        """The unit's cases as CSV (what the list shows), personal data masked for roles without the right."""
-        cases = queries.unit_cases(g.user, _filters(), limit=10000)
-        full = sees_personal_data(g.user.role_names)
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow([_("Case code"), _("Subject"), _("Dispute type"), _("Township"), _("Case status"),
-                         _("Lead unit"), _("Registered"), _("Deadline"), _("Parties"), _("ID number"), _("Phone")])
-        for c in cases:
-            writer.writerow([c.code, c.title, c.dispute_type.name, c.township.name, c.status.label,
-                             c.assigned_unit.name if c.assigned_unit else "", c.registered_at, c.due_at or "",
-                             "、".join(p.name for p in c.parties),
-                             "、".join((p.id_number or "") if full else mask_id_number(p.id_number) for p in c.parties),
-                             "、".join((p.phone or "") if full else mask_phone(p.phone) for p in c.parties)])
-        record_export(g.user, "cases.csv", len(cases), unmasked=full)
-        return Response("\ufeff" + out.getvalue(), mimetype="text/csv",
-                        headers={"Content-Disposition": "attachment; filename=cases.csv"})
+        """A tab of the worklist as CSV or Excel (``?tab=unit|todo|supervised|done&format=csv|xlsx``), with the
+        page's filters; in the unit's cases, personal data masked for roles without the right."""
+        tab = request.args.get("tab", "unit")
+        if tab == "unit":
+            return file_response(export_cases(g.user, _filters(), wanted_format()))
+        return file_response(export_worklist(g.user, tab, _filters(), wanted_format()))
 
     @expose("/notifications", methods=["GET", "POST"])
     @has_access

@@ -29,6 +29,8 @@ SEES_CASE = {"window", "dispatch", "verify", "director", "admin",   # the county
 WORKS_CASE = SEES_CASE & WORKERS
 ADMIN = {"admin"}
 ANALYSTS = {"director", "dispatch", "verify", "admin"}            # the center's figures: the process heat map
+SCORECARDS = {"director", "dispatch", "verify", "sifalead", "admin"}      # the center's staff and unit leaders
+MONTHLY_REPORT = {"director", "dispatch", "verify", "xiang", "admin"}     # the center's staff and townships
 SETTINGS = ("DeadlineRuleView", "CalendarDayView", "SupervisionRuleView")
 RELIEF_STARTERS = {"window", "xiang"}  # 受理窗口 and 乡镇民政 take relief applications
 SETTINGS_ENDPOINTS = ("list", "show", "add", "edit", "delete", "download", "action", "action_post")
@@ -68,6 +70,13 @@ MATRIX: dict[str, tuple[str, set[str]]] = {
     "CaseView.diagram": ("GET", SEES_CASE),
     "BranchView.ledger": ("GET", EVERYONE),
     "BranchView.risk": ("GET", EVERYONE),
+    "BranchView.ledger_export": ("GET", EVERYONE),
+    "BranchView.risk_export": ("GET", EVERYONE),
+    "ScorecardView.index": ("GET", SCORECARDS),
+    "ScorecardView.export": ("GET", SCORECARDS),
+    "MonthlyReportView.index": ("GET", MONTHLY_REPORT),
+    "MonthlyReportView.pdf": ("GET", MONTHLY_REPORT),
+    "MonthlyReportView.export": ("GET", MONTHLY_REPORT),
     "PortalSettingsView.values": ("GET", ADMIN),
     "HeatmapView.index": ("GET", ANALYSTS),
     "HeatmapView.stats": ("GET", ANALYSTS),
@@ -97,7 +106,8 @@ MATRIX: dict[str, tuple[str, set[str]]] = {
     "SupervisionRuleView.download": ("GET", set()), "SupervisionRuleView.action_post": ("POST", set()),
 }
 OWN_VIEWS = ("CaseView", "DocumentView", "WorklistView", "PrintView", "BranchView", "PortalSettingsView",
-             "DesignerView", "FormDefinitionView", "ProcessMigrationView", "HeatmapView", *SETTINGS)
+             "DesignerView", "FormDefinitionView", "ProcessMigrationView", "HeatmapView", "ScorecardView",
+             "MonthlyReportView", *SETTINGS)
 
 
 def test_every_route_of_the_portal_has_a_row_in_the_matrix(app):
