@@ -41,6 +41,7 @@ class WorkItem(Model):
     __table_args__ = (
         Index("ix_work_item_open_lane", "status", "lane"),
         Index("ix_work_item_case_status", "case_id", "status"),
+        Index("ix_work_item_kind_created", "kind", "created_at"),  # the figures: cards raised in a period
         # A looped step runs again under its first run's task id: one OPEN item per task at a time.
         Index("ux_work_item_open_task", "task_id", unique=True, sqlite_where=text("status = 'open'"),
               postgresql_where=text("status = 'open'")),
