@@ -49,6 +49,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 def _register_views(appbuilder, _l) -> None:
     from portal.views.branches import BranchView
     from portal.views.cases import CaseView
+    from portal.views.dashboard import DashboardView
     from portal.views.designer import DesignerView
     from portal.views.documents import DocumentView
     from portal.views.forms import FormDefinitionView
@@ -76,6 +77,8 @@ def _register_views(appbuilder, _l) -> None:
                         category_icon="fa-hands-helping")
     appbuilder.add_link("RiskLedger", label=_l("Risk-control ledger"), href="/branches/risk", icon="fa-shield-halved",
                         category="Assistance")
+    appbuilder.add_view(DashboardView, "Dashboard", label=_l("Dashboard"), icon="fa-chart-line",
+                        category="Analysis", category_label=_l("Analysis"), category_icon="fa-chart-pie")
     appbuilder.add_link("Notifications", label=_l("Notifications"), href="/worklist/notifications", icon="fa-bell")
     appbuilder.add_view(DeadlineRuleView, "DeadlineRules", label=_l("Deadline rules"), icon="fa-clock",
                         category="Settings", category_label=_l("Settings"), category_icon="fa-gears")

@@ -16,7 +16,11 @@ READ = [("can_read", "Worklist"), ("can_read", "Case"), ("menu_access", "Worklis
         ("menu_access", "RiskLedger")]
 WORK = [*READ, ("can_work", "Case"), ("can_batch", "Print"), ("menu_access", "BatchPrint"), ("can_work", "Branch")]
 REGISTER = [*WORK, ("can_register", "Case"), ("menu_access", "RegisterCase")]
-SUPERVISE = [*WORK, ("can_supervise", "Case"), ("menu_access", "RepeatParties")]
+# The county's figures (分析汇总), each reader's for their own territory: the center's director, dispatchers
+# and verifiers, the townships, and unit leaders (what their unit was given). Handlers, window clerks and
+# grid members work cases; they do not read the dashboard.
+ANALYSE = [("can_read", "Dashboard"), ("menu_access", "Analysis"), ("menu_access", "Dashboard")]
+SUPERVISE = [*WORK, ("can_supervise", "Case"), ("menu_access", "RepeatParties"), *ANALYSE]
 # Publishing a diagram with script tasks or pre/post-scripts: no role above has it; the Admin role
 # holds it, and an administrator may grant it to another role in the security pages.
 ALLOW_SCRIPTS = ("can_allow_scripts", "Processes")
@@ -32,13 +36,13 @@ class RoleDef:
 
 ROLES = [
     RoleDef("intake_clerk", _l("Intake window clerk"), REGISTER, sees_personal_data=True),
-    RoleDef("dispatcher", _l("Dispatcher"), WORK, sees_personal_data=True),
+    RoleDef("dispatcher", _l("Dispatcher"), [*WORK, *ANALYSE], sees_personal_data=True),
     RoleDef("dept_handler", _l("Department handler"), WORK, sees_personal_data=True),
     RoleDef("mediator", _l("Mediator"), WORK, sees_personal_data=True),
-    RoleDef("township_staff", _l("Township center staff"), WORK, sees_personal_data=True),
-    RoleDef("verifier", _l("Verifier"), WORK),
+    RoleDef("township_staff", _l("Township center staff"), [*WORK, *ANALYSE], sees_personal_data=True),
+    RoleDef("verifier", _l("Verifier"), [*WORK, *ANALYSE]),
     RoleDef("director", _l("Center director"), SUPERVISE),
-    RoleDef("unit_leader", _l("Unit leader"), WORK, sees_personal_data=True),
+    RoleDef("unit_leader", _l("Unit leader"), [*WORK, *ANALYSE], sees_personal_data=True),
     RoleDef("grid_member", _l("Grid member"), READ),
     RoleDef("assistance_handler", _l("Assistance handler"), WORK, sees_personal_data=True),
 ]

@@ -39,6 +39,7 @@ from portal.models import (
     WorkItemKind,
     WorkItemStatus,
 )
+from portal.roles import COUNTY_WIDE_ROLES
 from portal.services.deadlines import local_to_utc, local_today
 from portal.services.errors import DomainError
 from portal.services.kpi_sql import days_between
@@ -116,6 +117,7 @@ class Figure:
     change_display: str = ""
     trend: str | None = None      # up / down / flat, against a year earlier
     good: bool | None = None      # whether that way is the better one (None: neither)
+    now: bool = False             # a state now: no period, no year earlier
     link: dict[str, str] = field(default_factory=dict)
 
 
@@ -384,6 +386,24 @@ def cases_behind(user, key: str, filters: KpiFilters, limit: int = 500, part: st
     return list(db.session.scalars(query).unique())
 
 
+def filter_choices(user) -> dict[str, list]:
+    """What the dashboard's filters offer: the townships of the user's territory (a township's or a
+    village's staff: their own; the others: all), the dispute types (level 1, then its level-2 types),
+    the channels, and the units cases are assigned to above the villages."""
+    townships = list(db.session.scalars(select(OrgUnit).where(OrgUnit.kind == OrgKind.TOWNSHIP)
+                                        .order_by(OrgUnit.code)))
+    own = user.org_unit.path if user.org_unit is not None else ""
+    if not COUNTY_WIDE_ROLES & user.role_names and any(own.startswith(t.path) for t in townships):
+        townships = [t for t in townships if own.startswith(t.path)]
+    county = select(OrgUnit.id).where(OrgUnit.kind == OrgKind.COUNTY)
+    units = db.session.scalars(select(OrgUnit).where(or_(
+        OrgUnit.kind.in_([OrgKind.TOWNSHIP, OrgKind.DEPARTMENT, OrgKind.STUDIO]),
+        and_(OrgUnit.kind == OrgKind.COMMITTEE, OrgUnit.parent_id.in_(county)))).order_by(OrgUnit.code))
+    types = list(db.session.scalars(select(DisputeType).order_by(DisputeType.code)))
+    return {"townships": townships, "units": list(units), "channels": list(SourceChannel),
+            "types": [(t, [c for c in types if c.parent_id == t.id]) for t in types if t.parent_id is None]}
+
+
 # --- turning the sums into figures ---
 
 def _value(k: Kpi, row: dict, tag: str):
@@ -428,7 +448,7 @@ def _figure(k: Kpi, row: dict, filters: KpiFilters) -> Figure:
     value, num, den = _value(k, row, "cur")
     formula = " ".join(str(text) for text in (k.formula, k.note) if text)
     figure = Figure(k.key, k.label, value, _display(k, value), k.unit, formula, k.measure, num, den,
-                    link={"figure": k.key, **filters.args()})
+                    now=k.now, link={"figure": k.key, **filters.args()})
     if k.now:
         return figure
     figure.previous = _value(k, row, "prev")[0]
