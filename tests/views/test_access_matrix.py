@@ -28,6 +28,9 @@ SEES_CASE = {"window", "dispatch", "verify", "director", "admin",   # the county
              "xiang"}                                                 # its township 城关镇
 WORKS_CASE = SEES_CASE & WORKERS
 ADMIN = {"admin"}
+# the county's figures: the center's director, dispatcher and verifier, the township (its territory) and
+# unit leaders (what their unit was given); handlers, the window, grid members and aid offices are refused
+DASHBOARD = {"director", "dispatch", "verify", "admin", "xiang", "sifalead"}
 SETTINGS = ("DeadlineRuleView", "CalendarDayView", "SupervisionRuleView")
 RELIEF_STARTERS = {"window", "xiang"}  # 受理窗口 and 乡镇民政 take relief applications
 SETTINGS_ENDPOINTS = ("list", "show", "add", "edit", "delete", "download", "action", "action_post")
@@ -80,6 +83,8 @@ MATRIX: dict[str, tuple[str, set[str]]] = {
     "ProcessMigrationView.index": ("GET", ADMIN),
     "ProcessMigrationView.run": ("POST", ADMIN),
     "ProcessMigrationView.revert": ("POST", ADMIN),
+    "DashboardView.index": ("GET", DASHBOARD),
+    "DashboardView.cases": ("GET", DASHBOARD),
     "WorklistView.todo": ("GET", EVERYONE),
     "WorklistView.supervised": ("GET", EVERYONE),
     "WorklistView.unit": ("GET", EVERYONE),
@@ -93,7 +98,7 @@ MATRIX: dict[str, tuple[str, set[str]]] = {
     "SupervisionRuleView.download": ("GET", set()), "SupervisionRuleView.action_post": ("POST", set()),
 }
 OWN_VIEWS = ("CaseView", "DocumentView", "WorklistView", "PrintView", "BranchView", "PortalSettingsView",
-             "DesignerView", "FormDefinitionView", "ProcessMigrationView", *SETTINGS)
+             "DesignerView", "FormDefinitionView", "ProcessMigrationView", "DashboardView", *SETTINGS)
 
 
 def test_every_route_of_the_portal_has_a_row_in_the_matrix(app):
