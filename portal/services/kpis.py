@@ -1,6 +1,6 @@
 """The county's figures (分析汇总, domain.md §5), computed in the database.
 
-Each figure is defined once, as SQL conditions over one source: the cases registered, the cases
+Each figure is defined once (``kpi_defs``), as SQL conditions over one source: the cases registered, the cases
 closed, the cases open now, the supervision cards, the aid paid, the services given. ``figures``
 aggregates all the figures of a source in one query (COUNT/SUM/AVG over CASE), for the period and for
 the same dates a year earlier; ``cases_behind`` lists the cases the very same conditions select. Every
@@ -12,43 +12,22 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any, Callable
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, exists, false, func, not_, or_, select, true
+from sqlalchemy import and_, case, false, func, not_, or_, select, true
 from sqlalchemy.orm import aliased, joinedload
 
 from portal.clock import utcnow
 from portal.extensions import db
-from portal.models import (
-    Branch,
-    BranchKind,
-    Case,
-    CaseStatus,
-    DisputeType,
-    HandlingResult,
-    OrgKind,
-    OrgUnit,
-    Party,
-    PartyKind,
-    ResolutionMode,
-    Satisfaction,
-    ServiceReferral,
-    SourceChannel,
-    WorkItem,
-    WorkItemKind,
-    WorkItemStatus,
-)
+from portal.models import Case, DisputeType, OrgKind, OrgUnit, SourceChannel
 from portal.roles import COUNTY_WIDE_ROLES
 from portal.services.deadlines import local_to_utc, local_today
-from portal.services.errors import DomainError
-from portal.services.kpi_sql import days_between
+from portal.services.kpi_defs import KPIS, PARTS, YUAN, Kpi, Source, UnknownFigureError, Window, kpi
 from portal.services.queries import visible_cases_filter
 
-
-class UnknownFigureError(DomainError):
-    status_code = 404
-    message = _l("There is no such figure.")
+__all__ = ["KPIS", "PARTS", "Figure", "KpiFilters", "UnknownFigureError", "cases_behind", "figures",
+           "filter_choices", "kpi"]
 
 
 @dataclass(frozen=True)
@@ -78,23 +57,17 @@ class KpiFilters:
         return {k: str(v) for k, v in values.items() if v}
 
 
-@dataclass(frozen=True)
-class Window:
-    """A period as naive UTC moments, ``start`` included, ``end`` excluded; ``now`` for the states now."""
-
-    start: datetime
-    end: datetime
-    now: datetime
-
-
 def _window(start: date, end: date, now: datetime) -> Window:
     return Window(local_to_utc(datetime.combine(start, time.min)),
                   local_to_utc(datetime.combine(end + timedelta(days=1), time.min)), now)
 
 
 def _year_before(day: date) -> date:
-    return day.replace(year=day.year - 1) if (day.month, day.day) != (2, 29) else day.replace(year=day.year - 1,
-                                                                                              day=28)
+    """The same date a year earlier (29 February: the 28th)."""
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:
+        return day.replace(year=day.year - 1, day=28)
 
 
 @dataclass
@@ -119,175 +92,6 @@ class Figure:
     good: bool | None = None      # whether that way is the better one (None: neither)
     now: bool = False             # a state now: no period, no year earlier
     link: dict[str, str] = field(default_factory=dict)
-
-
-# --- sources: what the rows are, which moment the period applies to, how they reach the case ---
-
-@dataclass(frozen=True)
-class Source:
-    name: str
-    table: Any                     # Case, or a table with case_id
-    moment: Any                    # the column the period applies to
-    base: Callable[[], Any]        # the rows of the source at all
-    joins: Callable[[Any], Any] = lambda query: query
-
-
-UNIT = aliased(OrgUnit, name="kpi_unit")              # the unit the case was assigned to
-UNIT_PARENT = aliased(OrgUnit, name="kpi_unit_parent")
-
-
-def _with_units(query):
-    return query.outerjoin(UNIT, UNIT.id == Case.assigned_unit_id) \
-        .outerjoin(UNIT_PARENT, UNIT_PARENT.id == UNIT.parent_id)
-
-
-REGISTERED = Source("registered", Case, Case.registered_at, true)
-CLOSED = Source("closed", Case, Case.closed_at, lambda: Case.status == CaseStatus.CLOSED, _with_units)
-OPEN = Source("open", Case, None, lambda: Case.status != CaseStatus.CLOSED)
-CARDS = Source("cards", WorkItem, WorkItem.created_at, lambda: WorkItem.kind == WorkItemKind.CARD)
-AID = Source("aid", Branch, Branch.paid_at, lambda: and_(
-    Branch.kind.in_([k for k in BranchKind if k.pays_money]), Branch.amount_paid.is_not(None)))
-SERVICES = Source("services", ServiceReferral, ServiceReferral.served_at, true)
-
-
-# --- the conditions the figures share with their lists ---
-
-AGREED = [HandlingResult.WRITTEN_AGREEMENT.value, HandlingResult.ORAL_AGREEMENT.value]
-MEDIATED = [*AGREED, HandlingResult.TERMINATED.value]
-PRE_SUIT_SETTLED = [*AGREED, HandlingResult.WITHDRAWN.value]
-RATED = [Satisfaction.SATISFIED.value, Satisfaction.BASICALLY.value, Satisfaction.DISSATISFIED.value]
-CONTENT = [Satisfaction.SATISFIED.value, Satisfaction.BASICALLY.value]
-PRE_SUIT = Case.resolution_mode == ResolutionMode.LITIGATION.value
-
-# The level of the unit that resolved a case: a village (its committee, its grid), a township (a
-# studio of the township), else the county (stationed departments, county committees and studios).
-LEVEL = case((or_(UNIT.kind.in_([OrgKind.VILLAGE, OrgKind.GRID]), UNIT_PARENT.kind == OrgKind.VILLAGE), "village"),
-             (or_(UNIT.kind == OrgKind.TOWNSHIP, UNIT_PARENT.kind == OrgKind.TOWNSHIP), "township"),
-             else_="county")
-
-
-_MINE, _THEIRS, _EARLIER = aliased(Party, name="kpi_mine"), aliased(Party, name="kpi_theirs"), \
-    aliased(Case, name="kpi_earlier")
-
-
-def repeat_petition(w: Window):
-    """An applicant of the case is, by ID number, an applicant of an earlier case (anywhere in the
-    county, of any type) registered within the same period."""
-    mine, theirs, earlier = _MINE, _THEIRS, _EARLIER
-    return exists().where(
-        mine.case_id == Case.id, mine.kind == PartyKind.APPLICANT, mine.id_number.is_not(None),
-        theirs.id_number == mine.id_number, theirs.kind == PartyKind.APPLICANT, theirs.case_id == earlier.id,
-        earlier.id != Case.id, earlier.registered_at >= w.start,
-        or_(earlier.registered_at < Case.registered_at,
-            and_(earlier.registered_at == Case.registered_at, earlier.id < Case.id)))
-
-
-def _overdue(w: Window):
-    return and_(Case.due_at < w.now, Case.paused_since.is_(None))
-
-
-def _all(w: Window):
-    return true()
-
-
-@dataclass(frozen=True)
-class Kpi:
-    """A figure's definition. ``rows``: what is counted (a rate's denominator); ``hits``: a rate's
-    numerator among ``rows``; ``value``: what ``avg``/``sum`` add up; ``now``: a state now, without
-    a period or a year earlier."""
-
-    key: str
-    label: Any
-    formula: Any
-    source: Source
-    measure: str                  # count | rate | avg | sum
-    unit: Any
-    rows: Callable[[Window], Any] = _all
-    hits: Callable[[Window], Any] | None = None
-    value: Any = None
-    better: str | None = None     # up / down
-    now: bool = False
-    note: Any = None              # said after the formula
-
-
-CASES, DAYS, YUAN, PERSONS, CARD_UNIT = _l("cases"), _l("days"), _l("yuan"), _l("person-times"), _l("cards")
-
-
-LEVEL_RULE = _l("The level is that of the unit the case was assigned to: a village (its mediation committee, "
-                "its grids), a township (its studios), or the county (stationed departments, county committees "
-                "and studios). Cases referred to their lawful channel at intake have no unit and are not counted.")
-
-
-def _level(name: str, label, formula):
-    return Kpi(f"resolved_{name}", label, formula, CLOSED, "rate", "%",
-               rows=lambda w: Case.assigned_unit_id.is_not(None), hits=lambda w: LEVEL == name, note=LEVEL_RULE)
-
-
-KPIS = [
-    Kpi("received", _l("Cases received"), _l("Cases registered in the period."), REGISTERED, "count", CASES),
-    Kpi("resolved", _l("Cases resolved"), _l("Cases closed in the period, whenever they were registered."),
-        CLOSED, "count", CASES),
-    Kpi("mediation_success", _l("Mediation success rate"), _l(
-        "Cases closed in the period whose mediation ended in an agreement (written or oral), divided by the "
-        "cases closed in the period whose mediation ended (an agreement, or mediation terminated without "
-        "one). Cases sent to their lawful channel and pre-filing mediations (their own rate) are not counted."),
-        CLOSED, "rate", "%", rows=lambda w: and_(Case.handling_result.in_(MEDIATED), not_(PRE_SUIT)),
-        hits=lambda w: Case.handling_result.in_(AGREED), better="up"),
-    Kpi("pre_suit_success", _l("Pre-filing mediation success rate"), _l(
-        "Cases closed in the period that went to pre-filing mediation (triaged for arbitration or "
-        "litigation) and settled there: by an agreement, or withdrawn after the parties settled themselves; "
-        "divided by all cases closed in the period that went to pre-filing mediation (the others were "
-        "registered by the court)."),
-        CLOSED, "rate", "%", rows=lambda w: PRE_SUIT, hits=lambda w: Case.handling_result.in_(PRE_SUIT_SETTLED),
-        better="up"),
-    _level("village", _l("Resolved in the village"), _l(
-        "Cases closed in the period by a unit of a village, divided by all cases closed in the period by a unit.")),
-    _level("township", _l("Resolved in the township"), _l(
-        "Cases closed in the period by a unit of a township, divided by all cases closed in the period by a unit.")),
-    _level("county", _l("Resolved at the county"), _l(
-        "Cases closed in the period by a unit of the county, divided by all cases closed in the period by a unit.")),
-    Kpi("days_to_resolve", _l("Average days to resolve"), _l(
-        "For the cases closed in the period: the time from registration to closing, in days, averaged."),
-        CLOSED, "avg", DAYS, value=days_between(Case.registered_at, Case.closed_at), better="down"),
-    Kpi("on_time", _l("On-time rate"), _l(
-        "Cases closed in the period no later than their deadline (as extended), divided by the cases closed "
-        "in the period that had a deadline."),
-        CLOSED, "rate", "%", rows=lambda w: Case.due_at.is_not(None), hits=lambda w: Case.closed_at <= Case.due_at,
-        better="up"),
-    Kpi("satisfaction", _l("Satisfaction rate"), _l(
-        "Cases closed in the period whose applicant said at the follow-up visit they were satisfied or "
-        "basically satisfied, divided by those whose applicant gave an answer (not reached: not counted)."),
-        CLOSED, "rate", "%", rows=lambda w: Case.satisfaction.in_(RATED), hits=lambda w: Case.satisfaction.in_(CONTENT),
-        better="up"),
-    Kpi("overdue_now", _l("Cases overdue now"), _l(
-        "Open cases whose deadline has passed (cases whose deadline clock is paused are not counted). "
-        "A state now: the period does not apply."), OPEN, "count", CASES, rows=_overdue, better="down", now=True),
-    Kpi("cards_issued", _l("Supervision cards issued"), _l(
-        "Supervision cards raised in the period, automatically or by hand."), CARDS, "count", CARD_UNIT),
-    Kpi("cards_open", _l("Supervision cards open now"), _l(
-        "Supervision cards not yet answered (a card is withdrawn when its case closes). A state now: the "
-        "period does not apply."), CARDS, "count", CARD_UNIT, rows=lambda w: WorkItem.status == WorkItemStatus.OPEN,
-        better="down", now=True),
-    Kpi("aid_paid", _l("Relief and judicial aid paid"), _l(
-        "Temporary relief and state judicial aid paid, in yuan, by the date of payment in the period."),
-        AID, "sum", YUAN, value=Branch.amount_paid),
-    Kpi("service_persons", _l("Social services (person-times)"), _l(
-        "Person-times of social work and volunteer services given in the period."),
-        SERVICES, "sum", PERSONS, value=ServiceReferral.persons),
-    Kpi("repeat_petitions", _l("Repeat petitions"), _l(
-        "Cases registered in the period whose applicant (by ID number) had already been the applicant of "
-        "an earlier case registered in the same period, anywhere in the county."),
-        REGISTERED, "count", CASES, rows=repeat_petition, better="down"),
-]
-KPI_BY_KEY = {k.key: k for k in KPIS}
-PARTS = ("", "hits", "misses")  # a rate's list: all it divides by, the cases counted, the others
-
-
-def kpi(key: str) -> Kpi:
-    try:
-        return KPI_BY_KEY[key]
-    except KeyError:
-        raise UnknownFigureError() from None
 
 
 # --- the queries ---
@@ -379,8 +183,7 @@ def cases_behind(user, key: str, filters: KpiFilters, limit: int = 500, part: st
         query = source.joins(query).where(source.base(), rows)
         order = (source.moment if source.moment is not None else Case.registered_at).desc()
     else:
-        query = query.where(Case.id.in_(select(source.table.case_id).join(Case, Case.id == source.table.case_id)
-                                        .where(source.base(), rows)))
+        query = query.where(Case.id.in_(select(source.table.case_id).where(source.base(), rows)))
         order = Case.registered_at.desc()
     query = query.where(*_scope(user, filters)).order_by(order, Case.id.desc()).limit(limit)
     return list(db.session.scalars(query).unique())
@@ -415,8 +218,8 @@ def _value(k: Kpi, row: dict, tag: str):
         return (round(float(value), 1) if value is not None else None), None, None
     if k.measure == "sum":
         total = value or 0
-        return (Decimal(str(total)).quantize(Decimal("0.01")) if k.value is Branch.amount_paid else int(total)), \
-            None, None
+        money = k.unit is YUAN  # yuan and fen; the others count people
+        return (Decimal(str(total)).quantize(Decimal("0.01")) if money else int(total)), None, None
     return value, None, None
 
 
