@@ -50,6 +50,7 @@ def _register_views(appbuilder, _l) -> None:
     from portal.views.analysis import MonthlyReportView, ScorecardView
     from portal.views.branches import BranchView
     from portal.views.cases import CaseView
+    from portal.views.dashboard import DashboardView
     from portal.views.designer import DesignerView
     from portal.views.documents import DocumentView
     from portal.views.forms import FormDefinitionView
@@ -78,9 +79,11 @@ def _register_views(appbuilder, _l) -> None:
                         category_icon="fa-hands-helping")
     appbuilder.add_link("RiskLedger", label=_l("Risk-control ledger"), href="/branches/risk", icon="fa-shield-halved",
                         category="Assistance")
+    appbuilder.add_view(DashboardView, "Dashboard", label=_l("Dashboard"), icon="fa-chart-line",
+                        category="Analysis", category_label=_l("Analysis"), category_icon="fa-chart-pie")
     appbuilder.add_link("Notifications", label=_l("Notifications"), href="/worklist/notifications", icon="fa-bell")
     appbuilder.add_view(HeatmapView, "ProcessHeatmap", label=_l("Process heat map"), icon="fa-fire",
-                        category="Analysis", category_label=_l("Analysis"), category_icon="fa-chart-line")
+                        category="Analysis")
     appbuilder.add_view(ScorecardView, "Scorecards", label=_l("Unit scorecards"), icon="fa-ranking-star",
                         category="Analysis")
     appbuilder.add_view(MonthlyReportView, "MonthlyReport", label=_l("Monthly dispute report"), icon="fa-table",

@@ -27,7 +27,7 @@ def init_command() -> None:
 @click.option("--cases", default=400, show_default=True, help="How many demo cases to drive through the chain.")
 @click.option("--seed", default=20231, show_default=True, help="Random seed (same seed, same county).")
 def demo_command(cases: int, seed: int) -> None:
-    """Seed the demo county, one user per role, and about a year of cases (only into an empty county)."""
+    """Seed the demo county, one user per role, and two years of cases (only into an empty county)."""
     from portal.demo.seed import seed_demo
     summary = seed_demo(n_cases=cases, seed=seed)
     click.echo(summary)

@@ -16,14 +16,18 @@ READ = [("can_read", "Worklist"), ("can_read", "Case"), ("menu_access", "Worklis
         ("menu_access", "RiskLedger")]
 WORK = [*READ, ("can_work", "Case"), ("can_batch", "Print"), ("menu_access", "BatchPrint"), ("can_work", "Branch")]
 REGISTER = [*WORK, ("can_register", "Case"), ("menu_access", "RegisterCase")]
-SUPERVISE = [*WORK, ("can_supervise", "Case"), ("menu_access", "RepeatParties")]
-# The county's figures under the "Analysis" menu: the process heat map, the units' scorecards, the
-# monthly report.
+# The county's figures under the "Analysis" menu (分析汇总), each reader's for their own territory:
+# the dashboard for the center's director, dispatchers and verifiers, the townships and unit leaders;
+# the process heat map for the center's staff; the units' scorecards for the center's staff and unit
+# leaders; the monthly report for the center's staff and townships. Handlers, window clerks and grid
+# members work cases; they do not read the figures.
 ANALYSIS_MENU = [("menu_access", "Analysis")]
+DASHBOARD = [("can_read", "Dashboard"), ("menu_access", "Dashboard")]
 HEATMAP = [("can_read", "Heatmap"), ("menu_access", "ProcessHeatmap")]
 SCORECARDS = [("can_read", "Scorecards"), ("menu_access", "Scorecards")]
 MONTHLY_REPORT = [("can_read", "MonthlyReport"), ("menu_access", "MonthlyReport")]
-ANALYSIS = [*ANALYSIS_MENU, *HEATMAP, *SCORECARDS, *MONTHLY_REPORT]  # the center's staff see all of them
+ANALYSIS = [*ANALYSIS_MENU, *DASHBOARD, *HEATMAP, *SCORECARDS, *MONTHLY_REPORT]  # the center's staff: all
+SUPERVISE = [*WORK, ("can_supervise", "Case"), ("menu_access", "RepeatParties")]
 # Publishing a diagram with script tasks or pre/post-scripts: no role above has it; the Admin role
 # holds it, and an administrator may grant it to another role in the security pages.
 ALLOW_SCRIPTS = ("can_allow_scripts", "Processes")
@@ -42,11 +46,12 @@ ROLES = [
     RoleDef("dispatcher", _l("Dispatcher"), [*WORK, *ANALYSIS], sees_personal_data=True),
     RoleDef("dept_handler", _l("Department handler"), WORK, sees_personal_data=True),
     RoleDef("mediator", _l("Mediator"), WORK, sees_personal_data=True),
-    RoleDef("township_staff", _l("Township center staff"), [*WORK, *ANALYSIS_MENU, *MONTHLY_REPORT],
+    RoleDef("township_staff", _l("Township center staff"), [*WORK, *ANALYSIS_MENU, *DASHBOARD, *MONTHLY_REPORT],
             sees_personal_data=True),
     RoleDef("verifier", _l("Verifier"), [*WORK, *ANALYSIS]),
     RoleDef("director", _l("Center director"), [*SUPERVISE, *ANALYSIS]),
-    RoleDef("unit_leader", _l("Unit leader"), [*WORK, *ANALYSIS_MENU, *SCORECARDS], sees_personal_data=True),
+    RoleDef("unit_leader", _l("Unit leader"), [*WORK, *ANALYSIS_MENU, *DASHBOARD, *SCORECARDS],
+            sees_personal_data=True),
     RoleDef("grid_member", _l("Grid member"), READ),
     RoleDef("assistance_handler", _l("Assistance handler"), WORK, sees_personal_data=True),
 ]

@@ -17,6 +17,7 @@ from portal.services.branches import fire_due_branch_timers, start_branch
 from portal.services.cases import complete_task
 from portal.services.deadlines import utc_to_local
 from portal.services.errors import ValidationFailed
+from portal.services.settings import get_setting
 
 WAIT = "wait"  # let the branch's next timer fire (the public notice, a follow-up interval)
 Form = Callable[[Case, datetime], dict]
@@ -126,21 +127,21 @@ def judicial_aid_application(case, t):
             "materials": ["application", "identity", "hardship", "compensation", "loss", "judgment"]}
 
 
-def _judicial_aid_script(granted: bool = True) -> Script:
+def _judicial_aid_script(granted: bool = True, amount: Decimal = Decimal("45000")) -> Script:
     script: Script = [
         ("judicial_aid_opinion", "dept04", lambda c, t: {
             "supports": "yes", "amount": Decimal("50000"),
             "reason": "经核实，被告人无赔偿能力，申请人生活困难，建议救助"}),
         ("judicial_aid_review", "judicialaid", lambda c, t: {
-            "granted": "yes" if granted else "no", "amount": Decimal("45000") if granted else None,
-            "decided_on": _day(t), "reason": "符合国家司法救助条件，决定救助45000元" if granted
+            "granted": "yes" if granted else "no", "amount": amount if granted else None,
+            "decided_on": _day(t), "reason": f"符合国家司法救助条件，决定救助{amount}元" if granted
             else "申请人已通过民事诉讼获得足额赔偿，不符合救助条件"})]
     if not granted:
         return script
     return script + [
         ("judicial_aid_funds", "judicialaid", lambda c, t: {"arrived_on": _day(t), "voucher": "示财拨〔2025〕12号"}),
         ("judicial_aid_notify", "dept04", lambda c, t: {
-            "notified_on": _day(t), "notify_method": "phone", "amount": Decimal("45000"), "paid_on": _day(t),
+            "notified_on": _day(t), "notify_method": "phone", "amount": amount, "paid_on": _day(t),
             "note": ""})]
 
 
@@ -252,6 +253,47 @@ def seed_branches(rng: random.Random, users: dict) -> int:
             break
     fire_due_branch_timers()
     return count
+
+
+def township_staff(code: str) -> str:
+    """The demo login of a township's center staff (城关镇's is ``township``)."""
+    return "township" if code == "T01" else f"township{code[1:]}"
+
+
+# Of the closed cases, how many have a household given temporary relief, and a victim state judicial aid
+# (about 2,500 yuan per case in all: a county of a thousand cases a year pays out millions).
+RELIEF_SHARE = 0.15
+JUDICIAL_AID_SHARE = 0.07
+
+
+def seed_payments(rng: random.Random, users: dict) -> int:
+    """Relief and judicial aid granted and paid over the demo's years, on closed cases of every
+    township, each started a few days after its case was registered; return how many were paid."""
+    cases = list(db.session.scalars(select(Case).where(Case.status == CaseStatus.CLOSED,
+                                                       Case.registered_at < utcnow() - timedelta(days=40))
+                                    .order_by(Case.id)))
+    rng.shuffle(cases)
+    limit = get_setting("relief_township_limit")
+    relief, judicial = int(len(cases) * RELIEF_SHARE), int(len(cases) * JUDICIAL_AID_SHARE)
+    paid = 0
+    for i, case in enumerate(cases[:relief + judicial]):
+        start = case.registered_at + timedelta(days=rng.randint(1, 6), hours=rng.randint(0, 3))
+        if i < relief:
+            amount = str(rng.randrange(800, 8001, 100))
+            kind, application = "relief", relief_application(amount=amount, hardship=rng.choice(
+                ["fire", "illness", "illness", "traffic"]))
+            script = _relief_script(amount, county=Decimal(amount) > limit, review=rng.random() < 0.3)
+            cast = {**users, "township": users[township_staff(case.township.code)]}
+        else:
+            kind, application, cast = "judicial_aid", judicial_aid_application, users
+            script = _judicial_aid_script(amount=Decimal(rng.randrange(10000, 50001, 1000)))
+        try:
+            branch = _run(cast, case, kind, "window", application, script, start)
+        except ValidationFailed:  # e.g. the same person already had relief for this within the year
+            db.session.rollback()
+            continue
+        paid += db.session.get(Branch, branch.id).amount_paid is not None
+    return paid
 
 
 def _run(users: dict, case: Case, kind: str, starter: str, application: Form, steps: Script,

@@ -60,7 +60,7 @@ class ServiceReferral(Model):
     worker = Column(String(200), nullable=False)          # 社工/志愿者 names
     party_id = Column(Integer, ForeignKey("party.id"), nullable=True)  # 服务对象: a party of the case ...
     person_name = Column(String(50), nullable=True)       # ... or someone else (a family member), by name
-    served_at = Column(DateTime, nullable=False)          # naive UTC
+    served_at = Column(DateTime, nullable=False, index=True)  # naive UTC
     duration_minutes = Column(Integer, nullable=False)
     persons = Column(Integer, nullable=False, default=1)  # person-times counted (人次)
     result = Column(Text, nullable=False)

@@ -68,7 +68,8 @@ class Branch(Model):
     """One assistance application or risk-control file of a person of a case, with its workflow."""
 
     __tablename__ = "case_branch"
-    __table_args__ = (Index("ix_case_branch_kind_status", "kind", "status"),)
+    __table_args__ = (Index("ix_case_branch_kind_status", "kind", "status"),
+                      Index("ix_case_branch_kind_paid", "kind", "paid_at"))  # the figures: aid paid in a period
     id = Column(Integer, primary_key=True)
     case_id = Column(Integer, ForeignKey("mediation_case.id"), nullable=False, index=True)
     kind = Column(enum_column_type(BranchKind), nullable=False)

@@ -5,7 +5,7 @@ import enum
 
 from flask_appbuilder import Model
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Boolean, Column, Date, DateTime, ForeignKey, Integer, Numeric, String, Text
+from sqlalchemy import Boolean, Column, Date, DateTime, ForeignKey, Index, Integer, Numeric, String, Text
 from sqlalchemy.orm import relationship
 
 from portal.models.base import enum_column_type
@@ -129,6 +129,11 @@ class Case(Model):
     """
 
     __tablename__ = "mediation_case"
+    __table_args__ = (
+        # the figures: a township's cases by registration, the open cases past their deadline
+        Index("ix_mediation_case_township_registered", "township_id", "registered_at"),
+        Index("ix_mediation_case_status_due", "status", "due_at"),
+    )
     id = Column(Integer, primary_key=True)
     code = Column(String(32), unique=True, nullable=True)
     title = Column(String(200), nullable=False)
@@ -161,7 +166,7 @@ class Case(Model):
     accused_unit_id = Column(Integer, ForeignKey("org_unit.id"), nullable=True)  # 检举控告: never shown to it
     registered_by_id = Column(Integer, ForeignKey("ab_user.id"), nullable=False)
     registered_at = Column(DateTime, nullable=False, index=True)
-    closed_at = Column(DateTime, nullable=True)
+    closed_at = Column(DateTime, nullable=True, index=True)
     process_version_id = Column(Integer, ForeignKey("process_version.id"), nullable=False)
     wf_state = Column(Text, nullable=False)
     next_timer_due_at = Column(DateTime, nullable=True, index=True)

@@ -45,6 +45,7 @@ class WorkItem(Model):
         Index("ix_work_item_status_step", "status", "bpmn_id", "due_at"),
         Index("ix_work_item_status_due", "status", "due_at"),
         Index("ix_work_item_status_completed", "status", "completed_at"),
+        Index("ix_work_item_kind_created", "kind", "created_at"),  # the figures: cards raised in a period
         # A looped step runs again under its first run's task id: one OPEN item per task at a time.
         Index("ux_work_item_open_task", "task_id", unique=True, sqlite_where=text("status = 'open'"),
               postgresql_where=text("status = 'open'")),

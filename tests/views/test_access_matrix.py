@@ -31,6 +31,9 @@ ADMIN = {"admin"}
 ANALYSTS = {"director", "dispatch", "verify", "admin"}            # the center's figures: the process heat map
 SCORECARDS = {"director", "dispatch", "verify", "sifalead", "admin"}      # the center's staff and unit leaders
 MONTHLY_REPORT = {"director", "dispatch", "verify", "xiang", "admin"}     # the center's staff and townships
+# the county's figures: the center's director, dispatcher and verifier, the township (its territory) and
+# unit leaders (what their unit was given); handlers, the window, grid members and aid offices are refused
+DASHBOARD = {"director", "dispatch", "verify", "admin", "xiang", "sifalead"}
 SETTINGS = ("DeadlineRuleView", "CalendarDayView", "SupervisionRuleView")
 RELIEF_STARTERS = {"window", "xiang"}  # 受理窗口 and 乡镇民政 take relief applications
 SETTINGS_ENDPOINTS = ("list", "show", "add", "edit", "delete", "download", "action", "action_post")
@@ -93,6 +96,8 @@ MATRIX: dict[str, tuple[str, set[str]]] = {
     "ProcessMigrationView.index": ("GET", ADMIN),
     "ProcessMigrationView.run": ("POST", ADMIN),
     "ProcessMigrationView.revert": ("POST", ADMIN),
+    "DashboardView.index": ("GET", DASHBOARD),
+    "DashboardView.cases": ("GET", DASHBOARD),
     "WorklistView.todo": ("GET", EVERYONE),
     "WorklistView.supervised": ("GET", EVERYONE),
     "WorklistView.unit": ("GET", EVERYONE),
@@ -107,7 +112,7 @@ MATRIX: dict[str, tuple[str, set[str]]] = {
 }
 OWN_VIEWS = ("CaseView", "DocumentView", "WorklistView", "PrintView", "BranchView", "PortalSettingsView",
              "DesignerView", "FormDefinitionView", "ProcessMigrationView", "HeatmapView", "ScorecardView",
-             "MonthlyReportView", *SETTINGS)
+             "MonthlyReportView", "DashboardView", *SETTINGS)
 
 
 def test_every_route_of_the_portal_has_a_row_in_the_matrix(app):

@@ -1,0 +1,118 @@
+"""The dashboard's charts, computed in SQL with the dashboard's own scope and filters: cases received
+and resolved month by month, by dispute category, by township, and how many were resolved on time.
+
+Each chart is one aggregate query. Months are the county's calendar months: their bounds are worked
+out in Python as UTC moments and each month is a conditional count, which reads the same on SQLite and
+PostgreSQL and lets the registration and closing indexes narrow the rows.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timezone
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from sqlalchemy import and_, case, func, select
+from sqlalchemy.orm import aliased
+
+from portal.extensions import db
+from portal.models import Case, CaseStatus, DisputeType, OrgKind, OrgUnit
+from portal.services.kpi_defs import AGREED
+from portal.services.kpis import KpiFilters, case_scope
+
+
+@dataclass
+class Chart:
+    categories: list[str]
+    series: dict[str, list[float]] = field(default_factory=dict)  # series key -> one value per category
+
+
+def _utc(day: date) -> datetime:
+    zone = ZoneInfo(current_app.config["PORTAL_TIMEZONE"])
+    return datetime.combine(day, time(0, 0), tzinfo=zone).astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def _months(end: date, count: int = 12) -> list[tuple[str, datetime, datetime]]:
+    """The ``count`` calendar months up to the one holding ``end``: (label, start, end) in UTC."""
+    months = []
+    year, month = end.year, end.month
+    for _ in range(count):
+        first = date(year, month, 1)
+        nxt = date(year + (month == 12), month % 12 + 1, 1)
+        months.append((f"{year}-{month:02d}", _utc(first), _utc(nxt)))
+        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
+    return months[::-1]
+
+
+def _successful():
+    """Mediated successfully, as the dashboard's success rate counts it: an agreement (written or oral)."""
+    return Case.handling_result.in_(AGREED)
+
+
+def monthly(user, filters: KpiFilters) -> Chart:
+    """Received and resolved per month (the 12 months ending with the period's end), and of the
+    resolved, how many on time (closed by their deadline) and late."""
+    months = _months(filters.period()[1])
+    closed = Case.status == CaseStatus.CLOSED
+    on_time = and_(closed, Case.due_at.is_not(None), Case.closed_at <= Case.due_at)
+    late = and_(closed, Case.due_at.is_not(None), Case.closed_at > Case.due_at)
+    columns = []
+    for _label, start, end in months:
+        received = and_(Case.registered_at >= start, Case.registered_at < end)
+        resolved = and_(closed, Case.closed_at >= start, Case.closed_at < end)
+        columns += [func.count(case((received, 1))), func.count(case((resolved, 1))),
+                    func.count(case((and_(resolved, on_time), 1))), func.count(case((and_(resolved, late), 1)))]
+    first, last = months[0][1], months[-1][2]
+    window = (Case.registered_at >= first) & (Case.registered_at < last) | \
+        (Case.closed_at >= first) & (Case.closed_at < last)
+    row = db.session.execute(select(*columns).where(window, *case_scope(user, filters))).one()
+    chart = Chart([m[0] for m in months], {"received": [], "resolved": [], "on_time": [], "late": []})
+    for i in range(len(months)):
+        for j, key in enumerate(("received", "resolved", "on_time", "late")):
+            chart.series[key].append(int(row[4 * i + j] or 0))
+    return chart
+
+
+def _period_conditions(filters: KpiFilters):
+    start, end = filters.period()
+    return _utc(start), _utc(date.fromordinal(end.toordinal() + 1))
+
+
+def by_category(user, filters: KpiFilters) -> Chart:
+    """Received, resolved and mediated successfully in the period, by level-1 dispute category."""
+    start, end = _period_conditions(filters)
+    parent = aliased(DisputeType)
+    received = and_(Case.registered_at >= start, Case.registered_at < end)
+    resolved = and_(Case.status == CaseStatus.CLOSED, Case.closed_at >= start, Case.closed_at < end)
+    rows = db.session.execute(
+        select(parent.code, parent.name, func.count(case((received, 1))), func.count(case((resolved, 1))),
+               func.count(case((and_(resolved, _successful()), 1))))
+        .select_from(Case).join(DisputeType, DisputeType.id == Case.dispute_type_id)
+        .join(parent, parent.id == DisputeType.parent_id)
+        .where(received | resolved, *case_scope(user, filters))
+        .group_by(parent.code, parent.name).order_by(parent.code)).all()
+    return Chart([r[1] for r in rows], {"received": [r[2] for r in rows], "resolved": [r[3] for r in rows],
+                                        "success": [r[4] for r in rows]})
+
+
+def by_township(user, filters: KpiFilters) -> Chart:
+    """Received and resolved in the period by township (every township, in code order)."""
+    start, end = _period_conditions(filters)
+    received = and_(Case.registered_at >= start, Case.registered_at < end)
+    resolved = and_(Case.status == CaseStatus.CLOSED, Case.closed_at >= start, Case.closed_at < end)
+    counts = {r[0]: r[1:] for r in db.session.execute(
+        select(Case.township_id, func.count(case((received, 1))), func.count(case((resolved, 1))))
+        .where(received | resolved, *case_scope(user, filters)).group_by(Case.township_id))}
+    towns = db.session.execute(select(OrgUnit.id, OrgUnit.name).where(OrgUnit.kind == OrgKind.TOWNSHIP)
+                               .order_by(OrgUnit.code)).all()
+    if filters.township_id:
+        towns = [t for t in towns if t[0] == filters.township_id]
+    return Chart([t[1] for t in towns], {"received": [int(counts.get(t[0], (0, 0))[0]) for t in towns],
+                                         "resolved": [int(counts.get(t[0], (0, 0))[1]) for t in towns]})
+
+
+def charts(user, filters: KpiFilters) -> dict[str, dict]:
+    """All the dashboard's charts, as JSON-ready data."""
+    return {name: {"categories": c.categories, "series": c.series}
+            for name, c in (("monthly", monthly(user, filters)), ("category", by_category(user, filters)),
+                            ("township", by_township(user, filters)))}
