@@ -53,6 +53,7 @@ def _register_views(appbuilder, _l) -> None:
     from portal.views.designer import DesignerView
     from portal.views.documents import DocumentView
     from portal.views.forms import FormDefinitionView
+    from portal.views.grid import GridReportView
     from portal.views.heatmap import HeatmapView
     from portal.views.migration import ProcessMigrationView
     from portal.views.prints import PrintView
@@ -79,6 +80,10 @@ def _register_views(appbuilder, _l) -> None:
     appbuilder.add_link("RiskLedger", label=_l("Risk-control ledger"), href="/branches/risk", icon="fa-shield-halved",
                         category="Assistance")
     appbuilder.add_link("Notifications", label=_l("Notifications"), href="/worklist/notifications", icon="fa-bell")
+    appbuilder.add_view_no_menu(GridReportView)
+    appbuilder.add_link("ReportFromScene", label=_l("Report from the scene"), href="/grid/report",
+                        icon="fa-location-dot")
+    appbuilder.add_link("MyGridReports", label=_l("My reports"), href="/grid/reports", icon="fa-list-check")
     appbuilder.add_view(HeatmapView, "ProcessHeatmap", label=_l("Process heat map"), icon="fa-fire",
                         category="Analysis", category_label=_l("Analysis"), category_icon="fa-chart-line")
     appbuilder.add_view(ScorecardView, "Scorecards", label=_l("Unit scorecards"), icon="fa-ranking-star",

@@ -24,6 +24,9 @@ HEATMAP = [("can_read", "Heatmap"), ("menu_access", "ProcessHeatmap")]
 SCORECARDS = [("can_read", "Scorecards"), ("menu_access", "Scorecards")]
 MONTHLY_REPORT = [("can_read", "MonthlyReport"), ("menu_access", "MonthlyReport")]
 ANALYSIS = [*ANALYSIS_MENU, *HEATMAP, *SCORECARDS, *MONTHLY_REPORT]  # the center's staff see all of them
+# 流动调: a grid member reports from the scene (a case at the township's window, or closed on the spot)
+# and follows the own reports; nothing else beyond READ.
+GRID_REPORT = [("can_report", "GridReport"), ("menu_access", "ReportFromScene"), ("menu_access", "MyGridReports")]
 # Publishing a diagram with script tasks or pre/post-scripts: no role above has it; the Admin role
 # holds it, and an administrator may grant it to another role in the security pages.
 ALLOW_SCRIPTS = ("can_allow_scripts", "Processes")
@@ -47,7 +50,7 @@ ROLES = [
     RoleDef("verifier", _l("Verifier"), [*WORK, *ANALYSIS]),
     RoleDef("director", _l("Center director"), [*SUPERVISE, *ANALYSIS]),
     RoleDef("unit_leader", _l("Unit leader"), [*WORK, *ANALYSIS_MENU, *SCORECARDS], sees_personal_data=True),
-    RoleDef("grid_member", _l("Grid member"), READ),
+    RoleDef("grid_member", _l("Grid member"), [*READ, *GRID_REPORT]),
     RoleDef("assistance_handler", _l("Assistance handler"), WORK, sees_personal_data=True),
 ]
 ROLE_BY_NAME = {r.name: r for r in ROLES}

@@ -376,7 +376,8 @@ def my_reports(user, limit: int = 100) -> list[GridReport]:
     """The grid member's own reports, newest first, with their cases (whatever the case's unit now is)."""
     return list(db.session.scalars(
         select(GridReport).options(joinedload(GridReport.case).joinedload(Case.assigned_unit),
-                                   joinedload(GridReport.case).joinedload(Case.township))
+                                   joinedload(GridReport.case).joinedload(Case.township),
+                                   joinedload(GridReport.case).joinedload(Case.village))
         .where(GridReport.reporter_id == user.id).order_by(GridReport.reported_at.desc(), GridReport.id.desc())
         .limit(limit)))
 

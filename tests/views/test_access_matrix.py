@@ -32,6 +32,7 @@ ANALYSTS = {"director", "dispatch", "verify", "admin"}            # the center's
 SCORECARDS = {"director", "dispatch", "verify", "sifalead", "admin"}      # the center's staff and unit leaders
 MONTHLY_REPORT = {"director", "dispatch", "verify", "xiang", "admin"}     # the center's staff and townships
 SETTINGS = ("DeadlineRuleView", "CalendarDayView", "SupervisionRuleView")
+GRID_REPORTERS = {"grid", "admin"}    # 流动调: grid members report from the scene (an administrator may look)
 RELIEF_STARTERS = {"window", "xiang"}  # 受理窗口 and 乡镇民政 take relief applications
 SETTINGS_ENDPOINTS = ("list", "show", "add", "edit", "delete", "download", "action", "action_post")
 
@@ -78,6 +79,8 @@ MATRIX: dict[str, tuple[str, set[str]]] = {
     "MonthlyReportView.pdf": ("GET", MONTHLY_REPORT),
     "MonthlyReportView.export": ("GET", MONTHLY_REPORT),
     "PortalSettingsView.values": ("GET", ADMIN),
+    "GridReportView.report": ("GET", GRID_REPORTERS),
+    "GridReportView.reports": ("GET", GRID_REPORTERS),
     "HeatmapView.index": ("GET", ANALYSTS),
     "HeatmapView.stats": ("GET", ANALYSTS),
     "HeatmapView.cases": ("GET", ANALYSTS),
@@ -107,7 +110,7 @@ MATRIX: dict[str, tuple[str, set[str]]] = {
 }
 OWN_VIEWS = ("CaseView", "DocumentView", "WorklistView", "PrintView", "BranchView", "PortalSettingsView",
              "DesignerView", "FormDefinitionView", "ProcessMigrationView", "HeatmapView", "ScorecardView",
-             "MonthlyReportView", *SETTINGS)
+             "MonthlyReportView", "GridReportView", *SETTINGS)
 
 
 def test_every_route_of_the_portal_has_a_row_in_the_matrix(app):
