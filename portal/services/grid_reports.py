@@ -70,6 +70,7 @@ from portal.services.errors import DomainError, StepNotOpenError, ValidationFail
 from portal.services.sessions import SessionData, add_session
 
 RULE = "grid_report"
+REPORTERS = {"grid_member", "Admin"}
 MAX_PHOTOS = 6
 MAX_PARTIES = 10
 # What the grid member may close on the spot: settled and performed there, or nothing left to perform.
@@ -142,7 +143,10 @@ class GridPlace:
 
 
 def grid_of(user) -> GridPlace:
-    """The user's grid, its village and township; refused unless the user works in a grid."""
+    """The user's grid, its village and township; refused unless the user is a grid member (or an
+    administrator) working in a grid."""
+    if not REPORTERS & user.role_names:
+        raise NotAGridMemberError()
     grid = user.org_unit
     village = grid.parent if grid is not None and grid.kind == OrgKind.GRID else None
     township = village.parent if village is not None and village.kind == OrgKind.VILLAGE else None

@@ -25,6 +25,7 @@ from portal.models import (
     WorkItemStatus,
 )
 from portal.services import queries
+from portal.services.accounts import create_user
 from portal.services.cases import complete_task
 from portal.services.errors import ValidationFailed
 from portal.services.grid_reports import (
@@ -35,7 +36,7 @@ from portal.services.grid_reports import (
     report_incident,
 )
 from tests import papers
-from tests.conftest import open_item, row_counts, unit_id, user
+from tests.conftest import PASSWORD, open_item, row_counts, unit_id, user
 from tests.grid_support import _clean_grid_reports, other_grid_member, report, spot  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("ctx")
@@ -208,8 +209,10 @@ def test_a_grid_member_of_another_township_cannot_report_into_this_one(uploads):
     assert open_item(own.case_id, "accept").id not in {w.id for w in queries.worklist(user("xiang"))}
 
 
-@pytest.mark.parametrize("username", ["admin", "xiang", "cun", "window"])
-def test_only_someone_working_in_a_grid_may_report(username):
+@pytest.mark.parametrize("username", ["admin", "xiang", "cun", "window", "grid_mediator"])
+def test_only_a_grid_member_working_in_a_grid_may_report(username):
+    if username == "grid_mediator" and user(username) is None:   # works in a grid, but not as a grid member
+        create_user(username, username, ["mediator"], "T01V01G1", PASSWORD)
     before = row_counts()
     with pytest.raises(NotAGridMemberError):
         report_incident(user(username), report())
