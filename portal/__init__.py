@@ -54,6 +54,7 @@ def _register_views(appbuilder, _l) -> None:
     from portal.views.designer import DesignerView
     from portal.views.documents import DocumentView
     from portal.views.forms import FormDefinitionView
+    from portal.views.grid import GridReportView
     from portal.views.heatmap import HeatmapView
     from portal.views.migration import ProcessMigrationView
     from portal.views.prints import PrintView
@@ -82,6 +83,10 @@ def _register_views(appbuilder, _l) -> None:
     appbuilder.add_view(DashboardView, "Dashboard", label=_l("Dashboard"), icon="fa-chart-line",
                         category="Analysis", category_label=_l("Analysis"), category_icon="fa-chart-pie")
     appbuilder.add_link("Notifications", label=_l("Notifications"), href="/worklist/notifications", icon="fa-bell")
+    appbuilder.add_view_no_menu(GridReportView)
+    appbuilder.add_link("ReportFromScene", label=_l("Report from the scene"), href="/grid/report",
+                        icon="fa-location-dot")
+    appbuilder.add_link("MyGridReports", label=_l("My reports"), href="/grid/reports", icon="fa-list-check")
     appbuilder.add_view(HeatmapView, "ProcessHeatmap", label=_l("Process heat map"), icon="fa-fire",
                         category="Analysis")
     appbuilder.add_view(ScorecardView, "Scorecards", label=_l("Unit scorecards"), icon="fa-ranking-star",

@@ -1,4 +1,4 @@
-"""Chinese resident ID numbers (GB 11643-1999): format, birth date and checksum."""
+"""Chinese resident ID numbers (GB 11643-1999): format, birth date and checksum; phone numbers."""
 from __future__ import annotations
 
 import re
@@ -7,6 +7,7 @@ from datetime import date
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
 _FORMAT = re.compile(r"^\d{17}[\dX]$")
+_PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
 
 
 def check_digit(first17: str) -> str:
@@ -26,6 +27,11 @@ def is_valid_id_number(value: str) -> bool:
     if born.year < 1900 or born > date.today():
         return False
     return check_digit(value[:17]) == value[17]
+
+
+def is_valid_phone(value: str) -> bool:
+    """A mainland mobile (11 digits) or a landline with its area code (spaces ignored)."""
+    return bool(_PHONE.match((value or "").strip().replace(" ", "")))
 
 
 def mask_id_number(value: str | None) -> str:

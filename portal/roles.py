@@ -28,6 +28,9 @@ SCORECARDS = [("can_read", "Scorecards"), ("menu_access", "Scorecards")]
 MONTHLY_REPORT = [("can_read", "MonthlyReport"), ("menu_access", "MonthlyReport")]
 ANALYSIS = [*ANALYSIS_MENU, *DASHBOARD, *HEATMAP, *SCORECARDS, *MONTHLY_REPORT]  # the center's staff: all
 SUPERVISE = [*WORK, ("can_supervise", "Case"), ("menu_access", "RepeatParties")]
+# 流动调: a grid member reports from the scene (a case at the township's window, or closed on the spot)
+# and follows the own reports; nothing else beyond READ.
+GRID_REPORT = [("can_report", "GridReport"), ("menu_access", "ReportFromScene"), ("menu_access", "MyGridReports")]
 # Publishing a diagram with script tasks or pre/post-scripts: no role above has it; the Admin role
 # holds it, and an administrator may grant it to another role in the security pages.
 ALLOW_SCRIPTS = ("can_allow_scripts", "Processes")
@@ -52,7 +55,7 @@ ROLES = [
     RoleDef("director", _l("Center director"), [*SUPERVISE, *ANALYSIS]),
     RoleDef("unit_leader", _l("Unit leader"), [*WORK, *ANALYSIS_MENU, *DASHBOARD, *SCORECARDS],
             sees_personal_data=True),
-    RoleDef("grid_member", _l("Grid member"), READ),
+    RoleDef("grid_member", _l("Grid member"), [*READ, *GRID_REPORT]),
     RoleDef("assistance_handler", _l("Assistance handler"), WORK, sees_personal_data=True),
 ]
 ROLE_BY_NAME = {r.name: r for r in ROLES}

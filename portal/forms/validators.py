@@ -1,14 +1,10 @@
 """Field validators (with messages in the user's language) and input coercions."""
 from __future__ import annotations
 
-import re
-
 from flask_babel import lazy_gettext as _l
 from wtforms.validators import ValidationError
 
-from portal.idcard import is_valid_id_number
-
-_PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
+from portal.idcard import is_valid_id_number, is_valid_phone
 
 
 class IdNumber:
@@ -24,8 +20,8 @@ class Phone:
     """A mainland mobile (11 digits) or a landline with area code."""
 
     def __call__(self, form, field):
-        value = (field.data or "").strip().replace(" ", "")
-        if value and not _PHONE.match(value):
+        value = (field.data or "").strip()
+        if value and not is_valid_phone(value):
             raise ValidationError(_l("Not a valid phone number: 11-digit mobile or area code plus number."))
 
 

@@ -35,6 +35,7 @@ from portal.models.dossier import (
                                 PrintJobStatus,
 )
 from portal.models.forms import FormDefinition
+from portal.models.grid import GridOutcome, GridReport
 from portal.models.migration import CaseMigration
 from portal.models.org import DisputeType, LaneRole, OrgKind, OrgUnit, PortalUser, StationMode
 from portal.models.settings import (
@@ -72,4 +73,4 @@ __all__ = ["PortalSetting", "FormDefinition", "Branch", "BranchKind", "BranchOut
            "RiskLevel", "Party", "PartyKind", "PlaceKind", "SourceChannel", "DisputeType",
            "LaneRole", "OrgKind", "OrgUnit", "PortalUser", "StationMode", "AuditEvent",
            "AuditLogImmutableError", "ProcessDraft", "ProcessStatus", "ProcessVersion", "WorkItem", "WorkItemStatus",
-           "CaseMigration"]
+           "CaseMigration", "GridOutcome", "GridReport"]

@@ -41,6 +41,7 @@ from portal.services.locks import lock_case, lock_name
 PERSONAL_CATEGORIES = frozenset({AttachmentCategory.IDENTITY, AttachmentCategory.AUTHORIZATION})
 TOO_LARGE = _l("The file is larger than the %(limit)s allowed.")
 NOT_A_PAPER = _l("Attach a scan or photo as PNG or JPEG, or a PDF: this file is none of them.")
+NOT_A_PHOTO = _l("A photo must be a PNG or JPEG image: this file is not one, whatever its name says.")
 
 
 class AttachmentNotAllowedError(DomainError):
@@ -195,16 +196,33 @@ def add_attachment(user, case_id: int, category: str, title: str, filename: str,
     queries.check_case_visible(user, case.id)
     if not can_add_attachment(user, case):
         raise AttachmentNotAllowedError()
-    kind_of_paper = choice(AttachmentCategory, category, "category")
-    title = required_text(title, "title")
-    if len(title) > 200:
-        raise ValidationFailed(_l("At most %(n)s characters."), field="title", n=200)
+    return attach_file(user, case, category, title, filename, data)
+
+
+def check_file(data: bytes, photo: bool = False) -> FileKind:
+    """What an upload really is, within the size limit (``photo``: only a PNG or JPEG will do)."""
     if not data:
         raise ValidationFailed(_l("The file is empty."), field="file")
     limit = current_app.config["PORTAL_ATTACHMENT_MAX_BYTES"]
     if len(data) > limit:
         raise ValidationFailed(TOO_LARGE, field="file", limit=human_size(limit))
-    kind = identify(data)
+    if not photo:
+        return identify(data)
+    try:
+        return _image(data)
+    except ValidationFailed:
+        raise ValidationFailed(NOT_A_PHOTO, field="file") from None
+
+
+def attach_file(user, case: Case, category: str, title: str, filename: str, data: bytes,
+                kind: FileKind | None = None) -> CaseAttachment:
+    """``add_attachment`` inside the caller's transaction, for a case it holds (a grid member's
+    report attaches its photos to the case it registers); ``kind``: what ``check_file`` found."""
+    kind_of_paper = choice(AttachmentCategory, category, "category")
+    title = required_text(title, "title")
+    if len(title) > 200:
+        raise ValidationFailed(_l("At most %(n)s characters."), field="title", n=200)
+    kind = kind or check_file(data)
     digest = hashlib.sha256(data).hexdigest()
     _store(f"{digest}.{kind.ext}", data)
     attachment = CaseAttachment(case_id=case.id, category=kind_of_paper, title=title,

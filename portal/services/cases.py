@@ -122,6 +122,12 @@ def _check_intake(data: IntakeData) -> tuple[DisputeType, OrgUnit, OrgUnit | Non
 @transaction
 def register_case(user, data: IntakeData) -> Case:
     """Register a dispute at the one window: create the case, start its workflow, complete intake."""
+    return open_case(user, data)
+
+
+def open_case(user, data: IntakeData) -> Case:
+    """``register_case`` inside the caller's transaction (a grid member's report registers its case
+    together with its photos and its routing, all or nothing)."""
     dtype, township, village, amount = _check_intake(data)
     version = published_version()
     engine = get_engine()
@@ -180,6 +186,29 @@ def complete_task(user, work_item_id: int, data: dict[str, Any]) -> Case:
     if item.branch_id is not None:
         from portal.services.branches import complete_branch_step
         return complete_branch_step(user, case, item, data, now, open_items)
+    _complete_step(user, case, item, data, now, open_items)
+    if data.get("assistance_needs"):  # the handler ticked what the person needs: start those branches
+        from portal.services.branches import start_for_needs
+        start_for_needs(user, case, list(data["assistance_needs"]), now)
+    return case
+
+
+def complete_step_by_rule(user, case: Case, form_key: str, data: dict[str, Any], now, rule: str) -> WorkItem:
+    """Complete the case's open ``form_key`` step inside the caller's transaction, as ``user`` but on
+    a rule the calling service answers for (a grid member's report sends its case to the township,
+    or closes the case it settled on the spot): the step's own checks run as in ``complete_task``,
+    the lane and unit check does not; the audit row names the ``rule``. Refused when that step is not open."""
+    with db.session.no_autoflush:
+        item = db.session.scalar(select(WorkItem).where(
+            WorkItem.case_id == case.id, WorkItem.status == WorkItemStatus.OPEN, WorkItem.form_key == form_key,
+            WorkItem.kind == WorkItemKind.TASK, WorkItem.branch_id.is_(None)))
+    if item is None:
+        raise StepNotOpenError()
+    _complete_step(user, case, item, data, now, None, rule=rule)
+    return item
+
+
+def _complete_step(user, case: Case, item: WorkItem, data: dict[str, Any], now, open_items, **detail) -> None:
     step = step_for(item.form_key, STEPS)
     if step is None:
         raise ValidationFailed(_l("This step has no form in this portal."))
@@ -201,11 +230,7 @@ def complete_task(user, work_item_id: int, data: dict[str, Any]) -> Case:
         db.session.flush()
     except StaleDataError:
         raise StaleCaseError() from None
-    audit("case.step", user=user, case=case, work_item=item, step=item.bpmn_id, status=case.status.value)
-    if data.get("assistance_needs"):  # the handler ticked what the person needs: start those branches
-        from portal.services.branches import start_for_needs
-        start_for_needs(user, case, list(data["assistance_needs"]), now)
-    return case
+    audit("case.step", user=user, case=case, work_item=item, step=item.bpmn_id, status=case.status.value, **detail)
 
 
 def _answer_card(user, case: Case, item: WorkItem, data: dict[str, Any], now) -> Case:

@@ -101,7 +101,12 @@ def record_session(user, case_id: int, data: SessionData) -> MediationSession:
     case = lock_case(case_id)
     if mediating_item(user, case) is None:
         raise TaskNotYoursError()
-    now = utcnow()
+    return add_session(user, case, data, utcnow())
+
+
+def add_session(user, case: Case, data: SessionData, now: datetime) -> MediationSession:
+    """``record_session`` inside the caller's transaction, for a case it holds (a grid member's report
+    records the mediation held on the spot)."""
     if data.held_at is None:
         raise ValidationFailed(_l("Give the date and time of the session."), field="held_at")
     held_at = since_registration(case, data.held_at, now)

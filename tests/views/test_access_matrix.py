@@ -35,6 +35,7 @@ MONTHLY_REPORT = {"director", "dispatch", "verify", "xiang", "admin"}     # the 
 # unit leaders (what their unit was given); handlers, the window, grid members and aid offices are refused
 DASHBOARD = {"director", "dispatch", "verify", "admin", "xiang", "sifalead"}
 SETTINGS = ("DeadlineRuleView", "CalendarDayView", "SupervisionRuleView")
+GRID_REPORTERS = {"grid", "admin"}    # 流动调: grid members report from the scene (an administrator may look)
 RELIEF_STARTERS = {"window", "xiang"}  # 受理窗口 and 乡镇民政 take relief applications
 SETTINGS_ENDPOINTS = ("list", "show", "add", "edit", "delete", "download", "action", "action_post")
 
@@ -81,6 +82,8 @@ MATRIX: dict[str, tuple[str, set[str]]] = {
     "MonthlyReportView.pdf": ("GET", MONTHLY_REPORT),
     "MonthlyReportView.export": ("GET", MONTHLY_REPORT),
     "PortalSettingsView.values": ("GET", ADMIN),
+    "GridReportView.report": ("GET", GRID_REPORTERS),
+    "GridReportView.reports": ("GET", GRID_REPORTERS),
     "HeatmapView.index": ("GET", ANALYSTS),
     "HeatmapView.stats": ("GET", ANALYSTS),
     "HeatmapView.cases": ("GET", ANALYSTS),
@@ -112,7 +115,7 @@ MATRIX: dict[str, tuple[str, set[str]]] = {
 }
 OWN_VIEWS = ("CaseView", "DocumentView", "WorklistView", "PrintView", "BranchView", "PortalSettingsView",
              "DesignerView", "FormDefinitionView", "ProcessMigrationView", "HeatmapView", "ScorecardView",
-             "MonthlyReportView", "DashboardView", *SETTINGS)
+             "MonthlyReportView", "DashboardView", "GridReportView", *SETTINGS)
 
 
 def test_every_route_of_the_portal_has_a_row_in_the_matrix(app):
