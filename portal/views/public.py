@@ -18,7 +18,7 @@ from flask_wtf.csrf import CSRFError
 from portal.forms.public import FilingForm, MaterialForm, RatingForm, TrackForm
 from portal.models import OrgKind
 from portal.services import queries
-from portal.services.attachments import TOO_LARGE, human_size
+from portal.services.attachments import human_size
 from portal.services.delivery import DeliveryFileMissingError, delivery_path, open_delivery
 from portal.services.errors import DomainError
 from portal.services.filing import OnlineFiling, Upload, file_dispute
@@ -90,8 +90,10 @@ class PublicView(BaseView):
     def create_blueprint(self, appbuilder, endpoint=None, static_folder=None):
         blueprint = super().create_blueprint(appbuilder, endpoint, static_folder)
         blueprint.register_error_handler(DomainError, lambda exc: _error(str(exc), exc.status_code))
-        blueprint.register_error_handler(413, lambda _exc: _error(str(TOO_LARGE) % {
-            "limit": human_size(current_app.config["PORTAL_ATTACHMENT_MAX_BYTES"])}, 413))
+        blueprint.register_error_handler(413, lambda _exc: _error(_(
+            "The files together are more than one submission may carry (%(limit)s). Send fewer at a time: "
+            "material can be added to the case after filing.",
+            limit=human_size(current_app.config["MAX_CONTENT_LENGTH"])), 413))
         blueprint.register_error_handler(CSRFError, lambda _exc: _error(
             _("The page had expired. Please go back, reload it and send it again."), 400))
         return blueprint

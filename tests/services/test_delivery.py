@@ -212,3 +212,13 @@ def test_a_paper_item_of_the_handling_unit_outlives_the_closing_of_the_case(make
     assert db.session.get(WorkItem, item.id).status == WorkItemStatus.OPEN
     assert db.session.scalar(select(func.count()).select_from(DocumentDelivery)) == 1
     assert delivery.document_key == "agreement"
+
+
+def test_the_worker_sweeps_unopened_deliveries(app, ctx):
+    from portal.cli import portal_cli
+    case, applicant, _ = _filed()
+    delivery = serve_document(user("window"), case.id, "registration", applicant.id)
+    with frozen_at(delivery.served_at + timedelta(hours=HOURS + 1)):
+        result = app.test_cli_runner().invoke(portal_cli, ["worker", "--once"])
+    assert result.exit_code == 0 and "to be served on paper" in result.output
+    assert len(_paper_items(case.id)) == 1

@@ -263,6 +263,23 @@ def test_the_limit_window_ends(client, ctx, tight):
         assert _track(client, "MT1", "1234").status_code == 404
 
 
+def test_app_servers_count_together(app, ctx, tight):
+    second = create_app({**{k: app.config[k] for k in ("SQLALCHEMY_DATABASE_URI", "UPLOAD_FOLDER",
+                                                        "PORTAL_PRINT_FOLDER", "PORTAL_PUBLIC_RATE_LIMITS")},
+                         "SECRET_KEY": "second", "WTF_CSRF_ENABLED": False, "TESTING": True})
+    codes = [_track(server.test_client(), "MT1", "1234").status_code for server in (app, second, app, second)]
+    assert codes == [404, 404, 404, 429]
+
+
+def test_an_oversized_submission_is_refused_on_the_public_layout(client, ctx, app, monkeypatch):
+    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 64 * 1024)
+    big = client.post("/public/file", data=_form(files=[(io.BytesIO(b"\0" * 100 * 1024), "大.pdf")]),
+                      content_type="multipart/form-data")
+    html = big.get_data(as_text=True)
+    assert big.status_code == 413 and "立案后还可以补充材料" in html and "64 KB" in html and "appbuilder" not in html
+    assert _cases() == []
+
+
 def test_the_index_links_both_ways(client, ctx):
     html = client.get("/public/").get_data(as_text=True)
     assert re.search(r'href="/public/file"', html) and re.search(r'href="/public/track"', html)
