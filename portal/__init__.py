@@ -27,6 +27,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         (ROOT / "instance").mkdir(exist_ok=True)
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}}
+    if app.config.get("PORTAL_TRUSTED_PROXIES"):  # the client's address is what the proxies say it is
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PORTAL_TRUSTED_PROXIES"])
     csrf.init_app(app)
     with app.app_context():
         db.init_app(app)
@@ -57,7 +60,9 @@ def _register_views(appbuilder, _l) -> None:
     from portal.views.grid import GridReportView
     from portal.views.heatmap import HeatmapView
     from portal.views.migration import ProcessMigrationView
+    from portal.views.online import OnlineCaseView
     from portal.views.prints import PrintView
+    from portal.views.public import PublicView
     from portal.views.settings import CalendarDayView, DeadlineRuleView, PortalSettingsView, SupervisionRuleView
     from portal.views.worklist import WorklistView
 
@@ -71,6 +76,8 @@ def _register_views(appbuilder, _l) -> None:
     appbuilder.add_link("RepeatParties", label=_l("Repeat parties"), href="/cases/repeats",
                         icon="fa-people-arrows", category="Cases")
     appbuilder.add_view_no_menu(DocumentView)
+    appbuilder.add_view_no_menu(OnlineCaseView)
+    appbuilder.add_view_no_menu(PublicView)  # no login: citizens file and follow disputes
     appbuilder.add_view_no_menu(PrintView)
     appbuilder.add_link("BatchPrint", label=_l("Print dossiers in bulk"), href="/prints/", icon="fa-print",
                         category="Cases")

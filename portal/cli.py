@@ -49,12 +49,14 @@ def create_user_command(username: str, roles: tuple[str, ...], org_code: str | N
 @click.option("--once", is_flag=True, help="Fire everything due now and exit.")
 @click.option("--interval", default=10.0, show_default=True, help="Seconds between rounds.")
 def worker_command(once: bool, interval: float) -> None:
-    """Fire due BPMN timers, raise due supervision cards, deliver notifications and render
-    batch prints (safe on several machines at once)."""
+    """Fire due BPMN timers, raise due supervision cards, deliver notifications, send unopened
+    electronic deliveries to paper service and render batch prints (safe on several machines at once)."""
     import time
 
     from portal.services.comments import deliver_notifications
+    from portal.services.delivery import sweep_unopened
     from portal.services.documents.batch import run_print_jobs
+    from portal.services.ratelimit import purge_windows
     from portal.services.supervision import raise_due_cards
     from portal.services.timers import fire_due_timers
     while True:
@@ -67,6 +69,10 @@ def worker_command(once: bool, interval: float) -> None:
         sent = deliver_notifications(limit=None if once else 500)
         if sent:
             click.echo(f"delivered {sent} notification(s)")
+        paper = sweep_unopened(limit=None if once else 500)
+        if paper:
+            click.echo(f"{paper} document(s) not opened in time: to be served on paper")
+        purge_windows()
         printed = run_print_jobs()  # one slice of a batch print: timers never wait long behind a big job
         while once and printed:
             printed = run_print_jobs()

@@ -28,6 +28,25 @@ def _secret_key(env: str) -> str:
     return "dev-only-secret-key-not-for-production"
 
 
+_UNITS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+
+
+def _rate_limit(name: str, default: str) -> tuple[int, int]:
+    """A limit of the public pages, "<count> per [<n>] <unit>" (e.g. "5 per hour", "20 per 10 minutes"),
+    as (count, window seconds)."""
+    text = os.environ.get(name, default)
+    words = text.lower().split()
+    try:
+        count, per, *span = words
+        n, unit = (int(span[0]), span[1]) if len(span) == 2 else (1, span[0])
+        seconds = n * _UNITS[unit.rstrip("s")]
+        if per != "per" or int(count) < 1 or seconds < 1:
+            raise ValueError(text)
+    except (ValueError, KeyError, IndexError):
+        raise ConfigError(f"{name}={text!r}: write e.g. '5 per hour' or '20 per 10 minutes'") from None
+    return int(count), seconds
+
+
 def load() -> dict:
     """The configuration mapping ``create_app`` starts from."""
     env = os.environ.get("PORTAL_ENV", "development")
@@ -68,6 +87,21 @@ def load() -> dict:
         "PORTAL_DOSSIER_RETENTION": os.environ.get("PORTAL_DOSSIER_RETENTION", "定期30年"),
         # The archive copy is PDF/A (WeasyPrint's pdf_variant).
         "PORTAL_PDF_VARIANT": "pdf/a-2b",
+        # The public pages (no login): citizens file a dispute, follow it, add material, rate it.
+        # Requests per client address, counted in the database (shared by every app server).
+        "PORTAL_PUBLIC_RATE_LIMITS": {
+            "file": _rate_limit("PORTAL_RATE_LIMIT_FILE", "5 per hour"),
+            "track": _rate_limit("PORTAL_RATE_LIMIT_TRACK", "20 per 10 minutes"),
+            "material": _rate_limit("PORTAL_RATE_LIMIT_MATERIAL", "20 per hour"),
+            "rate": _rate_limit("PORTAL_RATE_LIMIT_RATE", "10 per hour"),
+        },
+        # Reverse proxies in front of the portal that set X-Forwarded-For (0: none, the client's own
+        # address is the peer's; never trust the header without a proxy that overwrites it).
+        "PORTAL_TRUSTED_PROXIES": int(os.environ.get("PORTAL_TRUSTED_PROXIES", "0")),
+        "PORTAL_PUBLIC_MAX_FILES": 5,            # attachments per upload on the public pages
+        "PORTAL_PUBLIC_TRACK_MINUTES": 30,       # a citizen's tracking page stays open this long
+        # 电子送达: a document not opened this many hours after it was served goes to paper service.
+        "PORTAL_DELIVERY_PAPER_AFTER_HOURS": int(os.environ.get("PORTAL_DELIVERY_PAPER_AFTER_HOURS", "72")),
         "BABEL_DEFAULT_LOCALE": "zh",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
         "BABEL_TRANSLATION_DIRECTORIES": "translations",

@@ -9,6 +9,7 @@ from portal.forms.aid import ServiceForm
 from portal.forms.departments import handle_form_for
 from portal.forms.dynamic import stored_form
 from portal.forms.intake import IntakeForm
+from portal.forms.online import PaperDeliveryForm
 from portal.forms.steps import (
     AcceptForm,
     AttachmentForm,
@@ -48,7 +49,8 @@ FORMS: dict[str, type[FlaskForm]] = {
 }
 # Forms of work items that live beside the workflow (not BPMN user tasks).
 SIDE_FORMS: dict[str, type[FlaskForm]] = {"supervision_card": SupervisionCardForm,
-                                           "extension_decision": ExtensionDecisionForm}
+                                           "extension_decision": ExtensionDecisionForm,
+                                           "paper_delivery": PaperDeliveryForm}
 
 
 def form_class(form_key: str, unit=None) -> type[FlaskForm] | None:

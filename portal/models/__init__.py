@@ -37,6 +37,16 @@ from portal.models.dossier import (
 from portal.models.forms import FormDefinition
 from portal.models.grid import GridOutcome, GridReport
 from portal.models.migration import CaseMigration
+from portal.models.online import (
+                                AppointmentStatus,
+                                CitizenRating,
+                                ConsentChannel,
+                                DeliveryStatus,
+                                DocumentDelivery,
+                                PartyConsent,
+                                RateWindow,
+                                SessionAppointment,
+)
 from portal.models.org import DisputeType, LaneRole, OrgKind, OrgUnit, PortalUser, StationMode
 from portal.models.settings import (
                                 CalendarDay,
@@ -73,4 +83,5 @@ __all__ = ["PortalSetting", "FormDefinition", "Branch", "BranchKind", "BranchOut
            "RiskLevel", "Party", "PartyKind", "PlaceKind", "SourceChannel", "DisputeType",
            "LaneRole", "OrgKind", "OrgUnit", "PortalUser", "StationMode", "AuditEvent",
            "AuditLogImmutableError", "ProcessDraft", "ProcessStatus", "ProcessVersion", "WorkItem", "WorkItemStatus",
-           "CaseMigration", "GridOutcome", "GridReport"]
+           "CaseMigration", "GridOutcome", "GridReport", "AppointmentStatus", "CitizenRating", "ConsentChannel",
+           "DeliveryStatus", "DocumentDelivery", "PartyConsent", "RateWindow", "SessionAppointment"]

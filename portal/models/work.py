@@ -26,6 +26,7 @@ class WorkItemKind(enum.Enum):
     TASK = "task"    # a BPMN user task of the case's workflow
     CARD = "card"    # a supervision card (督办卡) to a unit's leader, outside the workflow
     APPROVAL = "approval"  # a request (延期) awaiting the director's decision, outside the workflow
+    DELIVERY = "delivery"  # a document not opened when served electronically, to be served on paper
 
 
 class WorkItemStatus(enum.Enum):

@@ -168,7 +168,7 @@ def attachment_path(attachment: CaseAttachment) -> Path:
     return Path(current_app.config["UPLOAD_FOLDER"]) / attachment.stored_name
 
 
-def _store(stored_name: str, data: bytes) -> None:
+def store_file(stored_name: str, data: bytes) -> None:
     """Write the file under its content's name unless it is there already; undone on rollback."""
     folder = Path(current_app.config["UPLOAD_FOLDER"])
     folder.mkdir(parents=True, exist_ok=True)
@@ -214,6 +214,11 @@ def check_file(data: bytes, photo: bool = False) -> FileKind:
         raise ValidationFailed(NOT_A_PHOTO, field="file") from None
 
 
+def check_paper(data: bytes) -> FileKind:
+    """What an uploaded file is, or a refusal: empty, larger than the limit, or not a PNG, JPEG or PDF."""
+    return check_file(data)
+
+
 def attach_file(user, case: Case, category: str, title: str, filename: str, data: bytes,
                 kind: FileKind | None = None) -> CaseAttachment:
     """``add_attachment`` inside the caller's transaction, for a case it holds (a grid member's
@@ -223,16 +228,23 @@ def attach_file(user, case: Case, category: str, title: str, filename: str, data
     if len(title) > 200:
         raise ValidationFailed(_l("At most %(n)s characters."), field="title", n=200)
     kind = kind or check_file(data)
+    attachment = save_paper(case, kind_of_paper, title, filename, data, kind, user.id)
+    audit("case.attachment_add", user=user, case=case, attachment=attachment.id, category=kind_of_paper.value,
+          content_type=kind.content_type, size=len(data), pages=kind.pages, sha256=attachment.stored_name[:64])
+    return attachment
+
+
+def save_paper(case: Case, category: AttachmentCategory, title: str, filename: str, data: bytes, kind: FileKind,
+               uploaded_by_id: int) -> CaseAttachment:
+    """Store a checked file once per content and add it to the case's papers (in the caller's transaction)."""
     digest = hashlib.sha256(data).hexdigest()
-    _store(f"{digest}.{kind.ext}", data)
-    attachment = CaseAttachment(case_id=case.id, category=kind_of_paper, title=title,
+    store_file(f"{digest}.{kind.ext}", data)
+    attachment = CaseAttachment(case_id=case.id, category=category, title=title,
                                 filename=_file_name(filename, kind), stored_name=f"{digest}.{kind.ext}",
                                 content_type=kind.content_type, size=len(data), pages=kind.pages,
-                                uploaded_by_id=user.id, uploaded_at=utcnow())
+                                uploaded_by_id=uploaded_by_id, uploaded_at=utcnow())
     db.session.add(attachment)
     db.session.flush()
-    audit("case.attachment_add", user=user, case=case, attachment=attachment.id, category=kind_of_paper.value,
-          content_type=kind.content_type, size=len(data), pages=kind.pages, sha256=digest)
     return attachment
 
 

@@ -183,6 +183,9 @@ def complete_task(user, work_item_id: int, data: dict[str, Any]) -> Case:
     if item.kind == WorkItemKind.APPROVAL:
         from portal.services.extensions import decide_extension
         return decide_extension(user, case, item, data, now)
+    if item.kind == WorkItemKind.DELIVERY:
+        from portal.services.delivery import record_paper_delivery
+        return record_paper_delivery(user, case, item, data, now)
     if item.branch_id is not None:
         from portal.services.branches import complete_branch_step
         return complete_branch_step(user, case, item, data, now, open_items)
@@ -333,7 +336,8 @@ def sync_case(case: Case, wf, now, open_items: list[WorkItem] | None = None) -> 
                                        WorkItem.branch_id.is_(None))))
     # the item just completed is DONE in memory, not yet in the row
     open_items = [w for w in open_items if w.status == WorkItemStatus.OPEN and w.branch_id is None]
-    cards = [w for w in open_items if w.kind != WorkItemKind.TASK]  # cards and approvals
+    # cards and approvals; a paper delivery outlives the case (the document must still be served)
+    cards = [w for w in open_items if w.kind in (WorkItemKind.CARD, WorkItemKind.APPROVAL)]
     project_tasks(case, ready, [w for w in open_items if w.kind == WorkItemKind.TASK], now)
     if engine.is_completed(wf):
         case.status, case.closed_at, case.current_step = CaseStatus.CLOSED, now, None

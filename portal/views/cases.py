@@ -63,6 +63,7 @@ from portal.services.referrals import (
 from portal.services.sessions import SessionData, mediating_item, record_session, sessions_of
 from portal.services.steps import ASSIGNABLE_KINDS
 from portal.services.supervision import SUPERVISORS, cards_of, raise_card
+from portal.views.online import online_panel
 from portal.views.pages import parties_for, submit
 from portal.views.qr import qr_svg
 
@@ -119,7 +120,8 @@ def _case_page(case, upload_form=None) -> dict:
                 branch_totals=branch_totals(user, case_id=case.id),
                 startable=[k for k in BranchKind if can_start(user, case, k)],
                 personal_categories=PERSONAL_CATEGORIES, sees_personal=sees_personal_data(user.role_names),
-                documents=documents_of(load_case_file(case, not sees_personal_data(user.role_names), local_today())))
+                documents=documents_of(load_case_file(case, not sees_personal_data(user.role_names), local_today())),
+                **online_panel(user, case))
 
 
 class CaseView(BaseView):

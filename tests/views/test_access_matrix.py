@@ -38,6 +38,8 @@ SETTINGS = ("DeadlineRuleView", "CalendarDayView", "SupervisionRuleView")
 GRID_REPORTERS = {"grid", "admin"}    # 流动调: grid members report from the scene (an administrator may look)
 RELIEF_STARTERS = {"window", "xiang"}  # 受理窗口 and 乡镇民政 take relief applications
 SETTINGS_ENDPOINTS = ("list", "show", "add", "edit", "delete", "download", "action", "action_post")
+PUBLIC = frozenset(EVERYONE)           # no login at all (test_public_routes_need_no_login_and_the_rest_do)
+CASE_STAFF = {"window", "dispatch", "verify", "sifa", "xiang"}   # the center's case staff and the units with a step
 
 # endpoint -> (method, who may use it)
 MATRIX: dict[str, tuple[str, set[str]]] = {
@@ -56,8 +58,17 @@ MATRIX: dict[str, tuple[str, set[str]]] = {
     "CaseView.session": ("GET", WORKS_CASE),
     "CaseView.investigation": ("GET", WORKS_CASE),
     # the center's case staff, and the units with a step of the case: 司法局, and 城关镇 investigating the relief
-    "CaseView.service": ("GET", {"window", "dispatch", "verify", "sifa", "xiang"}),
-    "CaseView.upload": ("POST", {"window", "dispatch", "verify", "sifa", "xiang"}),
+    "CaseView.service": ("GET", CASE_STAFF),
+    "CaseView.upload": ("POST", CASE_STAFF),
+    # online handling: consents and electronic service by who works the case, online sessions by its mediator
+    "OnlineCaseView.consent": ("GET", CASE_STAFF),
+    "OnlineCaseView.serve": ("GET", CASE_STAFF),
+    "OnlineCaseView.delivery": ("GET", EVERYONE),        # no such delivery: 404 to whoever may read cases
+    "OnlineCaseView.schedule": ("GET", {"sifa"}),
+    "OnlineCaseView.appointment": ("GET", WORKERS),      # no such session: 404 to whoever may work cases
+    **{f"PublicView.{endpoint}": (method, PUBLIC) for endpoint, method in (
+        ("index", "GET"), ("file", "GET"), ("filed", "GET"), ("track", "GET"), ("case", "GET"),
+        ("material", "POST"), ("rating", "POST"), ("delivery", "GET"), ("delivery_pdf", "GET"))},
     "CaseView.attachment": ("GET", SEES_CASE),
     "CaseView.comment": ("POST", WORKS_CASE),
     "CaseView.claim": ("POST", WORKS_CASE),
@@ -113,7 +124,8 @@ MATRIX: dict[str, tuple[str, set[str]]] = {
     "SupervisionRuleView.add": ("GET", set()), "SupervisionRuleView.delete": ("GET", set()),
     "SupervisionRuleView.download": ("GET", set()), "SupervisionRuleView.action_post": ("POST", set()),
 }
-OWN_VIEWS = ("CaseView", "DocumentView", "WorklistView", "PrintView", "BranchView", "PortalSettingsView",
+OWN_VIEWS = ("CaseView", "DocumentView", "OnlineCaseView", "PublicView", "WorklistView", "PrintView", "BranchView",
+             "PortalSettingsView",
              "DesignerView", "FormDefinitionView", "ProcessMigrationView", "HeatmapView", "ScorecardView",
              "MonthlyReportView", "DashboardView", "GridReportView", *SETTINGS)
 
@@ -138,7 +150,8 @@ def test_each_role_gets_exactly_what_the_matrix_says(app, login_as, make_case):
     args = {"case_id": case_id, "item_id": item_id, "attachment_id": attachment.id, "pk": 999999,
             "name": "muldelete", "filename": "x_sep_y.txt", "key": "registration", "job_id": 999999,
             "kind": "relief", "branch_id": branch.id, "file_name": "mediation_chain.bpmn",
-            "process_id": "mediation_chain", "version_id": 999999, "migration_id": 999999}
+            "process_id": "mediation_chain", "version_id": 999999, "migration_id": 999999, "token": "x" * 43,
+            "delivery_id": 999999, "appointment_id": 999999}
     upload = Path(app.config["UPLOAD_FOLDER"])   # FAB's download route serves a file (it fails on a missing one)
     upload.mkdir(parents=True, exist_ok=True)
     (upload / "x_sep_y.txt").write_text("x")
@@ -158,6 +171,25 @@ def test_each_role_gets_exactly_what_the_matrix_says(app, login_as, make_case):
     counts = row_counts()
     assert {k: v for k, v in counts.items() if k != "audit_event"} == \
         {k: v for k, v in before.items() if k != "audit_event"}, "probing the routes changed case data"
+
+
+def test_public_routes_need_no_login_and_the_rest_do(app, make_case):
+    case_id = make_case(until="handle")
+    args = {"case_id": case_id, "item_id": open_item(case_id, "handle").id, "attachment_id": 999999, "pk": 999999,
+            "name": "muldelete", "filename": "x_sep_y.txt", "key": "registration", "job_id": 999999,
+            "kind": "relief", "branch_id": 999999, "file_name": "mediation_chain.bpmn",
+            "process_id": "mediation_chain", "version_id": 999999, "migration_id": 999999, "token": "x" * 43,
+            "delivery_id": 999999, "appointment_id": 999999}
+    anonymous = app.test_client()
+    wrong = []
+    for endpoint, (method, allowed) in MATRIX.items():
+        rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
+        with app.test_request_context():
+            url = rule.build({a: args[a] for a in rule.arguments}, append_unknown=False)[1]
+        resp = anonymous.open(url, method=method)
+        if _denied(resp) == (allowed is PUBLIC):
+            wrong.append((endpoint, resp.status_code, resp.headers.get("Location")))
+    assert wrong == [], "\n".join(map(str, wrong))
 
 
 @pytest.mark.parametrize("username", ["renshe", "fayuan", "grid"])

@@ -11,7 +11,10 @@ from tests.conftest import STEP_FORMS, open_item, row_counts, session_form
 # Routes anyone may reach (login, language, static files, the landing page).
 PUBLIC_ENDPOINTS = {"static", "appbuilder.static", "AuthDBView.login", "AuthDBView.logout", "LocaleView.index",
                     "PortalIndexView.index", "UtilView.back", "MenuApi.get_menu_data", "SecurityApi.login",
-                    "SecurityApi.refresh"}
+                    "SecurityApi.refresh",
+                    # the citizens' pages, open by design (tests/views/test_public_pages.py, the access matrix)
+                    *(f"PublicView.{e}" for e in ("index", "file", "filed", "track", "case", "delivery",
+                                                  "delivery_pdf"))}
 
 
 def test_every_route_has_an_access_rule(app):
