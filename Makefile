@@ -51,17 +51,19 @@ system-packages:
 		$$( [ $$(id -u) -eq 0 ] || echo sudo ) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $$( [ $$(id -u) -eq 0 ] || echo sudo ) apt-get install -y -qq $$missing; fi
 
-# bpmn-js, dmn-js and ECharts from the npm registry, served by the portal itself (no CDN on a county intranet)
+# bpmn-js, dmn-js, ECharts and Swagger UI from the npm registry, served by the portal itself (no CDN on a county intranet)
 VENDOR := static/vendor
 static/vendor/.installed: package.json package-lock.json
 	@command -v npm >/dev/null || $(MAKE) --no-print-directory system-packages SYSTEM_PACKAGES="nodejs npm"
-	npm ci --no-audit --no-fund --loglevel=error
-	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/bpmn-js $(VENDOR)/dmn-js $(VENDOR)/echarts
+	SCARF_ANALYTICS=false npm ci --no-audit --no-fund --loglevel=error
+	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/bpmn-js $(VENDOR)/dmn-js $(VENDOR)/echarts $(VENDOR)/swagger-ui
 	cp -r node_modules/bpmn-js/dist/assets node_modules/bpmn-js/dist/bpmn-modeler.production.min.js \
 		node_modules/bpmn-js/dist/bpmn-navigated-viewer.production.min.js node_modules/bpmn-js/LICENSE $(VENDOR)/bpmn-js/
 	cp -r node_modules/dmn-js/dist/assets node_modules/dmn-js/dist/dmn-modeler.production.min.js \
 		node_modules/dmn-js/LICENSE $(VENDOR)/dmn-js/
 	cp node_modules/echarts/dist/echarts.min.js node_modules/echarts/LICENSE $(VENDOR)/echarts/
+	cp node_modules/swagger-ui-dist/swagger-ui-bundle.js node_modules/swagger-ui-dist/swagger-ui.css \
+		node_modules/swagger-ui-dist/LICENSE node_modules/swagger-ui-dist/NOTICE $(VENDOR)/swagger-ui/
 	touch $@
 
 test-system-packages:
