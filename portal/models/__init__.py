@@ -1,4 +1,5 @@
 """SQLAlchemy models. They may flush, never commit: services own the transaction."""
+from portal.models.api import ApiClient, ApiIdempotencyKey, ApiScope
 from portal.models.assistance import ProviderKind, ServiceReferral, ServiceType
 from portal.models.branch import Branch, BranchKind, BranchOutcome, BranchStatus
 from portal.models.case import (
@@ -71,7 +72,8 @@ from portal.models.work import (
                                 WorkItemStatus,
 )
 
-__all__ = ["PortalSetting", "FormDefinition", "Branch", "BranchKind", "BranchOutcome", "BranchStatus",
+__all__ = ["ApiClient", "ApiIdempotencyKey", "ApiScope",
+           "PortalSetting", "FormDefinition", "Branch", "BranchKind", "BranchOutcome", "BranchStatus",
            "ProviderKind", "ServiceReferral", "ServiceType",
            "AgreementKind", "AttachmentCategory", "CaseAttachment", "DossierNumber", "Investigation",
            "MediationAgreement", "PrintJob", "PrintJobStatus",
