@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask_appbuilder.fieldwidgets import BS3TextAreaFieldWidget, BS3TextFieldWidget, Select2Widget
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.i18n import translations
 from wtforms import DecimalField, FieldList, Form, FormField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
@@ -11,7 +12,15 @@ from portal.forms.validators import IdNumber, Phone, int_or_none
 from portal.models import LawfulChannel, PlaceKind, SourceChannel
 
 
-class ApplicantForm(Form):
+class _PersonForm(Form):
+    """A person's boxes (a sub-form): its messages in the user's language, as the page's own form's are."""
+
+    class Meta:
+        def get_translations(self, form):
+            return translations
+
+
+class ApplicantForm(_PersonForm):
     name = StringField(_l("Full name"), [DataRequired(), Length(max=50)], widget=BS3TextFieldWidget())
     id_number = StringField(_l("ID number"), [DataRequired(), IdNumber()], widget=BS3TextFieldWidget())
     phone = StringField(_l("Phone"), [DataRequired(), Phone()], widget=BS3TextFieldWidget())
@@ -21,7 +30,7 @@ class ApplicantForm(Form):
                              widget=BS3TextFieldWidget())
 
 
-class RespondentForm(Form):
+class RespondentForm(_PersonForm):
     name = StringField(_l("Full name"), [DataRequired(), Length(max=50)], widget=BS3TextFieldWidget())
     id_number = StringField(_l("ID number"), [Optional(), IdNumber()], widget=BS3TextFieldWidget())
     phone = StringField(_l("Phone"), [Optional(), Phone()], widget=BS3TextFieldWidget())
