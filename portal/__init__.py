@@ -40,6 +40,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         if db.engine.dialect.name == "sqlite":
             _tune_sqlite(db.engine)
         _register_views(appbuilder, _l)
+        from portal.views.api import register_api
+        register_api(app)
     _register_error_handlers(app)
     _register_filters(app)
     _check_print_setup(app)
@@ -51,6 +53,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 def _register_views(appbuilder, _l) -> None:
     from portal.views.analysis import MonthlyReportView, ScorecardView
+    from portal.views.api_clients import ApiClientView
     from portal.views.branches import BranchView
     from portal.views.cases import CaseView
     from portal.views.dashboard import DashboardView
@@ -115,6 +118,8 @@ def _register_views(appbuilder, _l) -> None:
                         category="Settings")
     appbuilder.add_view(ProcessMigrationView, "ProcessMigration", label=_l("Move running cases to a new version"),
                         icon="fa-code-branch", category="Settings")
+    appbuilder.add_view(ApiClientView, "ApiClients", label=_l("Systems using the API"), icon="fa-plug",
+                        category="Settings")
 
 
 def _check_print_setup(app: Flask) -> None:

@@ -68,7 +68,7 @@ from portal.views.pages import parties_for, submit
 from portal.views.qr import qr_svg
 
 
-def _intake_data(form: IntakeForm) -> IntakeData:
+def intake_data(form: IntakeForm) -> IntakeData:
     parties = [PartyData(PartyKind.APPLICANT.value, **e.data) for e in form.applicants] + \
               [PartyData(PartyKind.RESPONDENT.value, **e.data) for e in form.respondents]
     return IntakeData(title=form.title.data, dispute_type_id=form.dispute_type_id.data,
@@ -94,6 +94,27 @@ def _prepare(form, form_key: str) -> None:
                          queries.org_units(OrgKind.VILLAGE), queries.org_units(OrgKind.DEPARTMENT, OrgKind.TOWNSHIP))
     elif form_key == "dispatch":
         form.set_choices(queries.org_units(*ASSIGNABLE_KINDS))
+
+
+def intake_form(**kwargs) -> IntakeForm:
+    """The intake form with the county's choices (``kwargs``: formdata, meta as WTForms takes them)."""
+    form = IntakeForm(**kwargs)
+    _prepare(form, "intake")
+    return form
+
+
+def task_form(item, **kwargs):
+    """The form of an open step as the step's page shows it: the step's (or the unit's) form, opening
+    with the rules' proposals, with its choices. ``kwargs``: formdata, meta as WTForms takes them."""
+    form_cls = form_class(item.form_key, item.case.assigned_unit) or abort(404)
+    defaults = json.loads(item.form_defaults or "{}")
+    if "assigned_unit_code" in defaults:  # rules propose a unit by its code
+        defaults["assigned_unit_id"] = queries.org_unit_id(defaults.pop("assigned_unit_code"))
+    form = form_cls(data=defaults, **kwargs)
+    _prepare(form, item.form_key)
+    if hasattr(form, "prepare"):  # a branch's form: choices from the case
+        form.prepare(item.case, item.branch)
+    return form
 
 
 def _case_page(case, upload_form=None) -> dict:
@@ -138,9 +159,8 @@ class CaseView(BaseView):
     @expose("/register", methods=["GET", "POST"])
     @has_access
     def register(self):
-        form = IntakeForm()
-        _prepare(form, "intake")
-        return submit(self, form, lambda: register_case(g.user, _intake_data(form)),
+        form = intake_form()
+        return submit(self, form, lambda: register_case(g.user, intake_data(form)),
                        lambda case: _registered(case),
                        lambda case: url_for("CaseView.show", case_id=case.id), "portal/register.html")
 
@@ -355,14 +375,7 @@ class CaseView(BaseView):
     def task(self, item_id: int):
         item = queries.work_item(item_id) or abort(404)
         queries.check_case_visible(g.user, item.case_id)
-        form_cls = form_class(item.form_key, item.case.assigned_unit) or abort(404)
-        defaults = json.loads(item.form_defaults or "{}")
-        if "assigned_unit_code" in defaults:  # rules propose a unit by its code
-            defaults["assigned_unit_id"] = queries.org_unit_id(defaults.pop("assigned_unit_code"))
-        form = form_cls(data=defaults)
-        _prepare(form, item.form_key)
-        if hasattr(form, "prepare"):  # a branch's form: choices from the case
-            form.prepare(item.case, item.branch)
+        form = task_form(item)
         case_id, step_name = item.case_id, item.name
         return submit(self, form,
                        lambda: complete_task(g.user, item.id, {k: v for k, v in form.data.items()

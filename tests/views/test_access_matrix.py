@@ -108,6 +108,11 @@ MATRIX: dict[str, tuple[str, set[str]]] = {
     "FormDefinitionView.preview": ("GET", ADMIN),
     "FormDefinitionView.delete": ("POST", ADMIN),
     "ProcessMigrationView.index": ("GET", ADMIN),
+    # the systems using the REST API, and its documentation (the API itself takes tokens: tests/api)
+    "ApiClientView.list": ("GET", ADMIN),
+    "ApiClientView.add": ("GET", ADMIN),
+    "ApiClientView.revoke": ("POST", ADMIN),
+    "ApiClientView.docs": ("GET", ADMIN),
     "ProcessMigrationView.run": ("POST", ADMIN),
     "ProcessMigrationView.revert": ("POST", ADMIN),
     "DashboardView.index": ("GET", DASHBOARD),
@@ -127,7 +132,7 @@ MATRIX: dict[str, tuple[str, set[str]]] = {
 OWN_VIEWS = ("CaseView", "DocumentView", "OnlineCaseView", "PublicView", "WorklistView", "PrintView", "BranchView",
              "PortalSettingsView",
              "DesignerView", "FormDefinitionView", "ProcessMigrationView", "HeatmapView", "ScorecardView",
-             "MonthlyReportView", "DashboardView", "GridReportView", *SETTINGS)
+             "MonthlyReportView", "DashboardView", "GridReportView", "ApiClientView", *SETTINGS)
 
 
 def test_every_route_of_the_portal_has_a_row_in_the_matrix(app):
@@ -151,7 +156,7 @@ def test_each_role_gets_exactly_what_the_matrix_says(app, login_as, make_case):
             "name": "muldelete", "filename": "x_sep_y.txt", "key": "registration", "job_id": 999999,
             "kind": "relief", "branch_id": branch.id, "file_name": "mediation_chain.bpmn",
             "process_id": "mediation_chain", "version_id": 999999, "migration_id": 999999, "token": "x" * 43,
-            "delivery_id": 999999, "appointment_id": 999999}
+            "delivery_id": 999999, "appointment_id": 999999, "client_id": 999999}
     upload = Path(app.config["UPLOAD_FOLDER"])   # FAB's download route serves a file (it fails on a missing one)
     upload.mkdir(parents=True, exist_ok=True)
     (upload / "x_sep_y.txt").write_text("x")
@@ -179,7 +184,7 @@ def test_public_routes_need_no_login_and_the_rest_do(app, make_case):
             "name": "muldelete", "filename": "x_sep_y.txt", "key": "registration", "job_id": 999999,
             "kind": "relief", "branch_id": 999999, "file_name": "mediation_chain.bpmn",
             "process_id": "mediation_chain", "version_id": 999999, "migration_id": 999999, "token": "x" * 43,
-            "delivery_id": 999999, "appointment_id": 999999}
+            "delivery_id": 999999, "appointment_id": 999999, "client_id": 999999}
     anonymous = app.test_client()
     wrong = []
     for endpoint, (method, allowed) in MATRIX.items():

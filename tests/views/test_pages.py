@@ -14,7 +14,9 @@ PUBLIC_ENDPOINTS = {"static", "appbuilder.static", "AuthDBView.login", "AuthDBVi
                     "SecurityApi.refresh",
                     # the citizens' pages, open by design (tests/views/test_public_pages.py, the access matrix)
                     *(f"PublicView.{e}" for e in ("index", "file", "filed", "track", "case", "delivery",
-                                                  "delivery_pdf"))}
+                                                  "delivery_pdf")),
+                    # the REST API's description, and its JSON 404 for any other path (the API: tests/api)
+                    "api.openapi", "api.unknown"}
 
 
 def test_every_route_has_an_access_rule(app):
