@@ -38,7 +38,7 @@ SCHEMAS: dict = {
     "Error": {"type": "object", "required": ["error"], "properties": {"error": {
         "type": "object", "required": ["code", "message"], "properties": {
             "code": {"type": "string", "example": "invalid_input"},
-            "message": {"type": "string", "example": "请更正标出的字段，未保存任何内容。"},
+            "message": {"type": "string", "example": "请修改标出的填写项，本次提交未保存。"},
             "fields": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}},
                        "description": "Messages per field; a person's field as applicants[0].phone"}}}}},
     "Unit": UNIT,
