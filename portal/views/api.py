@@ -47,6 +47,13 @@ def register_api(app: Flask) -> None:
     app.register_blueprint(bp)
 
 
+@bp.errorhandler(500)
+def internal_error(_exc):
+    """A fault of the portal (logged by Flask) still answers in JSON."""
+    return json_response({"error": {"code": "internal_error",
+                                    "message": _("The portal could not answer; the fault is logged.")}}, 500)
+
+
 def json_response(body, status: int = 200, headers: dict | None = None) -> Response:
     return Response(json.dumps(body, ensure_ascii=False), status=status, headers=headers,
                     mimetype="application/json")
@@ -96,7 +103,9 @@ def _check_rate(client) -> None:
     from limits import parse
     from limits.storage import MemoryStorage
     from limits.strategies import MovingWindowRateLimiter
-    limiter = current_app.extensions.setdefault("portal_api_limiter", MovingWindowRateLimiter(MemoryStorage()))
+    limiter = current_app.extensions.get("portal_api_limiter")
+    if limiter is None:  # one count per app server process
+        limiter = current_app.extensions["portal_api_limiter"] = MovingWindowRateLimiter(MemoryStorage())
     if not limiter.hit(parse(limit), "api", str(client.id)):
         raise RateLimitedError()
 

@@ -291,3 +291,14 @@ def test_the_api_needs_no_csrf_token_where_the_pages_do(ctx, call, client, app, 
     assert call("hotline", "POST", "/cases", json=new_case()).status_code == 201
     page = client.post("/login/", data={"username": "window", "password": "test-pass-1"})
     assert page.status_code == 400 and "CSRF" in page.get_data(as_text=True)  # the pages still want theirs
+
+
+def test_a_fault_of_the_portal_still_answers_in_json(ctx, call, app, monkeypatch):
+    from portal.services import api
+
+    def broken(*_args):
+        raise RuntimeError("a bug")
+    monkeypatch.setattr(api, "changed_cases", broken)
+    monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)
+    resp = call("reader", "GET", "/cases")
+    assert resp.status_code == 500 and resp.get_json()["error"]["code"] == "internal_error"
