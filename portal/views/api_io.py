@@ -44,9 +44,6 @@ class InvalidInputError(ValidationFailed):
 class BadRequestError(ValidationFailed):
     """The request cannot be read at all (not JSON, not an object, a bad parameter)."""
 
-    def __init__(self, message, **params):
-        super().__init__(message, **params)
-
 
 def json_object() -> dict:
     """The request body as a JSON object, or BadRequestError. Numbers must be finite, text storable."""
@@ -67,18 +64,29 @@ def _no_constant(name: str):
     raise ValueError(name)  # NaN and Infinity are not JSON
 
 
-def _storable(value, depth: int = 0) -> bool:
-    if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:  # a lone surrogate
-            return False
-        return "\x00" not in value
-    if isinstance(value, dict):
-        return all(_storable(k, depth) and _storable(v, depth + 1) for k, v in value.items())
-    if isinstance(value, list):
-        return all(_storable(v, depth + 1) for v in value)
+def _storable(body: dict) -> bool:
+    """No NUL and no lone surrogate in any text of the body, keys included (walked without recursion: a
+    deeply nested body must not exhaust the stack)."""
+    stack: list = [body]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            stack.extend(value.keys())
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+        elif isinstance(value, str):
+            if "\x00" in value or not value.isascii() and _has_surrogate(value):
+                return False
     return True
+
+
+def _has_surrogate(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def _values(value) -> list[str] | None:

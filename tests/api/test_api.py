@@ -155,6 +155,8 @@ def test_a_bad_case_is_400_with_messages_and_nothing_is_saved(ctx, call, body, f
     ('{"title": "\\u0000"}', {"Content-Type": "application/json"}, 400, "bad_request"),
     ('{"title": "\\ud800"}', {"Content-Type": "application/json"}, 400, "bad_request"),
     ("[" * 100000, {"Content-Type": "application/json"}, 400, "bad_request"),
+    ('{"a":' * 900 + "1" + "}" * 900, {"Content-Type": "application/json"}, 400, "invalid_input"),
+    ('{"applicants": [' + "[" * 900 + "]" * 900 + "]}", {"Content-Type": "application/json"}, 400, "invalid_input"),
     ("title=x", {"Content-Type": "application/x-www-form-urlencoded"}, 400, "bad_request"),
     ('{"facts": "' + "长" * 300000 + '"}', {"Content-Type": "application/json"}, 413, "request_entity_too_large"),
 ])
