@@ -192,7 +192,10 @@ def _cursor(text: str) -> api.Cursor:
     try:
         raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode()
         moment, _sep, case_id = raw.partition("|")
-        return api.Cursor(datetime.fromisoformat(moment).replace(tzinfo=None), int(case_id))
+        cursor = api.Cursor(datetime.fromisoformat(moment).replace(tzinfo=None), int(case_id))
+        if not 0 < cursor.case_id <= LARGEST_ID:
+            raise ValueError(case_id)
+        return cursor
     except (ValueError, UnicodeDecodeError):
         raise BadRequestError(_l("The cursor is not one this API gave out.")) from None
 

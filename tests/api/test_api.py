@@ -2,6 +2,7 @@
 API, township scoping (a case of another township is "not found"), idempotent registration, bad input."""
 from __future__ import annotations
 
+import base64
 import json
 
 import pytest
@@ -260,7 +261,8 @@ def test_changed_cases_come_in_pages_ordered_by_change(ctx, call, make_case):
             break
     assert seen == codes[1:]   # from 2 March 01:00 UTC on
     for bad in ("changed_since=yesterday", "limit=0", "limit=101", "limit=x", "limit=²", "cursor=@@@",
-                "cursor=bm90aGluZw", "changed_since=9999-12-31T23:59:59-23:59"):
+                "cursor=bm90aGluZw", "changed_since=9999-12-31T23:59:59-23:59",
+                "cursor=" + base64.urlsafe_b64encode(b"2026-03-01T00:00:00|99999999999999999999").decode()):
         resp = call("reader", "GET", f"/cases?{bad}")
         assert resp.status_code == 400 and resp.get_json()["error"]["message"], bad
 
