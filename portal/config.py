@@ -83,10 +83,10 @@ def load() -> dict:
         # Finished batch prints (dossiers of many cases), kept for download.
         "PORTAL_PRINT_FOLDER": os.environ.get("PORTAL_PRINT_FOLDER", str(INSTANCE / "prints")),
         "PORTAL_ATTACHMENT_MAX_BYTES": 20 * 1024 * 1024,
-        # The REST API (/api/v1): the largest request body, and how many calls one client may make
-        # (a "limits" string such as "600/minute" per app server process; empty: no limit).
+        # The REST API (/api/v1): the largest request body, and how many calls one client (integrating
+        # system) may make, counted like the public pages' requests (in the database, by every app server).
         "PORTAL_API_MAX_BYTES": int(os.environ.get("PORTAL_API_MAX_BYTES", 256 * 1024)),
-        "PORTAL_API_RATE_LIMIT": os.environ.get("PORTAL_API_RATE_LIMIT", "600/minute"),
+        "PORTAL_API_RATE_LIMIT": _rate_limit("PORTAL_API_RATE_LIMIT", "600 per minute"),
         # 保管期限 of a dossier when its dispute type names none (no national rule: a county setting).
         "PORTAL_DOSSIER_RETENTION": os.environ.get("PORTAL_DOSSIER_RETENTION", "定期30年"),
         # The archive copy is PDF/A (WeasyPrint's pdf_variant).

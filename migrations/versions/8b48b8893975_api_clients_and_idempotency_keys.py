@@ -1,7 +1,7 @@
 """API clients (integrating systems with their tokens) and the idempotency keys of cases they register
 
 Revision ID: 8b48b8893975
-Revises: 6f712b639c32
+Revises: b3a262de4284
 Create Date: 2026-11-27 12:06:52.711399
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '8b48b8893975'
-down_revision = '6f712b639c32'
+down_revision = 'b3a262de4284'
 branch_labels = None
 depends_on = None
 

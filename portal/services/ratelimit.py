@@ -33,10 +33,11 @@ def _epoch(moment: datetime) -> int:
 
 
 @transaction
-def take(action: str, address: str) -> int | None:
+def take(action: str, address: str, limit: tuple[int, int] | None = None) -> int | None:
     """Count one request of ``action`` from ``address``; None when it is within the limit, else the
-    seconds until the window ends (the request is refused)."""
-    count, seconds = current_app.config["PORTAL_PUBLIC_RATE_LIMITS"][action]
+    seconds until the window ends (the request is refused). ``limit``: (count, window seconds), if not
+    the public pages' limit of ``action``."""
+    count, seconds = limit or current_app.config["PORTAL_PUBLIC_RATE_LIMITS"][action]
     now = _epoch(utcnow())
     start = now - now % seconds
     hits = db.session.execute(_upsert({"bucket": f"{action}:{address}"[:120], "window_start": start,

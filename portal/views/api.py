@@ -22,6 +22,7 @@ from portal.services import api
 from portal.services.api_clients import ApiAuthError, ScopeMissingError, client_for_token, record_api_call
 from portal.services.errors import CaseForbiddenError, CaseNotFoundError, DomainError, ValidationFailed
 from portal.services.queries import lanes_for
+from portal.services.ratelimit import take
 from portal.views import api_io
 from portal.views.api_io import BadRequestError, InvalidInputError
 from portal.views.cases import intake_data, intake_form, task_form
@@ -37,7 +38,7 @@ _CODES = {ApiAuthError: "unauthorized", ScopeMissingError: "forbidden_operation"
 
 class RateLimitedError(DomainError):
     status_code = 429
-    message = _l("Too many requests from this API client; wait a minute and try again.")
+    message = _l("Too many requests from this API client; try again in %(retry)s seconds.")
 
 
 def register_api(app: Flask) -> None:
@@ -76,8 +77,8 @@ def error_response(exc: DomainError) -> Response:
     elif isinstance(exc, ValidationFailed) and exc.field:
         body["fields"] = {exc.field: [str(exc)]}
     headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
-    if exc.status_code == 429:
-        headers = {"Retry-After": "60"}
+    if isinstance(exc, RateLimitedError):
+        headers = {"Retry-After": str(exc.params["retry"])}
     return json_response({"error": body}, exc.status_code, headers)
 
 
@@ -98,16 +99,10 @@ def _bearer() -> str | None:
 
 def _check_rate(client) -> None:
     limit = current_app.config.get("PORTAL_API_RATE_LIMIT")
-    if not limit:
-        return
-    from limits import parse
-    from limits.storage import MemoryStorage
-    from limits.strategies import MovingWindowRateLimiter
-    limiter = current_app.extensions.get("portal_api_limiter")
-    if limiter is None:  # one count per app server process
-        limiter = current_app.extensions["portal_api_limiter"] = MovingWindowRateLimiter(MemoryStorage())
-    if not limiter.hit(parse(limit), "api", str(client.id)):
-        raise RateLimitedError()
+    if limit:
+        retry = take("api", f"client:{client.id}", limit)
+        if retry is not None:
+            raise RateLimitedError(retry=retry)
 
 
 def api_call(scope: ApiScope):

@@ -283,11 +283,19 @@ def test_an_unknown_document_is_404(ctx, call, make_case):
 
 
 def test_calls_over_the_rate_limit_are_429(ctx, call, app, monkeypatch):
-    monkeypatch.setitem(app.config, "PORTAL_API_RATE_LIMIT", "3/minute")
-    app.extensions.pop("portal_api_limiter", None)
-    statuses = [call("reader", "GET", "/cases").status_code for _ in range(4)]
-    assert statuses == [200, 200, 200, 429]
-    assert call("hotline", "GET", "/cases").status_code == 200   # each client its own count
+    from datetime import datetime
+
+    from portal.clock import frozen_at
+    monkeypatch.setitem(app.config, "PORTAL_API_RATE_LIMIT", (3, 60))
+    with frozen_at(datetime(2026, 5, 1, 8, 0, 15)):
+        statuses = [call("reader", "GET", "/cases").status_code for _ in range(4)]
+        assert statuses == [200, 200, 200, 429]
+        resp = call("reader", "GET", "/cases")
+        assert resp.headers["Retry-After"] == "45" and resp.get_json()["error"]["code"] == "rate_limited"
+        assert resp.get_json()["error"]["message"] == "此接入系统请求过于频繁，请 45 秒后再试。"
+        assert call("hotline", "GET", "/cases").status_code == 200   # each client its own count
+    with frozen_at(datetime(2026, 5, 1, 8, 1, 0)):                   # the next minute
+        assert call("reader", "GET", "/cases").status_code == 200
 
 
 def test_the_api_needs_no_csrf_token_where_the_pages_do(ctx, call, client, app, monkeypatch):
