@@ -8,6 +8,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from wtforms.widgets import DateInput
 
 from portal.forms.steps import HandleForm
+from portal.forms.validators import Finite
 from portal.services.departments import DeptField, DeptSpec, FieldType
 
 _FORMS: dict[str, type[HandleForm]] = {}
@@ -48,7 +49,8 @@ def _field(f: DeptField):
     if f.type == FieldType.INT:
         return IntegerField(f.label, validators, widget=BS3TextFieldWidget(), **kwargs)
     if f.type == FieldType.MONEY:
-        return DecimalField(f.label, validators, places=2, widget=BS3TextFieldWidget(), **kwargs)
+        return DecimalField(f.label, [validators[0], Finite(), *validators[1:]], places=2, widget=BS3TextFieldWidget(),
+                            **kwargs)
     if f.type == FieldType.DATE:
         return DateField(f.label, validators, widget=DateInput(), **kwargs)
     if f.type == FieldType.CHOICE:

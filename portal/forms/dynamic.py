@@ -21,6 +21,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from wtforms.widgets import DateInput
 
 from portal.forms.aid.common import CheckboxList
+from portal.forms.validators import Finite
 from portal.models import FormDefinition
 from portal.services.formdefs import definition_for, spec_of
 from portal.services.formspecs import FieldType, FormField, FormSpec
@@ -62,7 +63,7 @@ def build_field(f: FormField):
     if f.type == FieldType.INTEGER:
         return IntegerField(f.label, [*_first(f), *_bounds(f)], widget=BS3TextFieldWidget(), **kwargs)
     if f.type == FieldType.DECIMAL:
-        return DecimalField(f.label, [*_first(f), *_bounds(f)], widget=BS3TextFieldWidget(), **kwargs)
+        return DecimalField(f.label, [*_first(f), Finite(), *_bounds(f)], widget=BS3TextFieldWidget(), **kwargs)
     if f.type == FieldType.DATE:
         return DateField(f.label, _first(f), widget=DateInput(), **kwargs)
     if f.type == FieldType.DATETIME:

@@ -8,7 +8,7 @@ from flask_wtf.i18n import translations
 from wtforms import DecimalField, FieldList, Form, FormField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from portal.forms.validators import IdNumber, Phone, int_or_none
+from portal.forms.validators import Finite, IdNumber, Phone, int_or_none
 from portal.models import LawfulChannel, PlaceKind, SourceChannel
 
 
@@ -54,7 +54,7 @@ class IntakeForm(FlaskForm):
     place_detail = StringField(_l("Place details"), [Optional(), Length(max=200)], widget=BS3TextFieldWidget())
     facts = TextAreaField(_l("Facts"), [DataRequired()], widget=BS3TextAreaFieldWidget())
     requests = TextAreaField(_l("Requests"), [DataRequired()], widget=BS3TextAreaFieldWidget())
-    amount = DecimalField(_l("Amount involved (yuan)"), [Optional(), NumberRange(min=0)], places=2,
+    amount = DecimalField(_l("Amount involved (yuan)"), [Optional(), Finite(), NumberRange(min=0)], places=2,
                           widget=BS3TextFieldWidget())
     people_count = IntegerField(_l("People involved"), [InputRequired(), NumberRange(min=1, max=100000)],
                                 default=2, widget=BS3TextFieldWidget())

@@ -28,3 +28,17 @@ class Phone:
 def int_or_none(value):
     """Coerce of an optional select of ids: empty means none chosen."""
     return int(value) if value not in (None, "", "None") else None
+
+
+class Finite:
+    """A number the columns can hold: not NaN or infinite, less than a trillion (checked before any
+    range check, which a NaN would break)."""
+
+    def __call__(self, form, field):
+        from decimal import Decimal
+
+        from wtforms.validators import StopValidation
+        value = field.data
+        if isinstance(value, Decimal) and (not value.is_finite() or abs(value) >= Decimal("1e12")):
+            field.errors[:] = []
+            raise StopValidation(_l("Not a number."))

@@ -55,6 +55,8 @@ from portal.services.processes import published_version
 from portal.services.queries import center_id, lanes_for
 from portal.services.steps import STEPS
 
+MAX_AMOUNT = Decimal("1e12")  # what the amount columns (14 digits, 2 decimals) hold
+
 
 @dataclass
 class PartyData:
@@ -108,6 +110,8 @@ def _check_intake(data: IntakeData) -> tuple[DisputeType, OrgUnit, OrgUnit | Non
         amount = Decimal(str(data.amount)) if data.amount not in (None, "") else None
     except InvalidOperation:
         raise ValidationFailed(_l("The amount is not a number."), field="amount") from None
+    if amount is not None and (not amount.is_finite() or amount >= MAX_AMOUNT):  # NaN, Infinity, 1E+30 …
+        raise ValidationFailed(_l("The amount is not a number."), field="amount")
     if amount is not None and amount < 0:
         raise ValidationFailed(_l("The amount cannot be negative."), field="amount")
     try:

@@ -73,6 +73,9 @@ def _intake_form(**overrides):
     ({"applicants-0-id_number": "110105194912310021"}, "身份证号"),
     ({"facts": ""}, None),
     ({"township_id": "999999"}, None),
+    ({"amount": "sNaN"}, "不是有效的数字"),      # a NaN once broke the range check (a 500)
+    ({"amount": "Infinity"}, "不是有效的数字"),
+    ({"amount": "1e20"}, "不是有效的数字"),       # more than the column holds
 ])
 def test_bad_intake_keeps_the_form_and_saves_nothing(login_as, ctx, overrides, message):
     client = login_as("window")

@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, DecimalField, RadioField, SelectField, SelectMultipleField, TextAreaField, widgets
 from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional
 
-from portal.forms.validators import int_or_none
+from portal.forms.validators import Finite, int_or_none
 
 
 class CheckboxList(SelectMultipleField):
@@ -23,7 +23,7 @@ def person_field(label=None) -> SelectField:
 
 
 def money_field(label, required: bool = True, description=None) -> DecimalField:
-    checks = [InputRequired() if required else Optional(), NumberRange(min=0.01)]
+    checks = [InputRequired() if required else Optional(), Finite(), NumberRange(min=0.01)]
     return DecimalField(label, checks, places=2, widget=BS3TextFieldWidget(), description=description,
                         render_kw={"type": "number", "step": "0.01", "min": "0.01"})
 

@@ -15,6 +15,7 @@ from portal.forms.aid.common import (
     text_area,
     text_field,
 )
+from portal.forms.validators import Finite
 from portal.services.aid.legal_aid import (
     AID_FORMS,
     DECISIONS,
@@ -46,7 +47,7 @@ class LegalAidApplyForm(BranchForm):
     exemption_basis = text_area(_l("Basis of the exemption"), required=False,
                                 description=_l("What shows the ground holds, e.g. the certificate of a brave act "
                                                "or the subsistence-allowance card."))
-    monthly_income = DecimalField(_l("Household income per month (yuan)"), [Optional(), NumberRange(min=0)],
+    monthly_income = DecimalField(_l("Household income per month (yuan)"), [Optional(), Finite(), NumberRange(min=0)],
                                   places=2, render_kw={"type": "number", "step": "0.01", "min": "0"},
                                   description=_l("Needed without an exemption; 0 when there is none."))
     household_size = IntegerField(_l("People in the household"), [Optional(), NumberRange(1, 30)],

@@ -42,6 +42,8 @@ def money(data: dict, field: str, required: bool = True) -> Decimal | None:
         amount = Decimal(str(value))
     except InvalidOperation:
         raise ValidationFailed(_l("The amount is not a number."), field=field) from None
+    if not amount.is_finite() or amount >= Decimal("1e12"):  # NaN, Infinity, or more than the columns hold
+        raise ValidationFailed(_l("The amount is not a number."), field=field)
     if amount <= 0 or amount != amount.quantize(Decimal("0.01")):
         raise ValidationFailed(_l("The amount must be above zero, in yuan with at most two decimals."),
                                field=field)
