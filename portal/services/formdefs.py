@@ -25,7 +25,7 @@ from portal.services.formspecs import (
 )
 
 # The forms of the work items that live beside the workflow (supervision cards, extension decisions).
-SIDE_FORM_KEYS = frozenset({"supervision_card", "extension_decision"})
+SIDE_FORM_KEYS = frozenset({"supervision_card", "extension_decision", "paper_delivery"})
 
 
 class FormNotFoundError(DomainError):

@@ -32,6 +32,7 @@ from portal.extensions import db
 from portal.forms import FORMS, SIDE_FORMS, describe, form_class
 from portal.forms.aid.common import CheckboxList
 from portal.forms.dynamic import build_form, form_for_spec
+from portal.forms.validators import Finite
 from portal.models import FormDefinition
 from portal.services.errors import ValidationFailed
 from portal.services.formdefs import DefinitionDraft, add_definition, shipped_form_keys, update_definition
@@ -96,7 +97,7 @@ def test_each_type_gets_the_field_widget_and_validators_of_the_shipped_forms(ctx
         "visitor": (StringField, BS3TextFieldWidget, [DataRequired, Length]),
         "notes": (TextAreaField, BS3TextAreaFieldWidget, [Optional, Length]),
         "households": (IntegerField, BS3TextFieldWidget, [InputRequired, NumberRange]),
-        "loss": (DecimalField, BS3TextFieldWidget, [Optional, NumberRange]),
+        "loss": (DecimalField, BS3TextFieldWidget, [Optional, Finite, NumberRange]),
         "visit_date": (DateField, DateInput, [InputRequired]),
         "visit_at": (DateTimeLocalField, None, [Optional]),
         "site_kind": (SelectField, Select2Widget, [InputRequired]),
@@ -125,8 +126,8 @@ def test_the_built_form_refuses_what_the_definition_forbids(ctx):
                                 "priority": ""}).errors
     assert set(missing) == {"visitor", "households", "visit_date", "site_kind", "priority"}
     for bad in ({"households": "0"}, {"households": "51"}, {"households": "2.5"}, {"loss": "-1"},
-                {"loss": "1000.51"}, {"site_kind": "pond"}, {"priority": "low"}, {"present": ["boss"]},
-                {"visitor": "王" * 11}, {"visit_date": "2026-13-01"}):
+                {"loss": "1000.51"}, {"loss": "sNaN"}, {"site_kind": "pond"}, {"priority": "low"},
+                {"present": ["boss"]}, {"visitor": "王" * 11}, {"visit_date": "2026-13-01"}):
         assert set(posted(form_cls, {**GOOD, **bad}).errors) == set(bad), bad
     # optional fields may stay empty; a required tick box must be ticked
     assert posted(form_cls, {**GOOD, "loss": "", "visit_at": "", "present": [], "photos_taken": ""}).errors == {}
