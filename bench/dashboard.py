@@ -102,6 +102,14 @@ def _generate(conn, n: int) -> None:
         FROM mediation_case c CROSS JOIN (VALUES ('applicant', 0), ('respondent', 1)) AS k(kind, seq)
         """,
     ]
+    sql.append("""
+        UPDATE mediation_case c SET previous_visit_at = x.prev
+        FROM (SELECT case_id, lag(registered_at) OVER (PARTITION BY id_number ORDER BY registered_at, case_id) AS prev
+              FROM (SELECT p.case_id, p.id_number, m.registered_at FROM party p
+                    JOIN mediation_case m ON m.id = p.case_id
+                    WHERE p.kind = 'applicant' AND p.id_number IS NOT NULL) a) x
+        WHERE x.case_id = c.id AND x.prev IS NOT NULL
+    """)  # what registration keeps: each case's previous visit by the same applicant
     for statement in sql:
         conn.execute(text(statement), {"n": n})
     # the steps each case went through: done ones up to where it stands, the open one where it waits

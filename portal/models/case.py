@@ -166,6 +166,9 @@ class Case(Model):
     accused_unit_id = Column(Integer, ForeignKey("org_unit.id"), nullable=True)  # 检举控告: never shown to it
     registered_by_id = Column(Integer, ForeignKey("ab_user.id"), nullable=False)
     registered_at = Column(DateTime, nullable=False, index=True)
+    # when an applicant of the case (by ID number) last came with an earlier case: a repeat petition
+    # within a period is then one comparison, not a search of every party
+    previous_visit_at = Column(DateTime, nullable=True, index=True)
     closed_at = Column(DateTime, nullable=True, index=True)
     process_version_id = Column(Integer, ForeignKey("process_version.id"), nullable=False)
     wf_state = Column(Text, nullable=False)

@@ -13,7 +13,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, bindparam, select
+from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal.bpmn import TaskNotReadyError, iso_duration
@@ -151,6 +151,7 @@ def open_case(user, data: IntakeData) -> Case:
     db.session.add(case)
     db.session.flush()
     case.code = _case_code(case, now)
+    _note_visits(case)
     wf = engine.start(version.spec_json, now=now)
     intake = next((t for t in engine.ready_user_tasks(wf) if t.form_key == "intake"), None)
     if intake is None:
@@ -277,6 +278,23 @@ def _lock_case_of(item: WorkItem) -> tuple[Case, WorkItem, list[WorkItem]]:
     if fresh is None:  # no longer open: read it as it is now, to say who did it
         fresh = db.session.get(WorkItem, item.id, populate_existing=True)
     return rows[0].Case, fresh, open_items
+
+
+def _note_visits(case: Case) -> None:
+    """Keep ``previous_visit_at`` (the repeat-petition figure reads it): for this case, the latest
+    earlier registration of one of its applicants; for the applicants' cases registered after this
+    one (only when registrations are entered out of order), this case if it is their latest before."""
+    ids = sorted({p.id_number for p in case.parties if p.kind == PartyKind.APPLICANT and p.id_number})
+    if not ids:
+        return
+    same_applicant = select(Party.case_id).where(Party.kind == PartyKind.APPLICANT, Party.id_number.in_(ids),
+                                                 Party.case_id != case.id)
+    case.previous_visit_at = db.session.scalar(select(func.max(Case.registered_at)).where(
+        Case.id.in_(same_applicant), Case.registered_at <= case.registered_at))
+    db.session.execute(update(Case).where(
+        Case.id.in_(same_applicant), Case.registered_at > case.registered_at,
+        or_(Case.previous_visit_at.is_(None), Case.previous_visit_at < case.registered_at))
+        .values(previous_visit_at=case.registered_at).execution_options(synchronize_session=False))
 
 
 def _case_code(case: Case, now) -> str:

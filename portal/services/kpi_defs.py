@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any, Callable
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Float, and_, case, func, not_, or_, select, true
+from sqlalchemy import Float, and_, case, not_, or_, true
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.functions import FunctionElement
@@ -22,7 +22,6 @@ from portal.models import (
     OrgKind,
     OrgUnit,
     Party,
-    PartyKind,
     ResolutionMode,
     Satisfaction,
     ServiceReferral,
@@ -119,16 +118,9 @@ _MINE, _THEIRS, _EARLIER = aliased(Party, name="kpi_mine"), aliased(Party, name=
 
 def repeat_petition(w: Window):
     """An applicant of the case is, by ID number, an applicant of an earlier case (anywhere in the
-    county, of any type) registered within the same period. Ranked once per query (a window function
-    over the period's applicants), not looked up case by case."""
-    pairs = select(_MINE.case_id.label("case_id"), _MINE.id_number.label("id_number"),
-                   _EARLIER.registered_at.label("at")).distinct() \
-        .join(_EARLIER, _EARLIER.id == _MINE.case_id) \
-        .where(_MINE.kind == PartyKind.APPLICANT, _MINE.id_number.is_not(None),
-               _EARLIER.registered_at >= w.start, _EARLIER.registered_at < w.end).subquery()
-    ranked = select(pairs.c.case_id, func.row_number().over(
-        partition_by=pairs.c.id_number, order_by=(pairs.c.at, pairs.c.case_id)).label("rank")).subquery()
-    return Case.id.in_(select(ranked.c.case_id).where(ranked.c.rank > 1))
+    county, of any type) registered within the same period: the case's ``previous_visit_at``, kept at
+    registration, falls in the period."""
+    return and_(Case.previous_visit_at.is_not(None), Case.previous_visit_at >= w.start)
 
 
 def _overdue(w: Window):

@@ -191,3 +191,26 @@ def test_a_case_sent_back_three_hundred_times_still_advances(make_case):
     assert case.status == CaseStatus.CLOSED and case.verify_failures == 300
     rounds = db.session.scalars(select(WorkItem).where(WorkItem.case_id == case_id, WorkItem.bpmn_id == "handle")).all()
     assert len(rounds) == 301 and all(r.status == WorkItemStatus.DONE for r in rounds)
+
+
+def test_each_case_knows_its_applicants_previous_visit_even_when_entered_out_of_order(ctx):
+    """``previous_visit_at`` (the repeat-petition figure reads it): the latest earlier registration of
+    one of the case's applicants, by ID number, whatever order the cases were entered in."""
+    from datetime import datetime
+
+    from portal.clock import frozen_at
+    from portal.models import Case
+    from portal.services.cases import PartyData, register_case
+    from tests.conftest import intake_data, user
+
+    def register(at, id_number, other=""):
+        parties = [PartyData("applicant", "申请人", id_number, "13800138000"),
+                   PartyData("respondent", "被申请人", other, "13900139000")]
+        with frozen_at(at):
+            return register_case(user("window"), intake_data(parties=parties)).id
+    march = register(datetime(2026, 3, 1, 2), "11010519491231002X")
+    may = register(datetime(2026, 5, 1, 2), "11010519491231002X")
+    april = register(datetime(2026, 4, 1, 2), "11010519491231002X")   # entered late
+    first = register(datetime(2026, 2, 1, 2), "110105194912310038", other="11010519491231002X")  # a respondent
+    visits = {cid: db.session.get(Case, cid).previous_visit_at for cid in (march, april, may, first)}
+    assert visits == {march: None, april: datetime(2026, 3, 1, 2), may: datetime(2026, 4, 1, 2), first: None}
