@@ -45,6 +45,19 @@ def create_user_command(username: str, roles: tuple[str, ...], org_code: str | N
     click.echo(f"created {user.username}")
 
 
+@portal_cli.command("check")
+def check_command() -> None:
+    """Check that workflows, work items, timers and the audit log agree; exit 1 when they do not."""
+    from portal.services.invariants import check_invariants
+    report = check_invariants()
+    for problem in report.problems:
+        click.echo(problem)
+    click.echo(f"checked {report.cases} running case(s) and {report.branches} running branch(es): "
+               + ("all consistent" if report.ok else f"{len(report.problems)} problem(s)"))
+    if not report.ok:
+        raise SystemExit(1)
+
+
 @portal_cli.command("worker")
 @click.option("--once", is_flag=True, help="Fire everything due now and exit.")
 @click.option("--interval", default=10.0, show_default=True, help="Seconds between rounds.")
