@@ -19,7 +19,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import HiddenInput
 
-from portal.forms.validators import IdNumber, Phone
+from portal.forms.validators import IdNumber, Phone, grouped_types
 from portal.models import Fulfilment, GridOutcome, PartyKind, PlaceKind, Satisfaction
 
 SIDES = [(PartyKind.APPLICANT.value, _l("Applicant")), (PartyKind.RESPONDENT.value, _l("Respondent"))]
@@ -70,11 +70,7 @@ class GridReportForm(FlaskForm):
     respondent_satisfaction = SelectField(_l("Respondent's satisfaction"), [Optional()], choices=Satisfaction.choices)
 
     def set_choices(self, dispute_types, villages, own_village_id: int | None) -> None:
-        groups: dict[str, list] = {}
-        for t in dispute_types:
-            if t.parent is not None:
-                groups.setdefault(t.parent.name, []).append((t.id, t.name))
-        self.dispute_type_id.choices = groups
+        self.dispute_type_id.choices = grouped_types(dispute_types)
         self.village_id.choices = [(v.id, v.name) for v in villages]
         if self.village_id.data is None and own_village_id:
             self.village_id.data = own_village_id

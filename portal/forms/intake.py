@@ -8,7 +8,7 @@ from flask_wtf.i18n import translations
 from wtforms import DecimalField, FieldList, Form, FormField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from portal.forms.validators import Finite, IdNumber, Phone, int_or_none
+from portal.forms.validators import Finite, IdNumber, Phone, grouped_types, int_or_none, villages_by_township
 from portal.models import LawfulChannel, PlaceKind, SourceChannel
 
 
@@ -71,15 +71,7 @@ class IntakeForm(FlaskForm):
 
     def set_choices(self, dispute_types, townships, villages, accusable=()) -> None:
         """Fill the select boxes from the county's data (grouped, as the staff read them)."""
-        groups: dict[str, list] = {}
-        for t in dispute_types:
-            if t.parent is not None:
-                groups.setdefault(t.parent.name, []).append((t.id, t.name))
-        self.dispute_type_id.choices = groups
+        self.dispute_type_id.choices = grouped_types(dispute_types)
         self.township_id.choices = [(t.id, t.name) for t in townships]
-        by_town: dict[str, list] = {}
-        names = {t.id: t.name for t in townships}
-        for v in villages:
-            by_town.setdefault(names.get(v.parent_id, "-"), []).append((v.id, v.name))
-        self.village_id.choices = {"": [(0, "—")], **by_town}
+        self.village_id.choices = villages_by_township(townships, villages, (0, "—"))
         self.accused_unit_id.choices = [("", "—")] + [(u.id, u.name) for u in accusable]

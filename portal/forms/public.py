@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, MultipleFileField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
-from portal.forms.validators import IdNumber, Phone, int_or_none
+from portal.forms.validators import IdNumber, Phone, grouped_types, int_or_none, villages_by_township
 from portal.models import PlaceKind
 
 MOBILE = r"^\s*1[3-9]\d{9}\s*$"
@@ -46,17 +46,9 @@ class FilingForm(FlaskForm):
                                         "(a link to my mobile number), with the same effect as on paper."))
 
     def set_choices(self, dispute_types, townships, villages) -> None:
-        groups: dict[str, list] = {}
-        for t in dispute_types:
-            if t.parent is not None:
-                groups.setdefault(t.parent.name, []).append((t.id, t.name))
-        self.dispute_type_id.choices = groups
+        self.dispute_type_id.choices = grouped_types(dispute_types)
         self.township_id.choices = [(t.id, t.name) for t in townships]
-        by_town: dict[str, list] = {}
-        names = {t.id: t.name for t in townships}
-        for v in villages:
-            by_town.setdefault(names.get(v.parent_id, "-"), []).append((v.id, v.name))
-        self.village_id.choices = {"": [("", _l("Not sure / none"))], **by_town}
+        self.village_id.choices = villages_by_township(townships, villages, ("", _l("Not sure / none")))
 
 
 class TrackForm(FlaskForm):

@@ -42,3 +42,21 @@ class Finite:
         if isinstance(value, Decimal) and (not value.is_finite() or abs(value) >= Decimal("1e12")):
             field.errors[:] = []
             raise StopValidation(_l("Not a number."))
+
+
+def grouped_types(dispute_types) -> dict[str, list]:
+    """Second-level dispute types under their first-level name (a grouped select)."""
+    groups: dict[str, list] = {}
+    for t in dispute_types:
+        if t.parent is not None:
+            groups.setdefault(t.parent.name, []).append((t.id, t.name))
+    return groups
+
+
+def villages_by_township(townships, villages, none_choice) -> dict[str, list]:
+    """Villages under their township's name, after ``none_choice`` (the "no village" option)."""
+    names = {t.id: t.name for t in townships}
+    by_town: dict[str, list] = {}
+    for v in villages:
+        by_town.setdefault(names.get(v.parent_id, "-"), []).append((v.id, v.name))
+    return {"": [none_choice], **by_town}

@@ -2,7 +2,7 @@
 checklist, the branch's number, amounts, and the supervision of a missed deadline."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any, Callable
 
@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from portal.extensions import db
 from portal.models import Branch, Party
-from portal.services.deadlines import local_today
+from portal.services.deadlines import local_to_utc, local_today
 from portal.services.errors import ValidationFailed, required_text
 from portal.services.locks import lock_number_series
 
@@ -75,6 +75,11 @@ def past_date(data: dict, field: str, not_before: date | None = None) -> date:
     if not_before is not None and value < not_before:
         raise ValidationFailed(_l("The date cannot be before %(day)s."), field=field, day=not_before.isoformat())
     return value
+
+
+def local_to_utc_day(day: date) -> datetime:
+    """A day as a moment (noon, local) to store in a naive-UTC column (when money was paid)."""
+    return local_to_utc(datetime.combine(day, time(12, 0)))
 
 
 def party_of(branch: Branch, data: dict, field: str = "party_id") -> Party:

@@ -18,6 +18,7 @@ from portal.models import Branch, BranchKind, BranchOutcome, BranchStatus, Case,
 from portal.services.aid.common import (
     assign_number,
     check_materials,
+    local_to_utc_day,
     money,
     optional_text,
     party_of,
@@ -26,7 +27,6 @@ from portal.services.aid.common import (
     text,
     yes,
 )
-from portal.services.aid.relief import local_to_utc_day
 from portal.services.errors import ValidationFailed
 from portal.services.settings import get_setting, office_unit
 

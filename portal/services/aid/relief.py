@@ -17,6 +17,7 @@ from portal.models import Branch, BranchKind, BranchOutcome, BranchStatus, Case
 from portal.services.aid.common import (
     assign_number,
     check_materials,
+    local_to_utc_day,
     money,
     number,
     optional_text,
@@ -132,11 +133,6 @@ def _method(data: dict) -> str:
     if method not in PAY_METHODS:
         raise ValidationFailed(_l("Choose how it was paid."), field="method")
     return method
-
-
-def local_to_utc_day(day) -> datetime:
-    """A day as a moment (noon, local) to store in a naive-UTC column."""
-    return local_to_utc(datetime.combine(day, time(12, 0)))
 
 
 def investigate(branch: Branch, data: dict, user=None) -> dict:
