@@ -43,6 +43,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         from portal.views.api import register_api
         register_api(app)
     _register_error_handlers(app)
+    _limit_logins(app)
     _register_filters(app)
     _check_print_setup(app)
     from portal.services.audit import audit_settings_changes
@@ -145,6 +146,29 @@ def _register_error_handlers(app: Flask) -> None:
         return render_template("portal/error.html", message=str(exc),
                                base_template=app.appbuilder.base_template,
                                appbuilder=app.appbuilder), exc.status_code
+
+
+def _limit_logins(app: Flask) -> None:
+    """Count the login attempts of each address in the database, as the public pages' requests are, so
+    that every app server and process of a deployment counts together (``PORTAL_LOGIN_RATE_LIMIT``)."""
+    limit = app.config.get("PORTAL_LOGIN_RATE_LIMIT")
+    if not limit:
+        return
+    from flask import request
+    from flask_babel import gettext as _
+
+    from portal.services.ratelimit import take
+
+    @app.before_request
+    def _count_login_attempt():
+        if request.method != "POST" or request.endpoint != "AuthDBView.login":
+            return None
+        retry = take("login", request.remote_addr or "-", limit)
+        if retry is None:
+            return None
+        message = _("Too many login attempts from your address. Please try again in %(n)s seconds.", n=retry)
+        return render_template("portal/error.html", message=message, base_template=app.appbuilder.base_template,
+                               appbuilder=app.appbuilder), 429, {"Retry-After": str(retry)}
 
 
 def _register_filters(app: Flask) -> None:

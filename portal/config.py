@@ -68,9 +68,12 @@ def load() -> dict:
         "AUTH_ROLE_ADMIN": "Admin",
         "AUTH_ROLE_PUBLIC": "Public",
         "AUTH_USER_REGISTRATION": False,
-        "AUTH_RATE_LIMITED": env == "production",
-        "RATELIMIT_ENABLED": env == "production",
-        "AUTH_RATE_LIMIT": "10 per minute",
+        # Login attempts per address are counted in the database (by every app server together), not by
+        # FAB's limiter, which counts in each process's memory: N processes would allow N times the limit.
+        "AUTH_RATE_LIMITED": False,
+        "RATELIMIT_ENABLED": False,
+        "PORTAL_LOGIN_RATE_LIMIT": (_rate_limit("PORTAL_LOGIN_RATE_LIMIT", "10 per minute")
+                                    if env == "production" else None),
         "FAB_SECURITY_MANAGER_CLASS": "portal.security.PortalSecurityManager",
         # The schema comes from Alembic migrations; roles and permissions from `flask portal sync-roles`.
         "FAB_CREATE_DB": False,

@@ -47,7 +47,11 @@ def take(action: str, address: str, limit: tuple[int, int] | None = None) -> int
 
 @transaction
 def purge_windows() -> int:
-    """Drop the counters of windows that have ended (the longest limit's window ago); return how many."""
-    longest = max(seconds for _count, seconds in current_app.config["PORTAL_PUBLIC_RATE_LIMITS"].values())
+    """Drop the counters of windows that have ended (the longest limit's window ago: the public pages',
+    the API's, the logins'); return how many."""
+    config = current_app.config
+    limits = [*config["PORTAL_PUBLIC_RATE_LIMITS"].values(), config.get("PORTAL_API_RATE_LIMIT"),
+              config.get("PORTAL_LOGIN_RATE_LIMIT")]
+    longest = max(seconds for _count, seconds in filter(None, limits))
     result = db.session.execute(delete(RateWindow).where(RateWindow.window_start < _epoch(utcnow()) - longest))
     return result.rowcount or 0

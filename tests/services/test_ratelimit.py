@@ -54,6 +54,17 @@ def test_ended_windows_are_purged(limits):
     assert db.session.scalar(select(func.count()).select_from(RateWindow)) == 0
 
 
+def test_a_login_window_longer_than_the_public_ones_is_kept_until_it_ends(limits, monkeypatch):
+    monkeypatch.setitem(current_app.config, "PORTAL_LOGIN_RATE_LIMIT", (5, 86400))
+    start = T0.replace(hour=0)
+    with frozen_at(start + timedelta(hours=8)):
+        take("login", "198.51.100.1", (5, 86400))
+    with frozen_at(start + timedelta(hours=23)):
+        assert purge_windows() == 0                            # the day's window runs on
+    with frozen_at(start + timedelta(hours=25)):
+        assert purge_windows() == 1
+
+
 @pytest.mark.parametrize("text,expected", [("5 per hour", (5, 3600)), ("20 per 10 minutes", (20, 600)),
                                            ("1 per day", (1, 86400)), ("30 per 45 seconds", (30, 45))])
 def test_limits_are_written_in_words(monkeypatch, text, expected):
