@@ -4,6 +4,7 @@
 """
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, render_template
@@ -25,7 +26,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if app.config.get("MAX_CONTENT_LENGTH") is None:  # a request no bigger than an attachment and its form
         app.config["MAX_CONTENT_LENGTH"] = app.config["PORTAL_ATTACHMENT_MAX_BYTES"] + 1024 * 1024
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
-        (ROOT / "instance").mkdir(exist_ok=True)
+        # the file's folder (PORTAL_INSTANCE_DIR may be anywhere); a relative path lies in the app's instance path
+        database = Path(app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///").split("?")[0])
+        if database.is_absolute():
+            database.parent.mkdir(parents=True, exist_ok=True)
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}}
     if app.config.get("PORTAL_TRUSTED_PROXIES"):  # the client's address is what the proxies say it is
         from werkzeug.middleware.proxy_fix import ProxyFix
