@@ -1,6 +1,8 @@
 """`flask portal …` commands: set up roles, reference data, demo county, worker."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 from flask.cli import AppGroup
 
@@ -55,6 +57,41 @@ def check_command() -> None:
     click.echo(f"checked {report.cases} running case(s) and {report.branches} running branch(es): "
                + ("all consistent" if report.ok else f"{len(report.problems)} problem(s)"))
     if not report.ok:
+        raise SystemExit(1)
+
+
+@portal_cli.command("backup")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+def backup_command(folder: Path) -> None:
+    """Back up the database and the uploaded files into FOLDER (new or empty); safe while the portal runs."""
+    from portal.services.backup import backup_portal
+    from portal.services.errors import DomainError
+    try:
+        summary = backup_portal(folder)
+    except DomainError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"backed up the {summary.dialect} database ({summary.database_bytes} bytes) and {summary.files} "
+               f"uploaded file(s) ({summary.file_bytes} bytes) to {summary.folder}")
+
+
+@portal_cli.command("restore")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+def restore_command(folder: Path) -> None:
+    """Restore a backup made by `flask portal backup` into an EMPTY database, then check it (exit 1 when
+    the check finds a problem)."""
+    from portal.services.backup import restore_portal
+    from portal.services.errors import DomainError
+    try:
+        summary = restore_portal(folder)
+    except DomainError as exc:
+        raise click.ClickException(str(exc)) from None
+    for problem in summary.problems:
+        click.echo(problem)
+    migrated = f"; schema migrated from revision {summary.migrated_from}" if summary.migrated_from else ""
+    click.echo(f"restored {summary.cases} case(s), {summary.users} user(s), {summary.attachments} attachment(s), "
+               f"{summary.files} file(s){migrated}: "
+               + ("all consistent" if not summary.problems else f"{len(summary.problems)} problem(s)"))
+    if summary.problems:
         raise SystemExit(1)
 
 

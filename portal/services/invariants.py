@@ -70,8 +70,9 @@ def _open_task_ids(case_ids: list[int], branch: bool) -> dict[int, set[str]]:
     return found
 
 
-def check_invariants() -> CheckReport:
-    """Check everything; read only."""
+def check_invariants(timers: bool = True) -> CheckReport:
+    """Check everything; read only. ``timers=False`` leaves out timers not yet fired (right after a
+    restore, before the worker has run, those that fell due meanwhile are no fault)."""
     report = CheckReport()
     now = utcnow()
     last = 0
@@ -112,7 +113,7 @@ def check_invariants() -> CheckReport:
             except Exception as exc:  # noqa: BLE001
                 report.problems.append(f"{label} {row.id}: the stored workflow does not load ({exc})")
     late = now - TIMER_GRACE
-    for model, label in ((Case, "case"), (Branch, "branch")):
+    for model, label in ((Case, "case"), (Branch, "branch")) if timers else ():
         for row in db.session.execute(select(model.id, model.next_timer_due_at)
                                       .where(model.next_timer_due_at.is_not(None), model.next_timer_due_at < late)):
             report.problems.append(f"{label} {row.id}: a timer due at {row.next_timer_due_at:%Y-%m-%d %H:%M} UTC "
