@@ -46,6 +46,7 @@ MANIFEST = "manifest.json"
 UPLOADS = "uploads"
 FORMAT = 1
 DATABASE_FILE = {"sqlite": "database.sqlite3", "postgresql": "database.dump"}
+MANIFEST_KEYS = {"made_at", "dialect", "revision", "database", "database_bytes", "pg_dump_major", "files"}
 
 
 class BackupError(DomainError):
@@ -170,7 +171,7 @@ def restore_portal(folder: Path) -> RestoreSummary:
             raise BackupError(FILE_MISSING, file=str(path))
     tool = None
     if dialect == "postgresql":
-        tool, major = _pg_tool("pg_restore", max(_server_major(), manifest["pg_dump_major"] or 0))
+        tool, _major = _pg_tool("pg_restore", max(_server_major(), manifest["pg_dump_major"] or 0))
     _check_empty(dialect)
     db.session.remove()
     db.engine.dispose()
@@ -207,9 +208,16 @@ def _read_manifest(folder: Path) -> dict:
         manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         raise BackupError(NOT_A_BACKUP, folder=str(folder)) from None
-    if not isinstance(manifest, dict) or manifest.get("portal_backup") != FORMAT:
+    if not (isinstance(manifest, dict) and manifest.get("portal_backup") == FORMAT and MANIFEST_KEYS <= set(manifest)
+            and manifest["database"] == DATABASE_FILE.get(manifest["dialect"])
+            and isinstance(manifest["files"], dict) and all(map(_plain_name, manifest["files"]))):
         raise BackupError(NOT_A_BACKUP, folder=str(folder))
     return manifest
+
+
+def _plain_name(name: str) -> bool:
+    """A stored file's name: no folder, nothing hidden (a manifest cannot send a file elsewhere)."""
+    return isinstance(name, str) and bool(name) and Path(name).name == name and not name.startswith(".")
 
 
 def _check_revision(revision: str | None) -> None:

@@ -122,10 +122,12 @@ def test_what_is_not_a_finished_backup_of_this_portal_is_refused(app, ctx, porta
     assert _cli(app, "backup", folder).exit_code == 0
     with empty_portal(app, tmp_path) as restored:
         manifest = json.loads((folder / "manifest.json").read_text())
+        other = "postgresql" if db.engine.dialect.name == "sqlite" else "sqlite"
         refusals = [
             ({**manifest, "revision": "0123456789ab"}, backup.UNKNOWN_REVISION, {"revision": "0123456789ab"}),
-            ({**manifest, "dialect": "oracle"}, backup.OTHER_DIALECT,
-             {"backup": "oracle", "target": db.engine.dialect.name}),
+            ({**manifest, "dialect": other, "database": backup.DATABASE_FILE[other]}, backup.OTHER_DIALECT,
+             {"backup": other, "target": db.engine.dialect.name}),
+            ({**manifest, "files": {"../outside.png": 10}}, backup.NOT_A_BACKUP, {"folder": str(folder)}),
             ({**manifest, "files": {**manifest["files"], "0" * 64 + ".png": 10}}, backup.FILE_MISSING,
              {"file": str(folder / "uploads" / ("0" * 64 + ".png"))}),
         ]
