@@ -19,8 +19,6 @@ from tests.conftest import PASSWORD, STEP_FORMS, open_item, row_counts
 from tests.deploy.servers import Browser, serving
 from tests.online import clean_online  # noqa: F401  (the login counters are emptied around each test)
 
-pytestmark = pytest.mark.usefixtures("clean_online")
-
 
 @pytest.fixture(scope="module")
 def servers(app, tmp_path_factory):
