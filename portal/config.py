@@ -116,6 +116,10 @@ def load() -> dict:
         "PORTAL_TIMEZONE": "Asia/Shanghai",
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_HTTPONLY": True,
+        # Behind HTTPS (nginx in docs/deploy.md): the login cookies travel over HTTPS only.
+        "SESSION_COOKIE_SECURE": os.environ.get("PORTAL_COOKIE_SECURE", "0") == "1",
+        "REMEMBER_COOKIE_SECURE": os.environ.get("PORTAL_COOKIE_SECURE", "0") == "1",
+        "REMEMBER_COOKIE_HTTPONLY": True,
         "WTF_CSRF_ENABLED": True,
         "WTF_CSRF_TIME_LIMIT": None,
     }
