@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, render_template
+from flask import Flask, render_template, request, session
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -31,6 +31,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         if database.is_absolute():
             database.parent.mkdir(parents=True, exist_ok=True)
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}}
+    elif app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        # a database host that does not answer makes a page fail in seconds, not hang on TCP's minutes
+        options = app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
+        options.setdefault("connect_args", {}).setdefault("connect_timeout", 10)
     if app.config.get("PORTAL_TRUSTED_PROXIES"):  # the client's address is what the proxies say it is
         from werkzeug.middleware.proxy_fix import ProxyFix
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PORTAL_TRUSTED_PROXIES"])
@@ -136,7 +140,14 @@ def _check_print_setup(app: Flask) -> None:
 
 
 def _register_error_handlers(app: Flask) -> None:
-    from portal.services.errors import DomainError
+    from sqlalchemy.exc import OperationalError
+
+    from portal.services.errors import (
+        DATABASE_RETRY_AFTER,
+        DATABASE_UNAVAILABLE,
+        DomainError,
+        database_unavailable,
+    )
 
     @app.errorhandler(413)
     def too_large(_exc):
@@ -150,6 +161,19 @@ def _register_error_handlers(app: Flask) -> None:
         return render_template("portal/error.html", message=str(exc),
                                base_template=app.appbuilder.base_template,
                                appbuilder=app.appbuilder), exc.status_code
+
+    @app.errorhandler(OperationalError)
+    def database_down(exc: OperationalError):
+        """The database is down, restarting or unreachable: a page that needs nothing from it (no menu,
+        no user), 503 and when to come back; the portal reconnects by itself (``pool_pre_ping``)."""
+        if not database_unavailable(exc):
+            raise exc   # a fault of the portal (SQLite's missing table): a 500, logged
+        app.logger.warning("database unavailable: %s %s: %s", request.method, request.path, exc.orig)
+        # rendered without the context processors: Flask-Login's would load the user from the database
+        page = app.jinja_env.get_template("portal/unavailable.html").render(
+            config=app.config, request=request, session=session, message=str(DATABASE_UNAVAILABLE),
+            posted=request.method == "POST")
+        return page, 503, {"Retry-After": str(DATABASE_RETRY_AFTER)}
 
 
 def _limit_logins(app: Flask) -> None:

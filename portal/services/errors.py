@@ -3,6 +3,20 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
+# Seconds a client is told to wait (Retry-After) when the database cannot be reached.
+DATABASE_RETRY_AFTER = 30
+DATABASE_UNAVAILABLE = _l("The database cannot be reached at the moment; please try again shortly.")
+_SQLITE_UNAVAILABLE = ("locked", "busy", "unable to open", "disk i/o")
+
+
+def database_unavailable(exc) -> bool:
+    """Whether a driver's OperationalError (``exc``, as SQLAlchemy wraps it) means the database is down,
+    restarting, unreachable or busy, so that the same request may succeed later. PostgreSQL's driver
+    raises it for those only; SQLite's also for a missing table or column, which is the portal's fault."""
+    if type(exc.orig).__module__.startswith("sqlite3"):
+        return any(words in str(exc.orig).lower() for words in _SQLITE_UNAVAILABLE)
+    return True
+
 
 class DomainError(Exception):
     """Base of every refusal a user should read. ``message`` is translatable text."""

@@ -15,12 +15,21 @@ from datetime import datetime
 from flask import Blueprint, Flask, Response, current_app, g, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from portal.models import ApiScope
 from portal.services import api
 from portal.services.api_clients import ApiAuthError, ScopeMissingError, client_for_token, record_api_call
-from portal.services.errors import CaseForbiddenError, CaseNotFoundError, DomainError, ValidationFailed
+from portal.services.errors import (
+    DATABASE_RETRY_AFTER,
+    DATABASE_UNAVAILABLE,
+    CaseForbiddenError,
+    CaseNotFoundError,
+    DomainError,
+    ValidationFailed,
+    database_unavailable,
+)
 from portal.services.queries import lanes_for
 from portal.services.ratelimit import take
 from portal.views import api_io
@@ -53,6 +62,16 @@ def internal_error(_exc):
     """A fault of the portal (logged by Flask) still answers in JSON."""
     return json_response({"error": {"code": "internal_error",
                                     "message": _("The portal could not answer; the fault is logged.")}}, 500)
+
+
+@bp.errorhandler(OperationalError)
+def database_down(exc: OperationalError):
+    """The database cannot be reached: JSON 503 with Retry-After (the call cannot be audited either)."""
+    if not database_unavailable(exc):
+        raise exc   # a fault of the portal: answered by ``internal_error``
+    current_app.logger.warning("database unavailable: %s %s: %s", request.method, request.path, exc.orig)
+    return json_response({"error": {"code": "database_unavailable", "message": str(DATABASE_UNAVAILABLE)}}, 503,
+                         {"Retry-After": str(DATABASE_RETRY_AFTER)})
 
 
 def json_response(body, status: int = 200, headers: dict | None = None) -> Response:
