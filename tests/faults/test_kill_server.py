@@ -1,0 +1,123 @@
+"""kill -9 of the app server while users complete steps: the master with its workers, or workers alone,
+at random moments under load, many rounds. Afterwards no case is half-advanced and every completion a
+user saw succeed is in the case's history exactly once."""
+from __future__ import annotations
+
+import os
+import random
+import signal
+import threading
+import time
+
+from sqlalchemy import text
+
+from portal.extensions import db
+from portal.models import WorkItem, WorkItemStatus
+from tests.conftest import PASSWORD, STEP_FORMS
+from tests.faults.checks import assert_consistent, assert_each_step_once
+from tests.faults.harness import (
+    Browser,
+    Gunicorn,
+    Reader,
+    ServerGone,
+    Tally,
+    complete_over_http,
+    portal_env,
+    wait_for,
+)
+
+STEPS = ("triage", "dispatch", "accept")   # the dispatcher twice, then the department (司法局) takes the case
+CASES, CLIENTS, ROUNDS, FULL_RESTART_EVERY = 36, 4, 12, 2
+OPEN_ITEM = text("SELECT id FROM work_item WHERE case_id = :case_id AND form_key = :step AND status = 'open'")
+
+
+def _client(port: int, case_ids: list[int], forms: dict, reader: Reader, tally: Tally, outcomes: dict,
+            stop: threading.Event, errors: list) -> None:
+    """One clerk's desk: the dispatcher and the department's handler logged in, taking the cases in turn."""
+    try:
+        browsers = {}
+        for username in ("dispatch", "sifa"):
+            browsers[username] = Browser(port)
+            while True:
+                try:
+                    browsers[username].login(username, PASSWORD)
+                    break
+                except ServerGone:
+                    time.sleep(0.1)
+        for case_id in case_ids:
+            for step in STEPS:
+                if stop.is_set():
+                    return
+                username = STEP_FORMS[step][0]
+                item_id = reader.scalar(OPEN_ITEM, case_id=case_id, step=step)
+                assert item_id, f"case {case_id}: no open {step} step"
+                outcome = complete_over_http(browsers[username], case_id, item_id, forms[step], tally, stop.is_set)
+                if outcome:
+                    outcomes[item_id] = (outcome, username)
+        tally.add("clients_out_of_work")
+    except Exception as exc:  # noqa: BLE001 - the test's thread reports it
+        errors.append(exc)
+
+
+def _kill(server: Gunicorn, round_no: int) -> str:
+    """Every few rounds the master and its workers, else some workers (the master forks new ones)."""
+    if round_no % FULL_RESTART_EVERY == FULL_RESTART_EVERY - 1:
+        server.kill()
+        server.start()
+        return "server"
+    workers = server.worker_pids()
+    victims = random.sample(workers, random.randint(1, len(workers)))
+    for pid in victims:
+        os.kill(pid, signal.SIGKILL)
+    return f"{len(victims)} worker(s)"
+
+
+def _rounds(server: Gunicorn, tally: Tally, errors: list) -> list[tuple[str, int]]:
+    """Kill the server ROUNDS times, each after a few more POSTs have gone out and at a random moment;
+    what was killed and how many POSTs were in flight."""
+    kills = []
+    for round_no in range(ROUNDS):
+        target = tally["posts"] + random.randint(2, 6)
+        wait_for(lambda target=target: tally["posts"] >= target or errors or tally["clients_out_of_work"],
+                 "the clients' next completions")
+        assert not errors and not tally["clients_out_of_work"], errors or "the clients ran out of cases"
+        time.sleep(random.uniform(0, 0.3))
+        in_flight = tally["in_flight"]
+        kills.append((_kill(server, round_no), in_flight))
+    return kills
+
+
+def test_killing_the_app_server_under_load_loses_or_doubles_no_step(app, make_case, tmp_path):
+    case_ids = [make_case("triage") for _ in range(CASES)]
+    forms = {step: STEP_FORMS[step][1]() for step in STEPS}
+    db.session.remove()
+    reader = Reader(app.config["SQLALCHEMY_DATABASE_URI"])
+    server = Gunicorn(portal_env(app.config), tmp_path / "gunicorn.log")
+    tally, outcomes, stop, errors = Tally(), {}, threading.Event(), []
+    threads = [threading.Thread(target=_client, args=(server.port, case_ids[i::CLIENTS], forms, reader, tally,
+                                                      outcomes, stop, errors), daemon=True) for i in range(CLIENTS)]
+    started = time.monotonic()
+    try:
+        server.start()
+        for t in threads:
+            t.start()
+        kills = _rounds(server, tally, errors)
+        stop.set()
+        for t in threads:
+            t.join(120)
+    finally:
+        stop.set()
+        server.stop()
+        reader.close()
+    print(f"\nkill rounds: {len(kills)} ({sum(k == 'server' for k, _ in kills)} of master and workers, the rest of "
+          f"workers); POSTs in flight at each kill: {[n for _, n in kills]}; the clients saw: {tally.summary()}; "
+          f"steps done={sum(o == 'done' for o, _ in outcomes.values())}, found done after a cut-off POST="
+          f"{sum(o == 'found_done' for o, _ in outcomes.values())}; {time.monotonic() - started:.0f} s")
+    assert not errors, errors
+    assert len(kills) == ROUNDS and tally["post_cut_off"] > 0
+    assert tally["get_503"] == tally["post_503"] == 0   # the database never went away
+    assert_consistent()
+    for item_id, (_outcome, username) in outcomes.items():
+        item = db.session.get(WorkItem, item_id)
+        assert item.status == WorkItemStatus.DONE and item.completed_by.username == username
+    assert_each_step_once(case_ids)
