@@ -11,7 +11,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -23,15 +22,11 @@ from pathlib import Path
 
 from sqlalchemy import create_engine
 
+from tests.deploy.servers import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "faults-test-secret"   # every server of a test shares it, as the servers of one deployment do
 READY_WITHIN = 120              # seconds a server or worker may take to start on a busy machine
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def portal_env(app_config: dict, url: str | None = None) -> dict:
