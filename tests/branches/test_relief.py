@@ -39,7 +39,8 @@ def notice_and_wait(branch_id: int):
     branch = db.session.get(Branch, branch_id)
     assert branch.current_step is None and branch.next_timer_due_at is not None  # the notice is up
     assert branch.next_timer_due_at - utcnow() > timedelta(days=6)
-    with frozen_at(utcnow() + timedelta(days=8)):
+    # 7 calendar days from the posting date, later when they end on a rest day: fire just after the due moment
+    with frozen_at(branch.next_timer_due_at + timedelta(minutes=1)):
         assert fire_due_branch_timers() >= 1
     return db.session.get(Branch, branch_id)
 

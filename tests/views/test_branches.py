@@ -8,7 +8,7 @@ from portal.extensions import db
 from portal.models import Branch, BranchKind
 from portal.services.branches import start_branch
 from portal.services.settings import get_setting
-from tests.branches.test_relief import application
+from tests.branches.test_relief import application, notice_and_wait
 from tests.conftest import do_branch_step, row_counts, user
 
 
@@ -43,7 +43,6 @@ def test_the_ledger_totals_are_the_sum_of_the_payments(login_as, make_case):
     from datetime import timedelta
 
     from portal.clock import frozen_at, utcnow
-    from portal.services.branches import fire_due_branch_timers
     from portal.services.deadlines import local_today, utc_to_local
     case_id = make_case("handle")
     paid = []
@@ -54,9 +53,7 @@ def test_the_ledger_totals_are_the_sum_of_the_payments(login_as, make_case):
         do_branch_step(branch.id, "relief_investigate", "xiang", {
             "visited_on": local_today(), "investigators": "王芳", "findings": "属实", "hardship_confirmed": "yes",
             "democratic_review": False, "proposed_amount": amount})
-        do_branch_step(branch.id, "relief_notice", "xiang", {"posted_on": local_today(), "place": "村务公开栏"})
-        with frozen_at(utcnow() + timedelta(days=8)):
-            fire_due_branch_timers()
+        notice_and_wait(branch.id)
         do_branch_step(branch.id, "relief_opinion", "xiang", {"objections": False, "agrees": "yes", "amount": amount,
                                                               "reason": "同意"})
         do_branch_step(branch.id, "relief_pay", "xiang", {"amount": amount, "paid_on": local_today(),
