@@ -15,16 +15,16 @@ from datetime import date, datetime, time, timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Float, case, func, select
-from sqlalchemy.ext.compiler import compiles
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import joinedload
-from sqlalchemy.sql.functions import FunctionElement
 
 from portal.bpmn import MAIN_PROCESS_ID, outline_diagram
 from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import Branch, BranchKind, Case, ProcessVersion, WorkItem, WorkItemKind, WorkItemStatus
+from portal.services import dwell
 from portal.services.deadlines import local_to_utc, local_today
+from portal.services.dwell import seconds_between
 from portal.services.errors import DomainError
 from portal.services.processes import published_version
 from portal.services.queries import Filters, visible_cases_filter
@@ -102,26 +102,6 @@ class HeatMap:
                 "legend": [{"level": lv, "from": lo, "to": hi} for lv, lo, hi in self.legend]}
 
 
-class _seconds_between(FunctionElement):
-    """Seconds from one naive timestamp to another, in the database's own arithmetic."""
-
-    type = Float()
-    inherit_cache = True
-    name = "seconds_between"
-
-
-@compiles(_seconds_between)
-def _seconds_postgresql(element, compiler, **kw):
-    start, end = (compiler.process(c, **kw) for c in element.clauses)
-    return f"EXTRACT(EPOCH FROM ({end} - {start}))"
-
-
-@compiles(_seconds_between, "sqlite")
-def _seconds_sqlite(element, compiler, **kw):
-    start, end = (compiler.process(c, **kw) for c in element.clauses)
-    return f"((julianday({end}) - julianday({start})) * 86400.0)"
-
-
 def _scoped(query, user, process_id: str, filters: HeatFilters, now: datetime):
     """``query`` (over work_item) narrowed to the task items of the process, of cases the user may
     see, in the township and of the dispute type asked for."""
@@ -163,7 +143,7 @@ def _dwell(user, process_id: str, filters: HeatFilters, now: datetime) -> dict[s
     The percentile is PostgreSQL's ``percentile_cont(0.9)``, by window functions both databases run:
     the value at 0-based position 0.9·(n−1) of the sorted times, interpolated between its neighbours
     ``lo`` and ``hi`` (1-based places with 10·(place−1) ≤ 9·(n−1), resp. ≥); integers only, no division."""
-    seconds = _seconds_between(WorkItem.created_at, WorkItem.completed_at)
+    seconds = seconds_between(WorkItem.created_at, WorkItem.completed_at)
     ranked = _scoped(select(WorkItem.bpmn_id.label("step"), seconds.label("seconds"),
                             func.row_number().over(partition_by=WorkItem.bpmn_id, order_by=seconds).label("place"),
                             func.count().over(partition_by=WorkItem.bpmn_id).label("n")),
@@ -180,6 +160,17 @@ def _dwell(user, process_id: str, filters: HeatFilters, now: datetime) -> dict[s
         fraction = (9 * (n - 1) - 10 * (lo - 1)) / 10
         result[step] = (n, float(average), float(lo_value) + (float(hi_value) - float(lo_value)) * fraction)
     return result
+
+
+def _dwell_times(user, process_id: str, filters: HeatFilters, now: datetime) -> dict[str, tuple[int, float, float]]:
+    """As ``_dwell``; from the day sums (``portal.services.dwell``) when the whole county is asked for."""
+    if not current_app.config["PORTAL_FIGURES_FROM_DAY_SUMS"] or visible_cases_filter(user) is not True \
+            or filters.township_id or filters.dispute_type_id:
+        return _dwell(user, process_id, filters, now)
+    start, end = filters.start or date(1900, 1, 1), filters.end or date(9998, 12, 31)
+    bounds = (local_to_utc(datetime.combine(start, time())),
+              local_to_utc(datetime.combine(end + timedelta(days=1), time())))
+    return dwell.dwell(process_id, _branch_kind(process_id), (start, end), bounds)
 
 
 def _diagram_steps(version: ProcessVersion) -> list[tuple[str, str]]:
@@ -209,7 +200,7 @@ def step_stats(user, process_id: str, filters: HeatFilters, version: ProcessVers
     version = version or published_version(process_id)
     now = utcnow()
     waiting = _waiting(user, process_id, filters, now)
-    dwell = _dwell(user, process_id, filters, now)
+    dwell = _dwell_times(user, process_id, filters, now)
     drawn = _diagram_steps(version)
     names = {step: name for step, name in drawn}
     older = sorted((set(waiting) | set(dwell)) - set(names))

@@ -1,0 +1,84 @@
+"""The worker brings the figures' day sums up to date (``portal.services.daily`` and ``dwell`` read them).
+
+Cases: every case changed since the last round (``mediation_case.updated_at``, which every change of a
+case moves) is counted again: its part as it is now is added to the day sums and the part they held
+for it (``case_figures``) taken out. A round takes the cases changed up to ``MARGIN`` before it
+started again in the next round, so a change whose transaction commits a while after it stamped the
+case (up to ``MARGIN``, server clocks included) is still taken; requests correct the sums by the cases
+changed since the same moment, so the figures never wait for the worker.
+
+Steps: the done steps not stamped with a dwell bucket yet are summed and stamped (``dwell.take_steps``).
+
+Rounds exclude each other (a lock on the mark), so several workers may run at once.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import Column, MetaData, Table, delete, func, literal, select, union_all
+from sqlalchemy.dialects import postgresql, sqlite
+
+from portal.clock import utcnow
+from portal.extensions import db
+from portal.models import Case, CaseFigures, FigureDay, RollupMark
+from portal.services._tx import transaction
+from portal.services.daily import ALL_MEASURES, DIMENSIONS, GRAINS, events, facts
+from portal.services.dwell import take_steps
+
+MARGIN = timedelta(minutes=10)
+_SENTINEL = {"township_id": 0, "dispute_type_id": 0, "source_channel": "", "unit_id": 0}
+
+
+@transaction
+def refresh_rollups(until: datetime | None = None) -> tuple[int, int]:
+    """Bring the day sums up to date: (cases counted again, steps taken). ``until``: the moment the
+    cases' next round starts from (default: now less ``MARGIN``)."""
+    started = utcnow()
+    mark = _mark()
+    cases = _take_cases(mark.until)
+    mark.until, mark.refreshed_at = until or started - MARGIN, utcnow()
+    return cases, take_steps()
+
+
+def _mark() -> RollupMark:
+    """The cases' mark, locked for this round (made on the first round: no until yet)."""
+    mark = db.session.scalar(select(RollupMark).where(RollupMark.name == "cases").with_for_update())
+    if mark is None:
+        mark = RollupMark(name="cases", until=None, refreshed_at=utcnow())
+        db.session.add(mark)
+        db.session.flush()
+    return mark
+
+
+def _take_cases(since: datetime | None) -> int:
+    connection = db.session.connection()
+    fresh = Table("fresh_case_figures", MetaData(), *(Column(c.name, c.type) for c in CaseFigures.__table__.c),
+                  prefixes=["TEMPORARY"])
+    fresh.create(connection)
+    changed = [Case.updated_at >= since] if since is not None else []
+    count = connection.execute(fresh.insert().from_select([c.name for c in fresh.c], facts(*changed))).rowcount
+    if count:
+        table = CaseFigures.__table__
+        before = select(table).where(table.c.case_id.in_(select(fresh.c.case_id))).subquery("before")
+        now = select(fresh).subquery("now")
+        rows = union_all(*events(now), *events(before, negate=True)).subquery("delta")
+        for grain, dimension in GRAINS.items():
+            _add(connection, grain, dimension, rows)
+        connection.execute(delete(table).where(table.c.case_id.in_(select(fresh.c.case_id))))
+        connection.execute(table.insert().from_select([c.name for c in fresh.c], select(fresh)))
+    fresh.drop(connection)
+    return count
+
+
+def _add(connection, grain: str, dimension: str | None, rows) -> None:
+    """Add the rows' measures, summed per day (and ``dimension``), to the day sums of ``grain``."""
+    keys = [literal(grain).label("grain"), rows.c.day,
+            *((rows.c[d] if d == dimension else literal(_SENTINEL[d])).label(d) for d in DIMENSIONS)]
+    sums = [func.sum(rows.c[m]).label(m) for m in ALL_MEASURES]
+    grouped = select(*keys, *sums).group_by(rows.c.day, *([rows.c[dimension]] if dimension else []))
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(FigureDay).from_select(["grain", "day", *DIMENSIONS, *ALL_MEASURES], grouped)
+    table = FigureDay.__table__
+    connection.execute(statement.on_conflict_do_update(
+        index_elements=["grain", *DIMENSIONS, "day"],
+        set_={m: table.c[m] + statement.excluded[m] for m in ALL_MEASURES}))
