@@ -20,6 +20,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.functions import FunctionElement
 
+from portal.extensions import db
 from portal.models import Case, CaseFigures, CaseStatus, DisputeType, FigureDay, OrgUnit, RollupMark
 from portal.models.rollup import MEASURES, SUMS
 from portal.services.kpi_defs import AGREED, CLOSED, KPIS, REGISTERED, Window
@@ -102,10 +103,11 @@ def events(parts, negate: bool = False) -> list:
     return [registered, closed]
 
 
-def changed_since():
-    """The moment after which cases are taken as they are now (none rolled up yet: all of them)."""
-    mark = select(RollupMark.until).where(RollupMark.name == "cases").scalar_subquery()
-    return func.coalesce(mark, FAR_PAST)
+def changed_since() -> datetime:
+    """The moment from which cases are taken as they are now (none rolled up yet: all of them). Read
+    before the day sums, it may be older than theirs if the worker commits in between: the sums always
+    equal the parts ``case_figures`` holds, so the cases changed since then are only corrected again."""
+    return db.session.scalar(select(RollupMark.until).where(RollupMark.name == "cases")) or FAR_PAST
 
 
 def day_rows(grain: str, first: date, last: date):

@@ -12,7 +12,7 @@ step, bucket and completion time) to take their exact times.
 """
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import Float, Integer, String, and_, case, func, or_, select, union_all
 from sqlalchemy.ext.compiler import compiles
@@ -144,32 +144,31 @@ def dwell(process_id: str, kind: BranchKind | None, days: tuple[date, date],
 def _exact(process_id: str, kind: BranchKind | None, bounds: tuple,
            wanted: dict[str, list[tuple[int, int]]]) -> dict[tuple[str, int, int], float]:
     """(bpmn id, bucket, place) -> the time at that place among the period's steps in that bucket: one
-    query, reading only the buckets asked for."""
+    query, reading only the buckets asked for (each an index range: step, bucket, completion time)."""
     if not wanted:
         return {}
     start, end = bounds
-    bucket = func.coalesce(WorkItem.dwell_bucket, dwell_bucket(SECONDS))
-    pairs = {(step, b) for step, places in wanted.items() for b, _ in places}
-    chosen = or_(*(and_(WorkItem.bpmn_id == step, or_(WorkItem.dwell_bucket == b,
-                                                      and_(UNTAKEN, dwell_bucket(SECONDS) == b)))
-                   for step, b in sorted(pairs)))
-    ranked = select(WorkItem.bpmn_id.label("step"), bucket.label("bucket"), SECONDS.label("seconds"),
-                    (func.row_number().over(partition_by=(WorkItem.bpmn_id, bucket), order_by=SECONDS) - 1)
-                    .label("place")) \
-        .where(WorkItem.status == WorkItemStatus.DONE, WorkItem.kind == WorkItemKind.TASK,
-               WorkItem.completed_at >= start, WorkItem.completed_at < end, chosen,
-               *_in_process(process_id, kind)).subquery()
-    places = {(step, b, p) for step, found in wanted.items() for b, p in found}
-    picked = or_(*(and_(ranked.c.step == step, ranked.c.bucket == b, ranked.c.place == p)
-                   for step, b, p in sorted(places)))
+    done = [WorkItem.status == WorkItemStatus.DONE, WorkItem.kind == WorkItemKind.TASK,
+            WorkItem.completed_at >= start, WorkItem.completed_at < end, *_in_process(process_id, kind)]
+    pairs = sorted({(step, b) for step, places in wanted.items() for b, _ in places})
+    stamped = [select(WorkItem.bpmn_id.label("step"), WorkItem.dwell_bucket.label("bucket"), SECONDS.label("seconds"))
+               .where(*done, WorkItem.bpmn_id == step, WorkItem.dwell_bucket == b) for step, b in pairs]
+    untaken = select(WorkItem.bpmn_id, dwell_bucket(SECONDS), SECONDS).where(
+        *done, UNTAKEN, WorkItem.bpmn_id.in_(sorted(wanted)))
+    rows = union_all(*stamped, untaken).subquery()
+    ranked = select(rows.c.step, rows.c.bucket, rows.c.seconds,
+                    (func.row_number().over(partition_by=(rows.c.step, rows.c.bucket), order_by=rows.c.seconds) - 1)
+                    .label("place")).subquery()
+    places = sorted({(step, b, p) for step, found in wanted.items() for b, p in found})
+    picked = or_(*(and_(ranked.c.step == step, ranked.c.bucket == b, ranked.c.place == p) for step, b, p in places))
     return {(step, b, p): float(s) for step, b, s, p in db.session.execute(
         select(ranked.c.step, ranked.c.bucket, ranked.c.seconds, ranked.c.place).where(picked))}
 
 
-def take_steps() -> int:
-    """Add the done steps not taken yet to the day sums and stamp them with their bucket (the worker;
-    in the caller's transaction). What is stamped is exactly what was summed: both come from one
-    snapshot of the steps, kept in a temporary table."""
+def take_steps(before: datetime | None = None) -> int:
+    """Add the done steps not taken yet (completed ``before``, if given) to the day sums and stamp them
+    with their bucket (the worker; in the caller's transaction). What is stamped is exactly what was
+    summed: both come from one snapshot of the steps, kept in a temporary table."""
     from sqlalchemy import Column, Date, MetaData, Table
     from sqlalchemy.dialects import postgresql, sqlite
     dialect = db.session.get_bind().dialect.name
@@ -181,6 +180,8 @@ def take_steps() -> int:
     snapshot = select(WorkItem.id, process_of(), day_of(WorkItem.completed_at), WorkItem.bpmn_id,
                       dwell_bucket(SECONDS), SECONDS) \
         .select_from(WorkItem).outerjoin(Branch, Branch.id == WorkItem.branch_id).where(UNTAKEN)
+    if before is not None:
+        snapshot = snapshot.where(WorkItem.completed_at < before)
     count = connection.execute(taken.insert().from_select([c.name for c in taken.c], snapshot)).rowcount
     if count:
         insert = (postgresql if dialect == "postgresql" else sqlite).insert(StepDwellDay)

@@ -31,13 +31,14 @@ _SENTINEL = {"township_id": 0, "dispute_type_id": 0, "source_channel": "", "unit
 
 @transaction
 def refresh_rollups(until: datetime | None = None) -> tuple[int, int]:
-    """Bring the day sums up to date: (cases counted again, steps taken). ``until``: the moment the
-    cases' next round starts from (default: now less ``MARGIN``)."""
+    """Bring the day sums up to date: (cases counted again, steps taken). ``until`` (to leave the
+    latest changes to the requests, as a benchmark does): the moment the cases' next round starts from
+    (default: now less ``MARGIN``), and only the steps completed before it are taken."""
     started = utcnow()
     mark = _mark()
     cases = _take_cases(mark.until)
     mark.until, mark.refreshed_at = until or started - MARGIN, utcnow()
-    return cases, take_steps()
+    return cases, take_steps(before=until)
 
 
 def _mark() -> RollupMark:
