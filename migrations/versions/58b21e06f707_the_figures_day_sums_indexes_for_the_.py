@@ -1,5 +1,9 @@
 """the figures' day sums; indexes for the heat map and the figures
 
+The day sums (figure_day, case_figures, step_dwell_day, rollup_mark) start empty: the worker's first
+round (or ``flask portal figures``) takes every case and every done step; until then the requests
+count the cases changed since no mark, that is all of them, so the figures are right from the start.
+
 Revision ID: 58b21e06f707
 Revises: f5bdc7645baf
 Create Date: 2026-11-27 14:58:19.952578
@@ -99,6 +103,8 @@ def upgrade():
 
     with op.batch_alter_table('work_item', schema=None) as batch_op:
         batch_op.add_column(sa.Column('dwell_bucket', sa.Integer(), nullable=True))
+        batch_op.drop_index('ix_work_item_kind_created')
+        batch_op.create_index('ix_work_item_kind_created', ['kind', 'created_at', 'status'], unique=False)
         batch_op.create_index('ix_work_item_done_unbucketed', ['completed_at'], unique=False, sqlite_where=sa.text("status = 'done' AND kind = 'task' AND dwell_bucket IS NULL"), postgresql_where=sa.text("status = 'done' AND kind = 'task' AND dwell_bucket IS NULL"))
         batch_op.create_index('ix_work_item_open_task_step', ['bpmn_id', 'due_at', 'branch_id'], unique=False, sqlite_where=sa.text("status = 'open' AND kind = 'task'"), postgresql_where=sa.text("status = 'open' AND kind = 'task'"))
         batch_op.create_index('ix_work_item_step_bucket', ['bpmn_id', 'dwell_bucket', 'completed_at'], unique=False, sqlite_where=sa.text('dwell_bucket IS NOT NULL'), postgresql_where=sa.text('dwell_bucket IS NOT NULL'))
@@ -112,6 +118,8 @@ def downgrade():
         batch_op.drop_index('ix_work_item_step_bucket', sqlite_where=sa.text('dwell_bucket IS NOT NULL'), postgresql_where=sa.text('dwell_bucket IS NOT NULL'))
         batch_op.drop_index('ix_work_item_open_task_step', sqlite_where=sa.text("status = 'open' AND kind = 'task'"), postgresql_where=sa.text("status = 'open' AND kind = 'task'"))
         batch_op.drop_index('ix_work_item_done_unbucketed', sqlite_where=sa.text("status = 'done' AND kind = 'task' AND dwell_bucket IS NULL"), postgresql_where=sa.text("status = 'done' AND kind = 'task' AND dwell_bucket IS NULL"))
+        batch_op.drop_index('ix_work_item_kind_created')
+        batch_op.create_index('ix_work_item_kind_created', ['kind', 'created_at'], unique=False)
         batch_op.drop_column('dwell_bucket')
 
     with op.batch_alter_table('mediation_case', schema=None) as batch_op:

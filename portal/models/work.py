@@ -46,7 +46,7 @@ class WorkItem(Model):
         Index("ix_work_item_status_step", "status", "bpmn_id", "due_at"),
         Index("ix_work_item_status_due", "status", "due_at"),
         Index("ix_work_item_status_completed", "status", "completed_at"),
-        Index("ix_work_item_kind_created", "kind", "created_at"),  # the figures: cards raised in a period
+        Index("ix_work_item_kind_created", "kind", "created_at", "status"),  # the figures: cards raised, open
         # the heat map: what waits at each step now; the steps done that the dwell rollup has not taken
         # yet; the steps done in one dwell bucket of a period (the exact 90th percentile)
         Index("ix_work_item_open_task_step", "bpmn_id", "due_at", "branch_id",

@@ -182,7 +182,8 @@ def take_steps(before: datetime | None = None) -> int:
         .select_from(WorkItem).outerjoin(Branch, Branch.id == WorkItem.branch_id).where(UNTAKEN)
     if before is not None:
         snapshot = snapshot.where(WorkItem.completed_at < before)
-    count = connection.execute(taken.insert().from_select([c.name for c in taken.c], snapshot)).rowcount
+    connection.execute(taken.insert().from_select([c.name for c in taken.c], snapshot))
+    count = connection.scalar(select(func.count()).select_from(taken))
     if count:
         insert = (postgresql if dialect == "postgresql" else sqlite).insert(StepDwellDay)
         sums = select(taken.c.process, taken.c.day, taken.c.bpmn_id, taken.c.bucket, func.count(),

@@ -133,25 +133,48 @@ def _aggregates(k: Kpi, w: Window, tag: str) -> list:
     return columns
 
 
-def _source_query(source: Source, kpis: list[Kpi], scope: list, windows: dict[str, Window],
-                  by_figure: bool = False):
-    """One query: every figure of one source, for each window (the states now: once). The rows it
-    reaches: those in a window (``by_figure``: only those some figure counts, which the indexes of a
-    few narrow figures find without reading the whole period)."""
+def _source_query(source: Source, kpis: list[Kpi], scope: list, windows: dict[str, Window]):
+    """One query: every figure of one source, for each window (the states now: once)."""
     columns, reach = [], []
     for k in kpis:
         for tag, w in windows.items():
             if k.now and tag != "cur":
                 continue
             columns += _aggregates(k, w, tag)
-            if k.now or by_figure:
-                reach.append(_selected(k, w))
-    if source.moment is not None and not by_figure:  # every row a period figure counts lies in a window
+            if k.now:
+                reach.append(k.rows(w))
+    if source.moment is not None:  # every row a period figure counts lies in one of the windows
         reach += [and_(source.moment >= w.start, source.moment < w.end) for w in windows.values()]
     query = select(*columns).select_from(source.table)
-    if source.table is not Case and not all(isinstance(c, True_) for c in scope):
+    if source.table is not Case:
         query = query.join(Case, Case.id == source.table.case_id)
     return source.joins(query).where(source.base(), *scope, or_(*reach))
+
+
+def _figure_query(source: Source, kpis: list[Kpi], scope: list, windows: dict[str, Window]):
+    """The figures of one source that are few rows in a large table (repeat petitions, cards, the
+    cases overdue now): each figure in each window by its own subquery, which an index answers."""
+    joined = not all(isinstance(c, True_) for c in scope)  # the cases' conditions, if any
+
+    def one(aggregate, *conditions):
+        query = select(aggregate).select_from(source.table)
+        if source.table is not Case and joined:
+            query = query.join(Case, Case.id == source.table.case_id)
+        return source.joins(query).where(source.base(), *scope, *conditions).scalar_subquery()
+    columns = []
+    for k in kpis:
+        for tag, w in windows.items():
+            if k.now and tag != "cur":
+                continue
+            rows = _selected(k, w)
+            if k.measure in ("avg", "sum"):
+                total = func.avg(k.value) if k.measure == "avg" else func.sum(k.value)
+                columns.append(one(total, rows).label(f"{k.key}_{tag}"))
+                continue
+            columns.append(one(func.count(), rows).label(f"{k.key}_{tag}"))
+            if k.hits is not None:
+                columns.append(one(func.count(), rows, k.hits(w)).label(f"{k.key}_{tag}_hits"))
+    return select(*columns)
 
 
 def _rolled_figures(grain: str, filters: KpiFilters) -> dict[str, Any]:
@@ -196,7 +219,7 @@ def figures(user, filters: KpiFilters) -> list[Figure]:
     for source in dict.fromkeys(k.source for k in KPIS):
         kpis = [k for k in KPIS if k.source is source and k.key not in rolled]
         if kpis:
-            query = _source_query(source, kpis, scope, windows, by_figure=grain is not None)
+            query = (_figure_query if grain is not None else _source_query)(source, kpis, scope, windows)
             row.update(db.session.execute(query).mappings().one())
     return [_figure(k, row, filters) for k in KPIS]
 

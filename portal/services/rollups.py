@@ -57,7 +57,8 @@ def _take_cases(since: datetime | None) -> int:
                   prefixes=["TEMPORARY"])
     fresh.create(connection)
     changed = [Case.updated_at >= since] if since is not None else []
-    count = connection.execute(fresh.insert().from_select([c.name for c in fresh.c], facts(*changed))).rowcount
+    connection.execute(fresh.insert().from_select([c.name for c in fresh.c], facts(*changed)))
+    count = connection.scalar(select(func.count()).select_from(fresh))
     if count:
         table = CaseFigures.__table__
         before = select(table).where(table.c.case_id.in_(select(fresh.c.case_id))).subquery("before")
