@@ -96,11 +96,13 @@ def restore_command(folder: Path) -> None:
 
 
 @portal_cli.command("figures")
-def figures_command() -> None:
+@click.option("--again", is_flag=True, help="Count every case and step again from nothing (after the time "
+                                             "zone or the kind of an org unit changed).")
+def figures_command(again: bool) -> None:
     """Bring the figures' day sums up to date now (the worker does it every round; the first time
     on a large county takes a while)."""
-    from portal.services.rollups import refresh_rollups
-    cases, steps = refresh_rollups()
+    from portal.services.rollups import rebuild_rollups, refresh_rollups
+    cases, steps = rebuild_rollups() if again else refresh_rollups()
     click.echo(f"figures: {cases} case(s) counted again, {steps} step(s) taken")
 
 

@@ -15,12 +15,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Column, MetaData, Table, delete, func, literal, select, union_all
+from sqlalchemy import Column, MetaData, Table, delete, func, literal, select, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from portal.clock import utcnow
 from portal.extensions import db
-from portal.models import Case, CaseFigures, FigureDay, RollupMark
+from portal.models import Case, CaseFigures, FigureDay, RollupMark, StepDwellDay, WorkItem
 from portal.services._tx import transaction
 from portal.services.daily import ALL_MEASURES, DIMENSIONS, GRAINS, events, facts
 from portal.services.dwell import take_steps
@@ -39,6 +39,20 @@ def refresh_rollups(until: datetime | None = None) -> tuple[int, int]:
     cases = _take_cases(mark.until)
     mark.until, mark.refreshed_at = until or started - MARGIN, utcnow()
     return cases, take_steps(before=until)
+
+
+@transaction
+def rebuild_rollups() -> tuple[int, int]:
+    """Count every case and every done step again from nothing (after ``PORTAL_TIMEZONE`` or the kind of
+    an org unit changed, which the day sums hold as they were): (cases, steps)."""
+    _mark()  # the lock: no round runs meanwhile
+    for table in (FigureDay, CaseFigures, StepDwellDay):
+        db.session.execute(delete(table))
+    db.session.execute(update(WorkItem).where(WorkItem.dwell_bucket.is_not(None)).values(dwell_bucket=None))
+    cases = _take_cases(None)
+    mark = _mark()
+    mark.until, mark.refreshed_at = utcnow() - MARGIN, utcnow()
+    return cases, take_steps()
 
 
 def _mark() -> RollupMark:

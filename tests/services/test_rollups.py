@@ -136,7 +136,12 @@ def test_the_worker_keeps_the_day_sums(app, county):  # noqa: F811
     assert db.session.scalar(untaken) == 0
     # every case is in the sums as it is: nothing changed since the mark, and the sums alone agree
     assert db.session.scalar(select(func.count()).select_from(Case).where(Case.updated_at >= later - MARGIN)) == 0
-    _same_as_counted(later)
+    sums = _same_as_counted(later)
+    with frozen_at(later):                          # counted again from nothing: the same sums
+        result = runner.invoke(args=["portal", "figures", "--again"])
+    assert result.exit_code == 0 and "12 case(s) counted again" in result.output, result.output
+    db.session.expire_all()
+    assert _same_as_counted(later) == sums and db.session.scalar(untaken) == 0
 
 
 def test_the_90th_percentile_is_exact_across_buckets(county):  # noqa: F811
