@@ -117,13 +117,21 @@ def _scoped(query, user, process_id: str, filters: HeatFilters, now: datetime):
     return Filters(township_id=filters.township_id, dispute_type_id=filters.dispute_type_id).apply(query, now)
 
 
-def _waiting(user, process_id: str, filters: HeatFilters, now: datetime) -> dict[str, tuple[str, int, int]]:
-    """bpmn id -> (step name, open items, of which overdue)."""
-    overdue = func.sum(case((WorkItem.due_at < now, 1), else_=0))
-    query = _scoped(select(WorkItem.bpmn_id, func.min(WorkItem.name), func.count(), overdue),
-                    user, process_id, filters, now)
+def _waiting(user, process_id: str, filters: HeatFilters, now: datetime) -> dict[str, tuple[int, int]]:
+    """bpmn id -> (open items, of which overdue): counted on an index of the open steps alone."""
+    overdue = func.count(case((WorkItem.due_at < now, 1)))
+    query = _scoped(select(WorkItem.bpmn_id, func.count(), overdue), user, process_id, filters, now)
     rows = db.session.execute(query.where(WorkItem.status == WorkItemStatus.OPEN).group_by(WorkItem.bpmn_id))
-    return {step: (name, count, int(late or 0)) for step, name, count, late in rows}
+    return {step: (count, int(late or 0)) for step, count, late in rows}
+
+
+def _names(user, process_id: str, filters: HeatFilters, now: datetime, steps: list[str]) -> dict[str, str]:
+    """The names the open items of steps gone from the newest diagram carry."""
+    if not steps:
+        return {}
+    query = _scoped(select(WorkItem.bpmn_id, func.min(WorkItem.name)), user, process_id, filters, now)
+    return dict(db.session.execute(query.where(WorkItem.status == WorkItemStatus.OPEN, WorkItem.bpmn_id.in_(steps))
+                                   .group_by(WorkItem.bpmn_id)).all())
 
 
 def _period(filters: HeatFilters):
@@ -204,12 +212,13 @@ def step_stats(user, process_id: str, filters: HeatFilters, version: ProcessVers
     drawn = _diagram_steps(version)
     names = {step: name for step, name in drawn}
     older = sorted((set(waiting) | set(dwell)) - set(names))
-    busiest = max((count for _, count, _ in waiting.values()), default=0)
+    carried = _names(user, process_id, filters, now, [s for s in older if s in waiting])
+    busiest = max((count for count, _ in waiting.values()), default=0)
     stats = []
     for step in [s for s, _ in drawn] + older:
-        name, count, late = waiting.get(step, (step, 0, 0))
+        count, late = waiting.get(step, (0, 0))
         done, average, p90 = dwell.get(step, (0, None, None))
-        stats.append(StepStat(step, names.get(step) or name, count, late, done,
+        stats.append(StepStat(step, names.get(step) or carried.get(step) or step, count, late, done,
                               None if average is None else average / 3600, None if p90 is None else p90 / 3600,
                               _level(count, busiest), step in names))
     return stats
