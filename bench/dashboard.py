@@ -160,7 +160,7 @@ def _take_day_sums(db) -> None:
     from portal.services.rollups import refresh_rollups
     until = utcnow() - timedelta(hours=TAIL_HOURS)
     t0 = time.perf_counter()
-    cases, steps = refresh_rollups(until=until)
+    cases, steps = refresh_rollups(until=until, steps=None)
     print(f"took the day sums in {time.perf_counter() - t0:.0f} s ({cases} cases, {steps} steps)")
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("VACUUM ANALYZE"))

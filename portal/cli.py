@@ -102,7 +102,7 @@ def figures_command(again: bool) -> None:
     """Bring the figures' day sums up to date now (the worker does it every round; the first time
     on a large county takes a while)."""
     from portal.services.rollups import rebuild_rollups, refresh_rollups
-    cases, steps = rebuild_rollups() if again else refresh_rollups()
+    cases, steps = rebuild_rollups() if again else refresh_rollups(steps=None)
     click.echo(f"figures: {cases} case(s) counted again, {steps} step(s) taken")
 
 
@@ -119,7 +119,7 @@ def worker_command(once: bool, interval: float) -> None:
     from portal.services.delivery import sweep_unopened
     from portal.services.documents.batch import run_print_jobs
     from portal.services.ratelimit import purge_windows
-    from portal.services.rollups import refresh_rollups
+    from portal.services.rollups import STEPS_PER_ROUND, refresh_rollups
     from portal.services.supervision import raise_due_cards
     from portal.services.timers import fire_due_timers
     while True:
@@ -136,7 +136,7 @@ def worker_command(once: bool, interval: float) -> None:
         if paper:
             click.echo(f"{paper} document(s) not opened in time: to be served on paper")
         purge_windows()
-        refresh_rollups()
+        refresh_rollups(steps=None if once else STEPS_PER_ROUND)
         printed = run_print_jobs()  # one slice of a batch print: timers never wait long behind a big job
         while once and printed:
             printed = run_print_jobs()

@@ -165,10 +165,11 @@ def _exact(process_id: str, kind: BranchKind | None, bounds: tuple,
         select(ranked.c.step, ranked.c.bucket, ranked.c.seconds, ranked.c.place).where(picked))}
 
 
-def take_steps(before: datetime | None = None) -> int:
-    """Add the done steps not taken yet (completed ``before``, if given) to the day sums and stamp them
-    with their bucket (the worker; in the caller's transaction). What is stamped is exactly what was
-    summed: both come from one snapshot of the steps, kept in a temporary table."""
+def take_steps(before: datetime | None = None, limit: int | None = None) -> int:
+    """Add the done steps not taken yet (completed ``before``, if given; the ``limit`` first completed)
+    to the day sums and stamp them with their bucket (the worker; in the caller's transaction). What is
+    stamped is exactly what was summed: both come from one snapshot of the steps, kept in a temporary
+    table."""
     from sqlalchemy import Column, Date, MetaData, Table
     from sqlalchemy.dialects import postgresql, sqlite
     dialect = db.session.get_bind().dialect.name
@@ -182,6 +183,8 @@ def take_steps(before: datetime | None = None) -> int:
         .select_from(WorkItem).outerjoin(Branch, Branch.id == WorkItem.branch_id).where(UNTAKEN)
     if before is not None:
         snapshot = snapshot.where(WorkItem.completed_at < before)
+    if limit is not None:
+        snapshot = snapshot.order_by(WorkItem.completed_at).limit(limit)
     connection.execute(taken.insert().from_select([c.name for c in taken.c], snapshot))
     count = connection.scalar(select(func.count()).select_from(taken))
     if count:

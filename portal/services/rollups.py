@@ -9,7 +9,10 @@ changed since the same moment, so the figures never wait for the worker.
 
 Steps: the done steps not stamped with a dwell bucket yet are summed and stamped (``dwell.take_steps``).
 
-Rounds exclude each other (a lock on the mark), so several workers may run at once.
+Rounds exclude each other (a lock on the mark: a worker that finds it taken leaves the round to the
+other), so several workers may run at once. A round takes at most ``STEPS_PER_ROUND`` steps, so that
+the first rounds on a large county do not hold the worker's other duties up for long; the steps not
+taken yet are read from the work items meanwhile.
 """
 from __future__ import annotations
 
@@ -26,38 +29,46 @@ from portal.services.daily import ALL_MEASURES, DIMENSIONS, GRAINS, events, fact
 from portal.services.dwell import take_steps
 
 MARGIN = timedelta(minutes=10)
+STEPS_PER_ROUND = 200_000
 _SENTINEL = {"township_id": 0, "dispute_type_id": 0, "source_channel": "", "unit_id": 0}
 
 
 @transaction
-def refresh_rollups(until: datetime | None = None) -> tuple[int, int]:
-    """Bring the day sums up to date: (cases counted again, steps taken). ``until`` (to leave the
-    latest changes to the requests, as a benchmark does): the moment the cases' next round starts from
-    (default: now less ``MARGIN``), and only the steps completed before it are taken."""
+def refresh_rollups(until: datetime | None = None, steps: int | None = STEPS_PER_ROUND) -> tuple[int, int]:
+    """Bring the day sums up to date: (cases counted again, steps taken; ``steps`` at most, None: all).
+    ``until`` (to leave the latest changes to the requests, as a benchmark does): the moment the cases'
+    next round starts from (default: now less ``MARGIN``), and only the steps completed before it are
+    taken. (0, 0) when another worker's round holds the mark."""
     started = utcnow()
     mark = _mark()
+    if mark is None:
+        return 0, 0
     cases = _take_cases(mark.until)
     mark.until, mark.refreshed_at = until or started - MARGIN, utcnow()
-    return cases, take_steps(before=until)
+    return cases, take_steps(before=until, limit=steps)
 
 
 @transaction
 def rebuild_rollups() -> tuple[int, int]:
     """Count every case and every done step again from nothing (after ``PORTAL_TIMEZONE`` or the kind of
     an org unit changed, which the day sums hold as they were): (cases, steps)."""
-    _mark()  # the lock: no round runs meanwhile
+    _mark(wait=True)  # the lock: no round runs meanwhile
     for table in (FigureDay, CaseFigures, StepDwellDay):
         db.session.execute(delete(table))
     db.session.execute(update(WorkItem).where(WorkItem.dwell_bucket.is_not(None)).values(dwell_bucket=None))
     cases = _take_cases(None)
-    mark = _mark()
+    mark = _mark(wait=True)
     mark.until, mark.refreshed_at = utcnow() - MARGIN, utcnow()
     return cases, take_steps()
 
 
-def _mark() -> RollupMark:
-    """The cases' mark, locked for this round (made on the first round: no until yet)."""
-    mark = db.session.scalar(select(RollupMark).where(RollupMark.name == "cases").with_for_update())
+def _mark(wait: bool = False) -> RollupMark | None:
+    """The cases' mark, locked for this round (made on the first round: no until yet); None when
+    another round holds it (unless ``wait``)."""
+    mark = db.session.scalar(select(RollupMark).where(RollupMark.name == "cases")
+                             .with_for_update(skip_locked=not wait))
+    if mark is None and db.session.scalar(select(RollupMark.name).where(RollupMark.name == "cases")):
+        return None   # taken by another round
     if mark is None:
         mark = RollupMark(name="cases", until=None, refreshed_at=utcnow())
         db.session.add(mark)
