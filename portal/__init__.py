@@ -233,3 +233,14 @@ def _tune_sqlite(engine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+        dbapi_connection.create_function("portal_local_day", 2, _local_day, deterministic=True)
+
+
+def _local_day(moment: str | None, zone: str) -> str | None:
+    """SQLite's ``local_day`` (``portal.services.daily``): the calendar day in ``zone`` of a stored UTC moment."""
+    from datetime import datetime, timezone
+    from zoneinfo import ZoneInfo
+    if moment is None:
+        return None
+    utc = datetime.fromisoformat(moment).replace(tzinfo=timezone.utc)
+    return utc.astimezone(ZoneInfo(zone)).date().isoformat()

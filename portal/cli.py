@@ -95,18 +95,31 @@ def restore_command(folder: Path) -> None:
         raise SystemExit(1)
 
 
+@portal_cli.command("figures")
+@click.option("--again", is_flag=True, help="Count every case and step again from nothing (after the time "
+                                             "zone or the kind of an org unit changed).")
+def figures_command(again: bool) -> None:
+    """Bring the figures' day sums up to date now (the worker does it every round; the first time
+    on a large county takes a while)."""
+    from portal.services.rollups import rebuild_rollups, refresh_rollups
+    cases, steps = rebuild_rollups() if again else refresh_rollups(steps=None)
+    click.echo(f"figures: {cases} case(s) counted again, {steps} step(s) taken")
+
+
 @portal_cli.command("worker")
 @click.option("--once", is_flag=True, help="Fire everything due now and exit.")
 @click.option("--interval", default=10.0, show_default=True, help="Seconds between rounds.")
 def worker_command(once: bool, interval: float) -> None:
     """Fire due BPMN timers, raise due supervision cards, deliver notifications, send unopened
-    electronic deliveries to paper service and render batch prints (safe on several machines at once)."""
+    electronic deliveries to paper service, bring the figures' day sums up to date and render batch
+    prints (safe on several machines at once)."""
     import time
 
     from portal.services.comments import deliver_notifications
     from portal.services.delivery import sweep_unopened
     from portal.services.documents.batch import run_print_jobs
     from portal.services.ratelimit import purge_windows
+    from portal.services.rollups import STEPS_PER_ROUND, refresh_rollups
     from portal.services.supervision import raise_due_cards
     from portal.services.timers import fire_due_timers
     while True:
@@ -123,6 +136,7 @@ def worker_command(once: bool, interval: float) -> None:
         if paper:
             click.echo(f"{paper} document(s) not opened in time: to be served on paper")
         purge_windows()
+        refresh_rollups(steps=None if once else STEPS_PER_ROUND)
         printed = run_print_jobs()  # one slice of a batch print: timers never wait long behind a big job
         while once and printed:
             printed = run_print_jobs()

@@ -114,6 +114,9 @@ def load() -> dict:
         "BABEL_TRANSLATION_DIRECTORIES": "translations",
         "LANGUAGES": {"zh": {"flag": "cn", "name": "简体中文"}, "en": {"flag": "gb", "name": "English"}},
         "PORTAL_TIMEZONE": "Asia/Shanghai",
+        # The dashboard and the heat map read the figures' day sums the worker keeps (exact: corrected
+        # by what changed since); "0" counts every figure over the cases and steps themselves instead.
+        "PORTAL_FIGURES_FROM_DAY_SUMS": os.environ.get("PORTAL_FIGURES_FROM_DAY_SUMS", "1") != "0",
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_HTTPONLY": True,
         # Behind HTTPS (nginx in docs/deploy.md): the login cookies travel over HTTPS only.

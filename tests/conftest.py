@@ -29,7 +29,8 @@ USERS = [  # username, roles, org code
     ("zhengfa", ["assistance_handler"], "D01"),
 ]
 OFFICES = {"relief_office": "D13", "legal_aid_office": "D03", "judicial_aid_office": "D01"}
-CASE_TABLES = ["api_idempotency_key", "document_delivery", "session_appointment", "citizen_rating", "party_consent",
+CASE_TABLES = ["case_figures", "figure_day", "step_dwell_day", "rollup_mark",
+               "api_idempotency_key", "document_delivery", "session_appointment", "citizen_rating", "party_consent",
                "grid_report", "case_migration", "service_referral", "print_job", "dossier_number", "case_attachment",
                "case_investigation", "mediation_agreement", "notification", "case_comment", "mediation_session",
                "judicial_confirmation",

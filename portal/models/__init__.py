@@ -49,6 +49,7 @@ from portal.models.online import (
                                 SessionAppointment,
 )
 from portal.models.org import DisputeType, LaneRole, OrgKind, OrgUnit, PortalUser, StationMode
+from portal.models.rollup import CaseFigures, FigureDay, RollupMark, StepDwellDay
 from portal.models.settings import (
                                 CalendarDay,
                                 CardLevel,
@@ -72,7 +73,7 @@ from portal.models.work import (
                                 WorkItemStatus,
 )
 
-__all__ = ["ApiClient", "ApiIdempotencyKey", "ApiScope",
+__all__ = ["ApiClient", "ApiIdempotencyKey", "ApiScope", "CaseFigures", "FigureDay", "RollupMark", "StepDwellDay",
            "PortalSetting", "FormDefinition", "Branch", "BranchKind", "BranchOutcome", "BranchStatus",
            "ProviderKind", "ServiceReferral", "ServiceType",
            "AgreementKind", "AttachmentCategory", "CaseAttachment", "DossierNumber", "Investigation",

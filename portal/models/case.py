@@ -5,7 +5,7 @@ import enum
 
 from flask_appbuilder import Model
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Boolean, Column, Date, DateTime, ForeignKey, Index, Integer, Numeric, String, Text
+from sqlalchemy import Boolean, Column, Date, DateTime, ForeignKey, Index, Integer, Numeric, String, Text, event, text
 from sqlalchemy.orm import relationship
 
 from portal.models.base import enum_column_type
@@ -133,6 +133,12 @@ class Case(Model):
         # the figures: a township's cases by registration, the open cases past their deadline
         Index("ix_mediation_case_township_registered", "township_id", "registered_at"),
         Index("ix_mediation_case_status_due", "status", "due_at"),
+        # the figures: the cases changed since the day sums last took them; repeat petitions in a period
+        Index("ix_mediation_case_updated", "updated_at"),
+        Index("ix_mediation_case_previous_registered", "previous_visit_at", "registered_at"),
+        # the cases open now past their deadline
+        Index("ix_mediation_case_open_due", "due_at", "paused_since",
+              sqlite_where=text("status != 'closed'"), postgresql_where=text("status != 'closed'")),
     )
     id = Column(Integer, primary_key=True)
     code = Column(String(32), unique=True, nullable=True)
@@ -168,7 +174,7 @@ class Case(Model):
     registered_at = Column(DateTime, nullable=False, index=True)
     # when an applicant of the case (by ID number) last came with an earlier case: a repeat petition
     # within a period is then one comparison, not a search of every party
-    previous_visit_at = Column(DateTime, nullable=True, index=True)
+    previous_visit_at = Column(DateTime, nullable=True)
     closed_at = Column(DateTime, nullable=True, index=True)
     process_version_id = Column(Integer, ForeignKey("process_version.id"), nullable=False)
     wf_state = Column(Text, nullable=False)
@@ -189,6 +195,18 @@ class Case(Model):
 
     def parties_of(self, kind: PartyKind) -> list["Party"]:
         return [p for p in self.parties if p.kind == kind]
+
+
+@event.listens_for(Case, "before_update")
+def _touched(_mapper, _connection, case: Case) -> None:
+    """Whatever changes a case moves ``updated_at``: the API's feed of changed cases and the figures'
+    day sums (which take again the cases changed since they last looked) rely on it."""
+    from sqlalchemy.orm import object_session
+
+    from portal.clock import utcnow
+    session = object_session(case)
+    if session is not None and session.is_modified(case, include_collections=False):
+        case.updated_at = utcnow()
 
 
 class Party(Model):

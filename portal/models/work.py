@@ -46,7 +46,17 @@ class WorkItem(Model):
         Index("ix_work_item_status_step", "status", "bpmn_id", "due_at"),
         Index("ix_work_item_status_due", "status", "due_at"),
         Index("ix_work_item_status_completed", "status", "completed_at"),
-        Index("ix_work_item_kind_created", "kind", "created_at"),  # the figures: cards raised in a period
+        Index("ix_work_item_kind_created", "kind", "created_at", "status"),  # the figures: cards raised, open
+        # the heat map: what waits at each step now; the steps done that the dwell rollup has not taken
+        # yet; the steps done in one dwell bucket of a period (the exact 90th percentile)
+        Index("ix_work_item_open_task_step", "bpmn_id", "due_at", "branch_id",
+              sqlite_where=text("status = 'open' AND kind = 'task'"),
+              postgresql_where=text("status = 'open' AND kind = 'task'")),
+        Index("ix_work_item_done_unbucketed", "completed_at",
+              sqlite_where=text("status = 'done' AND kind = 'task' AND dwell_bucket IS NULL"),
+              postgresql_where=text("status = 'done' AND kind = 'task' AND dwell_bucket IS NULL")),
+        Index("ix_work_item_step_bucket", "bpmn_id", "dwell_bucket", "completed_at",
+              sqlite_where=text("dwell_bucket IS NOT NULL"), postgresql_where=text("dwell_bucket IS NOT NULL")),
         # A looped step runs again under its first run's task id: one OPEN item per task at a time.
         Index("ux_work_item_open_task", "task_id", unique=True, sqlite_where=text("status = 'open'"),
               postgresql_where=text("status = 'open'")),
@@ -71,6 +81,9 @@ class WorkItem(Model):
     claimed_at = Column(DateTime, nullable=True)
     notified = Column(Boolean, nullable=False, default=False, server_default="0")  # outbox: worker tells the unit
     branch_id = Column(Integer, ForeignKey("case_branch.id"), nullable=True, index=True)  # a step of a branch
+    # a done task's dwell-time bucket, stamped by the worker when it adds the step to the day sums
+    # (``portal.services.dwell``); NULL: not taken yet (the heat map reads it from the item itself)
+    dwell_bucket = Column(Integer, nullable=True)
 
     case = relationship("Case")
     branch = relationship("Branch")

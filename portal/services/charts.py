@@ -17,6 +17,7 @@ from sqlalchemy.orm import aliased
 
 from portal.extensions import db
 from portal.models import Case, CaseStatus, DisputeType, OrgKind, OrgUnit
+from portal.services import daily
 from portal.services.kpi_defs import AGREED
 from portal.services.kpis import KpiFilters, case_scope
 
@@ -49,9 +50,43 @@ def _successful():
     return Case.handling_result.in_(AGREED)
 
 
+def _month_days(end: date, count: int = 12) -> list[tuple[date, date]]:
+    """The first and last local day of each of the ``count`` calendar months up to the one holding ``end``."""
+    spans = []
+    year, month = end.year, end.month
+    for _ in range(count):
+        nxt = date(year + (month == 12), month % 12 + 1, 1)
+        spans.append((date(year, month, 1), date.fromordinal(nxt.toordinal() - 1)))
+        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
+    return spans[::-1]
+
+
+def _rolled_monthly(grain: str, filters: KpiFilters) -> Chart:
+    spans = _month_days(filters.period()[1])
+    rows, within = daily.day_rows(grain, spans[0][0], spans[-1][1])
+
+    def total(name, first, last):
+        return func.coalesce(func.sum(case((and_(rows.c.day >= first, rows.c.day <= last), rows.c[name]),
+                                           else_=0)), 0)
+    columns = []
+    for first, last in spans:
+        columns += [total("received", first, last), total("resolved", first, last),
+                    total("on_time_hits", first, last),
+                    total("on_time", first, last) - total("on_time_hits", first, last)]
+    row = db.session.execute(select(*columns).where(within, *daily.narrowed(rows, filters))).one()
+    chart = Chart([f"{first:%Y-%m}" for first, _ in spans], {"received": [], "resolved": [], "on_time": [], "late": []})
+    for i in range(len(spans)):
+        for j, key in enumerate(("received", "resolved", "on_time", "late")):
+            chart.series[key].append(int(row[4 * i + j]))
+    return chart
+
+
 def monthly(user, filters: KpiFilters) -> Chart:
     """Received and resolved per month (the 12 months ending with the period's end), and of the
     resolved, how many on time (closed by their deadline) and late."""
+    grain = daily.grain_for(user, filters)
+    if grain is not None:
+        return _rolled_monthly(grain, filters)
     months = _months(filters.period()[1])
     closed = Case.status == CaseStatus.CLOSED
     on_time = and_(closed, Case.due_at.is_not(None), Case.closed_at <= Case.due_at)
@@ -78,8 +113,24 @@ def _period_conditions(filters: KpiFilters):
     return _utc(start), _utc(date.fromordinal(end.toordinal() + 1))
 
 
+def _rolled_by_category(filters: KpiFilters) -> Chart:
+    rows, within = daily.day_rows("y", *filters.period())
+    parent = aliased(DisputeType)
+    received, resolved, agreed = (func.sum(rows.c[name]) for name in ("received", "resolved", "agreed"))
+    result = db.session.execute(
+        select(parent.name, received, resolved, agreed)
+        .join(DisputeType, DisputeType.id == rows.c.dispute_type_id).join(parent, parent.id == DisputeType.parent_id)
+        .where(within, *daily.narrowed(rows, filters)).group_by(parent.code, parent.name)
+        .having(received + resolved > 0).order_by(parent.code)).all()
+    return Chart([r[0] for r in result], {"received": [int(r[1]) for r in result],
+                                          "resolved": [int(r[2]) for r in result],
+                                          "success": [int(r[3]) for r in result]})
+
+
 def by_category(user, filters: KpiFilters) -> Chart:
     """Received, resolved and mediated successfully in the period, by level-1 dispute category."""
+    if daily.grain_for(user, filters, by="y") is not None:
+        return _rolled_by_category(filters)
     start, end = _period_conditions(filters)
     parent = aliased(DisputeType)
     received = and_(Case.registered_at >= start, Case.registered_at < end)
@@ -97,18 +148,28 @@ def by_category(user, filters: KpiFilters) -> Chart:
 
 def by_township(user, filters: KpiFilters) -> Chart:
     """Received and resolved in the period by township (every township, in code order)."""
-    start, end = _period_conditions(filters)
-    received = and_(Case.registered_at >= start, Case.registered_at < end)
-    resolved = and_(Case.status == CaseStatus.CLOSED, Case.closed_at >= start, Case.closed_at < end)
-    counts = {r[0]: r[1:] for r in db.session.execute(
-        select(Case.township_id, func.count(case((received, 1))), func.count(case((resolved, 1))))
-        .where(received | resolved, *case_scope(user, filters)).group_by(Case.township_id))}
+    counts = _township_counts(user, filters)
     towns = db.session.execute(select(OrgUnit.id, OrgUnit.name).where(OrgUnit.kind == OrgKind.TOWNSHIP)
                                .order_by(OrgUnit.code)).all()
     if filters.township_id:
         towns = [t for t in towns if t[0] == filters.township_id]
     return Chart([t[1] for t in towns], {"received": [int(counts.get(t[0], (0, 0))[0]) for t in towns],
                                          "resolved": [int(counts.get(t[0], (0, 0))[1]) for t in towns]})
+
+
+def _township_counts(user, filters: KpiFilters) -> dict[int, tuple[int, int]]:
+    """township id -> (received, resolved) in the period."""
+    if daily.grain_for(user, filters, by="t") is not None:
+        rows, within = daily.day_rows("t", *filters.period())
+        return {r[0]: (int(r[1]), int(r[2])) for r in db.session.execute(
+            select(rows.c.township_id, func.sum(rows.c.received), func.sum(rows.c.resolved))
+            .where(within, *daily.narrowed(rows, filters)).group_by(rows.c.township_id))}
+    start, end = _period_conditions(filters)
+    received = and_(Case.registered_at >= start, Case.registered_at < end)
+    resolved = and_(Case.status == CaseStatus.CLOSED, Case.closed_at >= start, Case.closed_at < end)
+    return {r[0]: r[1:] for r in db.session.execute(
+        select(Case.township_id, func.count(case((received, 1))), func.count(case((resolved, 1))))
+        .where(received | resolved, *case_scope(user, filters)).group_by(Case.township_id))}
 
 
 def charts(user, filters: KpiFilters) -> dict[str, dict]:

@@ -15,16 +15,16 @@ from datetime import date, datetime, time, timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Float, case, func, select
-from sqlalchemy.ext.compiler import compiles
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import joinedload
-from sqlalchemy.sql.functions import FunctionElement
 
 from portal.bpmn import MAIN_PROCESS_ID, outline_diagram
 from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import Branch, BranchKind, Case, ProcessVersion, WorkItem, WorkItemKind, WorkItemStatus
+from portal.services import dwell
 from portal.services.deadlines import local_to_utc, local_today
+from portal.services.dwell import seconds_between
 from portal.services.errors import DomainError
 from portal.services.processes import published_version
 from portal.services.queries import Filters, visible_cases_filter
@@ -102,26 +102,6 @@ class HeatMap:
                 "legend": [{"level": lv, "from": lo, "to": hi} for lv, lo, hi in self.legend]}
 
 
-class _seconds_between(FunctionElement):
-    """Seconds from one naive timestamp to another, in the database's own arithmetic."""
-
-    type = Float()
-    inherit_cache = True
-    name = "seconds_between"
-
-
-@compiles(_seconds_between)
-def _seconds_postgresql(element, compiler, **kw):
-    start, end = (compiler.process(c, **kw) for c in element.clauses)
-    return f"EXTRACT(EPOCH FROM ({end} - {start}))"
-
-
-@compiles(_seconds_between, "sqlite")
-def _seconds_sqlite(element, compiler, **kw):
-    start, end = (compiler.process(c, **kw) for c in element.clauses)
-    return f"((julianday({end}) - julianday({start})) * 86400.0)"
-
-
 def _scoped(query, user, process_id: str, filters: HeatFilters, now: datetime):
     """``query`` (over work_item) narrowed to the task items of the process, of cases the user may
     see, in the township and of the dispute type asked for."""
@@ -137,13 +117,21 @@ def _scoped(query, user, process_id: str, filters: HeatFilters, now: datetime):
     return Filters(township_id=filters.township_id, dispute_type_id=filters.dispute_type_id).apply(query, now)
 
 
-def _waiting(user, process_id: str, filters: HeatFilters, now: datetime) -> dict[str, tuple[str, int, int]]:
-    """bpmn id -> (step name, open items, of which overdue)."""
-    overdue = func.sum(case((WorkItem.due_at < now, 1), else_=0))
-    query = _scoped(select(WorkItem.bpmn_id, func.min(WorkItem.name), func.count(), overdue),
-                    user, process_id, filters, now)
+def _waiting(user, process_id: str, filters: HeatFilters, now: datetime) -> dict[str, tuple[int, int]]:
+    """bpmn id -> (open items, of which overdue): counted on an index of the open steps alone."""
+    overdue = func.count(case((WorkItem.due_at < now, 1)))
+    query = _scoped(select(WorkItem.bpmn_id, func.count(), overdue), user, process_id, filters, now)
     rows = db.session.execute(query.where(WorkItem.status == WorkItemStatus.OPEN).group_by(WorkItem.bpmn_id))
-    return {step: (name, count, int(late or 0)) for step, name, count, late in rows}
+    return {step: (count, int(late or 0)) for step, count, late in rows}
+
+
+def _names(user, process_id: str, filters: HeatFilters, now: datetime, steps: list[str]) -> dict[str, str]:
+    """The names the open items of steps gone from the newest diagram carry."""
+    if not steps:
+        return {}
+    query = _scoped(select(WorkItem.bpmn_id, func.min(WorkItem.name)), user, process_id, filters, now)
+    return dict(db.session.execute(query.where(WorkItem.status == WorkItemStatus.OPEN, WorkItem.bpmn_id.in_(steps))
+                                   .group_by(WorkItem.bpmn_id)).all())
 
 
 def _period(filters: HeatFilters):
@@ -163,7 +151,7 @@ def _dwell(user, process_id: str, filters: HeatFilters, now: datetime) -> dict[s
     The percentile is PostgreSQL's ``percentile_cont(0.9)``, by window functions both databases run:
     the value at 0-based position 0.9·(n−1) of the sorted times, interpolated between its neighbours
     ``lo`` and ``hi`` (1-based places with 10·(place−1) ≤ 9·(n−1), resp. ≥); integers only, no division."""
-    seconds = _seconds_between(WorkItem.created_at, WorkItem.completed_at)
+    seconds = seconds_between(WorkItem.created_at, WorkItem.completed_at)
     ranked = _scoped(select(WorkItem.bpmn_id.label("step"), seconds.label("seconds"),
                             func.row_number().over(partition_by=WorkItem.bpmn_id, order_by=seconds).label("place"),
                             func.count().over(partition_by=WorkItem.bpmn_id).label("n")),
@@ -180,6 +168,17 @@ def _dwell(user, process_id: str, filters: HeatFilters, now: datetime) -> dict[s
         fraction = (9 * (n - 1) - 10 * (lo - 1)) / 10
         result[step] = (n, float(average), float(lo_value) + (float(hi_value) - float(lo_value)) * fraction)
     return result
+
+
+def _dwell_times(user, process_id: str, filters: HeatFilters, now: datetime) -> dict[str, tuple[int, float, float]]:
+    """As ``_dwell``; from the day sums (``portal.services.dwell``) when the whole county is asked for."""
+    if not current_app.config["PORTAL_FIGURES_FROM_DAY_SUMS"] or visible_cases_filter(user) is not True \
+            or filters.township_id or filters.dispute_type_id:
+        return _dwell(user, process_id, filters, now)
+    start, end = filters.start or date(1900, 1, 1), filters.end or date(9998, 12, 31)
+    bounds = (local_to_utc(datetime.combine(start, time())),
+              local_to_utc(datetime.combine(end + timedelta(days=1), time())))
+    return dwell.dwell(process_id, _branch_kind(process_id), (start, end), bounds)
 
 
 def _diagram_steps(version: ProcessVersion) -> list[tuple[str, str]]:
@@ -209,16 +208,17 @@ def step_stats(user, process_id: str, filters: HeatFilters, version: ProcessVers
     version = version or published_version(process_id)
     now = utcnow()
     waiting = _waiting(user, process_id, filters, now)
-    dwell = _dwell(user, process_id, filters, now)
+    dwell = _dwell_times(user, process_id, filters, now)
     drawn = _diagram_steps(version)
     names = {step: name for step, name in drawn}
     older = sorted((set(waiting) | set(dwell)) - set(names))
-    busiest = max((count for _, count, _ in waiting.values()), default=0)
+    carried = _names(user, process_id, filters, now, [s for s in older if s in waiting])
+    busiest = max((count for count, _ in waiting.values()), default=0)
     stats = []
     for step in [s for s, _ in drawn] + older:
-        name, count, late = waiting.get(step, (step, 0, 0))
+        count, late = waiting.get(step, (0, 0))
         done, average, p90 = dwell.get(step, (0, None, None))
-        stats.append(StepStat(step, names.get(step) or name, count, late, done,
+        stats.append(StepStat(step, names.get(step) or carried.get(step) or step, count, late, done,
                               None if average is None else average / 3600, None if p90 is None else p90 / 3600,
                               _level(count, busiest), step in names))
     return stats

@@ -149,6 +149,7 @@ class Kpi:
     better: str | None = None     # up / down
     now: bool = False
     note: Any = None              # said after the formula
+    per_day: bool = True          # a case's part in it is fixed by the case alone (summed by day)
 
 
 CASES, DAYS, YUAN, PERSONS, CARD_UNIT = _l("cases"), _l("days"), _l("yuan"), _l("person-times"), _l("cards")
@@ -218,7 +219,7 @@ KPIS = [
     Kpi("repeat_petitions", _l("Repeat petitions"), _l(
         "Cases registered in the period whose applicant (by ID number) had already been the applicant of "
         "an earlier case registered in the same period, anywhere in the county."),
-        REGISTERED, "count", CASES, rows=repeat_petition, better="down"),
+        REGISTERED, "count", CASES, rows=repeat_petition, better="down", per_day=False),
 ]
 KPI_BY_KEY = {k.key: k for k in KPIS}
 PARTS = ("", "hits", "misses")  # a rate's list: all it divides by, the cases counted, the others

@@ -17,11 +17,13 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, false, func, not_, or_, select, true
 from sqlalchemy.orm import aliased, joinedload
+from sqlalchemy.sql.elements import True_
 
 from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import Case, DisputeType, OrgKind, OrgUnit, SourceChannel
 from portal.roles import COUNTY_WIDE_ROLES
+from portal.services import daily
 from portal.services.deadlines import local_to_utc, local_today
 from portal.services.kpi_defs import KPIS, PARTS, YUAN, Kpi, Source, UnknownFigureError, Window, kpi
 from portal.services.queries import visible_cases_filter
@@ -149,6 +151,56 @@ def _source_query(source: Source, kpis: list[Kpi], scope: list, windows: dict[st
     return source.joins(query).where(source.base(), *scope, or_(*reach))
 
 
+def _figure_query(source: Source, kpis: list[Kpi], scope: list, windows: dict[str, Window]):
+    """The figures of one source that are few rows in a large table (repeat petitions, cards, the
+    cases overdue now): each figure in each window by its own subquery, which an index answers."""
+    joined = not all(isinstance(c, True_) for c in scope)  # the cases' conditions, if any
+
+    def one(aggregate, *conditions):
+        query = select(aggregate).select_from(source.table)
+        if source.table is not Case and joined:
+            query = query.join(Case, Case.id == source.table.case_id)
+        return source.joins(query).where(source.base(), *scope, *conditions).scalar_subquery()
+    columns = []
+    for k in kpis:
+        for tag, w in windows.items():
+            if k.now and tag != "cur":
+                continue
+            rows = _selected(k, w)
+            if k.measure in ("avg", "sum"):
+                total = func.avg(k.value) if k.measure == "avg" else func.sum(k.value)
+                columns.append(one(total, rows).label(f"{k.key}_{tag}"))
+                continue
+            columns.append(one(func.count(), rows).label(f"{k.key}_{tag}"))
+            if k.hits is not None:
+                columns.append(one(func.count(), rows, k.hits(w)).label(f"{k.key}_{tag}_hits"))
+    return select(*columns)
+
+
+def _rolled_figures(grain: str, filters: KpiFilters) -> dict[str, Any]:
+    """The per-day figures from the day sums of ``grain`` (``portal.services.daily``), for the period
+    and the same days a year earlier, labelled as ``_source_query`` labels them."""
+    start, end = filters.period()
+    spans = {"cur": (start, end), "prev": (_year_before(start), _year_before(end))}
+    rows, within = daily.day_rows(grain, spans["prev"][0], end)
+
+    def total(name, first, last):
+        return func.coalesce(func.sum(case((and_(rows.c.day >= first, rows.c.day <= last), rows.c[name]),
+                                           else_=0)), 0)
+    columns = []
+    for k in daily.ROLLED:
+        for tag, (first, last) in spans.items():
+            if k.measure == "avg":
+                columns.append((total(f"{k.key}_sum", first, last) /
+                                func.nullif(total(k.key, first, last), 0)).label(f"{k.key}_{tag}"))
+                continue
+            columns.append(total(k.key, first, last).label(f"{k.key}_{tag}"))
+            if k.hits is not None:
+                columns.append(total(f"{k.key}_hits", first, last).label(f"{k.key}_{tag}_hits"))
+    return dict(db.session.execute(select(*columns).where(within, *daily.narrowed(rows, filters)))
+                .mappings().one())
+
+
 def _windows(filters: KpiFilters) -> dict[str, Window]:
     start, end = filters.period()
     now = utcnow()
@@ -156,14 +208,19 @@ def _windows(filters: KpiFilters) -> dict[str, Window]:
 
 
 def figures(user, filters: KpiFilters) -> list[Figure]:
-    """Every figure of the dashboard for ``user`` (scoped to what they may see) and ``filters``:
-    one aggregate query per source."""
+    """Every figure of the dashboard for ``user`` (scoped to what they may see) and ``filters``: the
+    per-day figures from the day sums when a grain answers the request, the others (and all of them
+    otherwise) by one aggregate query per source."""
     windows = _windows(filters)
     scope = case_scope(user, filters)
-    row: dict[str, Any] = {}
+    grain = daily.grain_for(user, filters)
+    rolled = {k.key for k in daily.ROLLED} if grain is not None else set()
+    row: dict[str, Any] = _rolled_figures(grain, filters) if grain is not None else {}
     for source in dict.fromkeys(k.source for k in KPIS):
-        kpis = [k for k in KPIS if k.source is source]
-        row.update(db.session.execute(_source_query(source, kpis, scope, windows)).mappings().one())
+        kpis = [k for k in KPIS if k.source is source and k.key not in rolled]
+        if kpis:
+            query = (_figure_query if grain is not None else _source_query)(source, kpis, scope, windows)
+            row.update(db.session.execute(query).mappings().one())
     return [_figure(k, row, filters) for k in KPIS]
 
 

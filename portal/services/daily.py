@@ -1,0 +1,162 @@
+"""The figures summed by local day: each case's part in them, and the day sums a request reads.
+
+A case's part (``facts``) is worked out from the figures' own definitions (``kpi_defs``): for every
+figure a case's count is fixed by the case alone (``Kpi.per_day``), a 0 or 1 per count, a rate's rows and
+hits, an average's rows and what it adds up; the registration figure falls on the local day the case
+was registered, the closing figures on the day it was closed. The worker keeps those parts summed per
+day (``figure_day``: in total, per township, per dispute type, per source channel, per assigned unit)
+and remembers what it counted for each case (``case_figures``). A request reads the day sums and
+corrects them, in the same statement, by the cases changed since the worker last looked (their part
+now, less the part the sums hold): the figures are those of the cases as they are at the request.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import Date, String, and_, case, func, literal, literal_column, select, true, type_coerce, union_all
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import aliased
+from sqlalchemy.sql.functions import FunctionElement
+
+from portal.extensions import db
+from portal.models import Case, CaseFigures, CaseStatus, DisputeType, FigureDay, OrgUnit, RollupMark
+from portal.models.rollup import MEASURES, SUMS
+from portal.services.kpi_defs import AGREED, CLOSED, KPIS, REGISTERED, Window
+from portal.services.queries import visible_cases_filter
+
+FAR_PAST = datetime(1900, 1, 1)
+GRAINS = {"": None, "t": "township_id", "y": "dispute_type_id", "c": "source_channel", "u": "unit_id"}
+DIMENSIONS = ("township_id", "dispute_type_id", "source_channel", "unit_id")
+ROLLED = [k for k in KPIS if k.per_day and not k.now and k.source in (REGISTERED, CLOSED)]
+ALL_MEASURES = MEASURES + SUMS
+
+
+class local_day(FunctionElement):  # noqa: N801 (used like a SQL function)
+    """The county's calendar day of a stored (naive UTC) moment, in ``PORTAL_TIMEZONE``."""
+
+    type = Date()
+    name = "local_day"
+    inherit_cache = True
+
+
+@compiles(local_day)
+def _local_day_postgresql(element, compiler, **kw):
+    moment, zone = (compiler.process(c, **kw) for c in element.clauses)
+    return f"CAST(timezone({zone}, timezone('UTC', {moment})) AS DATE)"
+
+
+@compiles(local_day, "sqlite")
+def _local_day_sqlite(element, compiler, **kw):  # the function the connection registers (portal._tune_sqlite)
+    moment, zone = (compiler.process(c, **kw) for c in element.clauses)
+    return f"portal_local_day({moment}, {zone})"
+
+
+def day_of(column):
+    return local_day(column, literal(current_app.config["PORTAL_TIMEZONE"], String))
+
+
+def _measure_expressions() -> dict[str, Any]:
+    """Each measure as SQL over a case (joined as the closing figures join it): its part in the sum."""
+    everywhere = Window(FAR_PAST, FAR_PAST, FAR_PAST)  # a per-day figure's conditions ignore the period
+    parts: dict[str, Any] = {}
+    for k in ROLLED:
+        rows = and_(k.source.base(), k.rows(everywhere))
+        parts[k.key] = case((rows, 1), else_=0)
+        if k.hits is not None:
+            parts[f"{k.key}_hits"] = case((and_(rows, k.hits(everywhere)), 1), else_=0)
+        if k.measure == "avg":
+            parts[f"{k.key}_sum"] = case((rows, k.value), else_=0.0)
+    parts["agreed"] = case((and_(CLOSED.base(), Case.handling_result.in_(AGREED)), 1), else_=0)  # the charts
+    if set(parts) != set(ALL_MEASURES):
+        raise RuntimeError(f"figure_day's measures differ from the figures': {sorted(set(parts) ^ set(ALL_MEASURES))}")
+    return parts
+
+
+ON_REGISTRATION = {k.key for k in ROLLED if k.source is REGISTERED}  # the rest fall on the closing day
+
+
+def facts(*where):
+    """The cases' parts in the figures (``case_figures``' columns), as they are now."""
+    parts = _measure_expressions()
+    columns = [Case.id.label("case_id"), day_of(Case.registered_at).label("registered_day"),
+               case((Case.status == CaseStatus.CLOSED, day_of(Case.closed_at))).label("closed_day"),
+               Case.township_id.label("township_id"), Case.dispute_type_id.label("dispute_type_id"),
+               type_coerce(Case.source_channel, String).label("source_channel"),
+               func.coalesce(Case.assigned_unit_id, 0).label("unit_id"),
+               *(parts[m].label(m) for m in ALL_MEASURES)]
+    return CLOSED.joins(select(*columns).select_from(Case)).where(*where)
+
+
+def events(parts, negate: bool = False) -> list:
+    """Rows (day, dimensions, measures) of cases' parts (a selectable with ``facts``' columns): one on
+    the registration day, one on the closing day; ``negate``: to take them out of a sum."""
+    def value(name, on_registration):
+        if (name in ON_REGISTRATION) != on_registration:
+            return literal_column("0").label(name)
+        return (-parts.c[name] if negate else parts.c[name]).label(name)
+    dims = [parts.c[d] for d in DIMENSIONS]
+    registered = select(parts.c.registered_day.label("day"), *dims, *(value(m, True) for m in ALL_MEASURES))
+    closed = select(parts.c.closed_day.label("day"), *dims, *(value(m, False) for m in ALL_MEASURES)) \
+        .where(parts.c.closed_day.is_not(None))
+    return [registered, closed]
+
+
+def changed_since() -> datetime:
+    """The moment from which cases are taken as they are now (none rolled up yet: all of them). Read
+    before the day sums, it may be older than theirs if the worker commits in between: the sums always
+    equal the parts ``case_figures`` holds, so the cases changed since then are only corrected again."""
+    return db.session.scalar(select(RollupMark.until).where(RollupMark.name == "cases")) or FAR_PAST
+
+
+def day_rows(grain: str, first: date, last: date):
+    """The figures' day sums of one grain from ``first`` to ``last`` (local days), corrected by the cases
+    changed since the worker took them: a subquery (day, dimensions, measures) to sum up."""
+    changed = Case.updated_at >= changed_since()
+    table = FigureDay.__table__
+    rolled = select(table.c.day, *(table.c[d] for d in DIMENSIONS), *(table.c[m] for m in ALL_MEASURES)) \
+        .where(table.c.grain == grain, table.c.day >= first, table.c.day <= last)
+    now = facts(changed).cte("now_parts")
+    before = select(CaseFigures.__table__).join(Case, Case.id == CaseFigures.case_id).where(changed) \
+        .cte("counted_parts")
+    rows = union_all(rolled, *events(now), *events(before, negate=True)).subquery("day_rows")
+    return rows, and_(rows.c.day >= first, rows.c.day <= last)
+
+
+# --- which day sums answer a request ---
+
+def dimensions(filters) -> dict[str, Any]:
+    """The dashboard's filters (``kpis.KpiFilters``) as the grains that can narrow by them."""
+    picked = {"t": filters.township_id, "y": filters.dispute_type_id, "c": filters.source_channel,
+              "u": filters.unit_id}
+    return {g: v for g, v in picked.items() if v}
+
+
+def grain_for(user, filters, by: str = "") -> str | None:
+    """The grain whose day sums answer a request narrowed by ``filters`` and broken down ``by`` a
+    dimension, or None when none does (more than one dimension, or a user who sees only part of the
+    county: the figures are then counted over the cases themselves)."""
+    if not current_app.config["PORTAL_FIGURES_FROM_DAY_SUMS"] or visible_cases_filter(user) is not True:
+        return None
+    wanted = set(dimensions(filters)) | ({by} if by else set())
+    if len(wanted) > 1:
+        return None
+    return next(iter(wanted), "")
+
+
+def narrowed(rows, filters) -> list:
+    """Conditions on ``day_rows`` for the filters (only ever those of the grain read)."""
+    conditions = []
+    for grain, value in dimensions(filters).items():
+        column = rows.c[GRAINS[grain]]
+        if grain == "y":
+            conditions.append(column.in_(select(DisputeType.id).where(
+                (DisputeType.id == value) | (DisputeType.parent_id == value))))
+        elif grain == "u":
+            chosen = aliased(OrgUnit)
+            path = select(chosen.path).where(chosen.id == value).scalar_subquery()
+            conditions.append(column.in_(select(OrgUnit.id).where(OrgUnit.path.like(path + "%"))))
+        else:
+            conditions.append(column == value)
+    return conditions or [true()]
