@@ -1,7 +1,8 @@
 """PDF rendering with WeasyPrint: local fonts only, nothing fetched from outside.
 
 Images a document shows (attachments) are handed over in memory and named ``res:<name>`` in
-the HTML; any other URL is refused, so a document can never reach the network or the disk.
+the HTML, as are the print fonts (``portal.print_fonts``); any other URL is refused, so a document
+can never reach the network or the rest of the disk.
 """
 from __future__ import annotations
 
@@ -14,21 +15,26 @@ from weasyprint import HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
+from portal import print_fonts
+
 Resources = dict[str, tuple[bytes, str]]  # name -> (bytes, mimetype)
 
 
 class LocalFetcher(URLFetcher):
-    """Serves only the resources given for this document."""
+    """Serves only the resources given for this document and the print fonts."""
 
     def __init__(self, resources: Resources | None = None):
         super().__init__(allowed_protocols=("res",))
         self._resources = resources or {}
 
     def fetch(self, url, headers=None):
-        if not url.startswith("res:") or url[4:] not in self._resources:
-            raise ValueError(f"documents load nothing from outside: {url}")
-        body, mimetype = self._resources[url[4:]]
-        return URLFetcherResponse(url, body, {"Content-Type": mimetype})
+        name = url[4:] if url.startswith("res:") else None
+        if name in self._resources:
+            body, mimetype = self._resources[name]
+            return URLFetcherResponse(url, body, {"Content-Type": mimetype})
+        if name and (font := print_fonts.font_file(name)):
+            return URLFetcherResponse(url, font.read_bytes(), {"Content-Type": "font/otf"})
+        raise ValueError(f"documents load nothing from outside: {url}")
 
 
 _local = threading.local()
