@@ -6,12 +6,14 @@ can never reach the network or the rest of the disk.
 """
 from __future__ import annotations
 
+import functools
 import gc
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
-from weasyprint import HTML
+from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
@@ -35,6 +37,20 @@ class LocalFetcher(URLFetcher):
         if name and (font := print_fonts.font_file(name)):
             return URLFetcherResponse(url, font.read_bytes(), {"Content-Type": "font/otf"})
         raise ValueError(f"documents load nothing from outside: {url}")
+
+
+class _DocumentHTML(HTML):
+    """An HTML document styled by the cut-down user-agent stylesheet of ``print_ua.css``.
+
+    WeasyPrint has no option for its user-agent stylesheet; this is the hook its own tests use."""
+
+    def _ua_stylesheets(self, forms=False):
+        return [_user_agent_stylesheet()]
+
+
+@functools.cache
+def _user_agent_stylesheet() -> CSS:
+    return CSS(string=Path(__file__).with_name("print_ua.css").read_text(encoding="utf-8"))
 
 
 _local = threading.local()
@@ -69,7 +85,7 @@ def render_pdf(html: str, variant: str | None = None, resources: Resources | Non
     """The PDF of an HTML document (fonts from the system's fontconfig, e.g. fonts-noto-cjk);
     ``variant`` e.g. "pdf/a-2b" for the archive copy."""
     with _collector_paused():
-        return HTML(string=html, url_fetcher=LocalFetcher(resources)).write_pdf(
+        return _DocumentHTML(string=html, url_fetcher=LocalFetcher(resources)).write_pdf(
             pdf_variant=variant, font_config=_font_config())
 
 
