@@ -257,8 +257,11 @@ def test_confirmation_application(login_as, make_case):
     case_id = make_case(until="feedback", at=T0)
     with frozen_at(datetime(2026, 3, 10, 2, 0)):
         apply_for_confirmation(user("sifa"), case_id, "示范县人民法院", date(2026, 3, 10), joint=True)
-    text = _text(login_as("sifa"), case_id, "confirmation_application")
+    client = login_as("sifa")
+    text = _text(client, case_id, "confirmation_application")
     assert "司法确认申请书" in text and "双方当事人共同申请" in text
+    laid_out = _squash(pdf_text(_get(client, case_id, "confirmation_application")))
+    assert "1.双方当事人出于解决纠纷的目的" in laid_out and "3.提交的材料真实" in laid_out  # numbered lists
     assert "示范县人民法院" in text and NUMBER in text
     assert "2026年3月2日" in text and "2026年3月10日" in text
     assert "申请人于十日内拆除越界围墙" in text
