@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from enum import Enum
+from functools import cache
 
 import chinese_calendar
 
@@ -23,6 +24,7 @@ class DayUnit(Enum):
     WORKING = "working"
 
 
+@cache  # the package's tables do not change while the process runs, and every day checked asks
 def known_years() -> range:
     """The years whose arrangement the package carries."""
     return range(min(chinese_calendar.holidays).year, max(chinese_calendar.holidays).year + 1)
@@ -33,7 +35,9 @@ def is_workday(day: date, overrides: dict[date, bool] | None = None) -> bool:
     if overrides and day in overrides:
         return overrides[day]
     if day.year in known_years():
-        return chinese_calendar.is_workday(day)
+        # the package's own rule, read from its tables directly: its is_workday() scans the whole
+        # holiday table for the years it knows on every call
+        return day in chinese_calendar.workdays or (day.weekday() < 5 and day not in chinese_calendar.holidays)
     return day.weekday() < 5
 
 

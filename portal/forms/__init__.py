@@ -53,10 +53,14 @@ SIDE_FORMS: dict[str, type[FlaskForm]] = {"supervision_card": SupervisionCardFor
                                            "paper_delivery": PaperDeliveryForm}
 
 
+# The one step whose form depends on the case: handling takes the form of the unit that handles it.
+UNIT_FORM_KEY = "handle"
+
+
 def form_class(form_key: str, unit=None) -> type[FlaskForm] | None:
-    """The form of a step; handling (``handle``) takes the form of the unit that handles the case. A key the
-    portal does not ship is looked up among the forms administrators defined."""
-    if form_key == "handle":
+    """The form of a step; handling (``UNIT_FORM_KEY``) takes the form of the unit that handles the case. A
+    key the portal does not ship is looked up among the forms administrators defined."""
+    if form_key == UNIT_FORM_KEY:
         return handle_form_for(spec_for_unit(unit))
     return FORMS.get(form_key) or SIDE_FORMS.get(form_key) or stored_form(form_key)
 
@@ -96,6 +100,6 @@ def describe(form_key: str, data: dict, unit=None) -> list[tuple[str, str]]:
     return rows
 
 
-__all__ = ["FORMS", "SIDE_FORMS", "describe", "form_class", "IntakeForm", "RaiseCardForm", "ExtensionRequestForm",
-           "PauseForm", "ConfirmationApplyForm", "ConfirmationDecisionForm", "SessionForm",
+__all__ = ["FORMS", "SIDE_FORMS", "UNIT_FORM_KEY", "describe", "form_class", "IntakeForm", "RaiseCardForm",
+           "ExtensionRequestForm", "PauseForm", "ConfirmationApplyForm", "ConfirmationDecisionForm", "SessionForm",
            "InvestigationForm", "AttachmentForm", "ServiceForm"]

@@ -48,7 +48,16 @@ from portal.models.online import (
                                 RateWindow,
                                 SessionAppointment,
 )
-from portal.models.org import DisputeType, LaneRole, OrgKind, OrgUnit, PortalUser, StationMode
+from portal.models.org import (
+                                SECURITY_TABLES,
+                                DisputeType,
+                                LaneRole,
+                                OrgKind,
+                                OrgUnit,
+                                PortalUser,
+                                SecurityVersion,
+                                StationMode,
+)
 from portal.models.rollup import CaseFigures, FigureDay, RollupMark, StepDwellDay
 from portal.models.settings import (
                                 CalendarDay,
@@ -84,7 +93,8 @@ __all__ = ["ApiClient", "ApiIdempotencyKey", "ApiScope", "CaseFigures", "FigureD
            "LawfulChannel", "CaseScore", "Satisfaction", "ConfirmationStatus", "JudicialConfirmation",
            "Case", "CaseStatus", "ClosingType", "Complexity", "Fulfilment", "HandlingResult", "ResolutionMode",
            "RiskLevel", "Party", "PartyKind", "PlaceKind", "SourceChannel", "DisputeType",
-           "LaneRole", "OrgKind", "OrgUnit", "PortalUser", "StationMode", "AuditEvent",
+           "LaneRole", "OrgKind", "OrgUnit", "PortalUser", "SECURITY_TABLES", "SecurityVersion", "StationMode",
+           "AuditEvent",
            "AuditLogImmutableError", "ProcessDraft", "ProcessStatus", "ProcessVersion", "WorkItem", "WorkItemStatus",
            "CaseMigration", "GridOutcome", "GridReport", "AppointmentStatus", "CitizenRating", "ConsentChannel",
            "DeliveryStatus", "DocumentDelivery", "PartyConsent", "RateWindow", "SessionAppointment"]

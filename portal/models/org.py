@@ -97,3 +97,20 @@ class LaneRole(Model):
     id = Column(Integer, primary_key=True)
     lane = Column(String(100), nullable=False, index=True)
     role_name = Column(String(64), nullable=False)
+
+
+# The tables whose rows say who someone is and what they may do. Database triggers (see the
+# migration that creates ``security_version``) raise the version on every change to any of them.
+SECURITY_TABLES = ("ab_user", "ab_role", "ab_user_role", "ab_group", "ab_user_group", "ab_group_role",
+                   "ab_permission", "ab_view_menu", "ab_permission_view", "ab_permission_view_role",
+                   "lane_role", "org_unit")
+
+
+class SecurityVersion(Model):
+    """One row whose number every change to a security table raises, in the changing transaction
+    (by database triggers, whoever writes: a page, a command, another app server, psql). An app server
+    keeps the users and permission answers it has read while the number it reads stays the same."""
+
+    __tablename__ = "security_version"
+    id = Column(Integer, primary_key=True)
+    version = Column(Integer, nullable=False)

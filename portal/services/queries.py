@@ -27,8 +27,17 @@ _LANES = select(LaneRole.lane).where(LaneRole.role_name.in_(bindparam("role_name
 
 
 def lanes_for(user) -> set[str]:
-    """The BPMN lanes whose tasks the user's roles may work."""
-    return set(db.session.scalars(_LANES, {"role_names": [r.name for r in user.roles]}))
+    """The BPMN lanes whose tasks the user's roles may work (kept with the request's security snapshot:
+    the lane table is one of the security tables)."""
+    from flask import current_app
+    names = frozenset(r.name for r in user.roles)
+    snapshot = current_app.appbuilder.sm.security_snapshot()
+    if snapshot is not None and names in snapshot.lanes:
+        return set(snapshot.lanes[names])
+    lanes = set(db.session.scalars(_LANES, {"role_names": list(names)}))
+    if snapshot is not None:
+        snapshot.lanes[names] = frozenset(lanes)
+    return lanes
 
 
 def _subtree(user):

@@ -8,6 +8,7 @@ from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import gettext as _
 
 from portal.forms import (
+    UNIT_FORM_KEY,
     AttachmentForm,
     ConfirmationApplyForm,
     ConfirmationDecisionForm,
@@ -106,7 +107,9 @@ def intake_form(**kwargs) -> IntakeForm:
 def task_form(item, **kwargs):
     """The form of an open step as the step's page shows it: the step's (or the unit's) form, opening
     with the rules' proposals, with its choices. ``kwargs``: formdata, meta as WTForms takes them."""
-    form_cls = form_class(item.form_key, item.case.assigned_unit) or abort(404)
+    # Only the handling step's form reads the case here (a step's service loads the case itself, locked).
+    unit = item.case.assigned_unit if item.form_key == UNIT_FORM_KEY else None
+    form_cls = form_class(item.form_key, unit) or abort(404)
     defaults = json.loads(item.form_defaults or "{}")
     if "assigned_unit_code" in defaults:  # rules propose a unit by its code
         defaults["assigned_unit_id"] = queries.org_unit_id(defaults.pop("assigned_unit_code"))

@@ -1,0 +1,109 @@
+"""App servers keep users, permission answers and lanes between requests (the security snapshot),
+but a change to any of them -- made by anyone, here by another connection as another app server or
+psql would -- takes effect on the very next request."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from tests.conftest import STEP_FORMS, open_item, row_counts
+
+
+@contextmanager
+def other_connection(app):
+    """A connection of its own (another process's, as far as the portal can tell); commits on exit."""
+    engine = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
+    try:
+        with engine.begin() as conn:
+            yield conn
+    finally:
+        engine.dispose()
+
+
+def _ids(app, username: str, role: str) -> dict:
+    with other_connection(app) as conn:
+        return {"user_id": conn.scalar(text("SELECT id FROM ab_user WHERE username = :u"), {"u": username}),
+                "role_id": conn.scalar(text("SELECT id FROM ab_role WHERE name = :r"), {"r": role})}
+
+
+def _worklist(client) -> int:
+    return client.get("/worklist/").status_code
+
+
+def test_a_revoked_role_is_refused_on_the_next_request(app, login_as):
+    client = login_as("dispatch")
+    assert _worklist(client) == 200
+    assert _worklist(client) == 200  # kept: the second request reads only the version
+    ids = _ids(app, "dispatch", "dispatcher")
+    with other_connection(app) as conn:
+        conn.execute(text("DELETE FROM ab_user_role WHERE user_id = :user_id AND role_id = :role_id"), ids)
+    try:
+        assert _worklist(client) == 403
+    finally:
+        with other_connection(app) as conn:
+            conn.execute(text("INSERT INTO ab_user_role (user_id, role_id) VALUES (:user_id, :role_id)"), ids)
+    assert _worklist(client) == 200
+
+
+def test_a_deactivated_user_is_logged_out_on_the_next_request(app, login_as):
+    client = login_as("verify")
+    assert _worklist(client) == 200
+    with other_connection(app) as conn:
+        conn.execute(text("UPDATE ab_user SET active = :no WHERE username = 'verify'"), {"no": False})
+    try:
+        resp = client.get("/worklist/")
+        assert resp.status_code == 302 and "/login" in resp.headers["Location"]
+    finally:
+        with other_connection(app) as conn:
+            conn.execute(text("UPDATE ab_user SET active = :yes WHERE username = 'verify'"), {"yes": True})
+
+
+def test_a_permission_taken_from_a_role_is_refused_on_the_next_request(app, login_as):
+    client = login_as("director")
+    assert _worklist(client) == 200
+    with other_connection(app) as conn:
+        pvm = conn.scalar(text(
+            "SELECT pv.id FROM ab_permission_view pv JOIN ab_permission p ON p.id = pv.permission_id "
+            "JOIN ab_view_menu v ON v.id = pv.view_menu_id WHERE p.name = 'can_read' AND v.name = 'Worklist'"))
+        role = conn.scalar(text("SELECT id FROM ab_role WHERE name = 'director'"))
+        conn.execute(text("DELETE FROM ab_permission_view_role WHERE permission_view_id = :pvm AND role_id = :role"),
+                     {"pvm": pvm, "role": role})
+    try:
+        assert _worklist(client) == 403
+    finally:
+        with other_connection(app) as conn:
+            conn.execute(text("INSERT INTO ab_permission_view_role (permission_view_id, role_id) VALUES (:pvm, :role)"),
+                         {"pvm": pvm, "role": role})
+    assert _worklist(client) == 200
+
+
+def test_a_lane_taken_from_a_role_refuses_its_steps_on_the_next_request(app, login_as, make_case):
+    case_id = make_case(until="triage")
+    item = open_item(case_id)
+    client = login_as("dispatch")
+    assert client.get(f"/cases/task/{item.id}").status_code == 200  # the lanes are kept from here on
+    with other_connection(app) as conn:
+        conn.execute(text("DELETE FROM lane_role WHERE lane = '综合调度' AND role_name = 'dispatcher'"))
+    try:
+        before = row_counts()
+        resp = client.post(f"/cases/task/{item.id}", data=STEP_FORMS["triage"][1]())
+        assert resp.status_code == 403 and "未交办给您" in resp.get_data(as_text=True)
+        assert row_counts() == before
+    finally:
+        with other_connection(app) as conn:
+            conn.execute(text("INSERT INTO lane_role (lane, role_name) VALUES ('综合调度', 'dispatcher')"))
+    assert client.post(f"/cases/task/{item.id}", data=STEP_FORMS["triage"][1]()).status_code == 302
+
+
+@pytest.mark.parametrize("statement", [
+    "UPDATE ab_role SET name = name WHERE name = 'dispatcher'",
+    "UPDATE org_unit SET name = name WHERE code = 'CENTER'",
+    "UPDATE ab_user SET first_name = first_name WHERE username = 'dispatch'",
+])
+def test_every_change_to_a_security_table_raises_the_version(app, statement):
+    with other_connection(app) as conn:
+        before = conn.scalar(text("SELECT version FROM security_version"))
+        conn.execute(text(statement))
+        assert conn.scalar(text("SELECT version FROM security_version")) > before
