@@ -20,6 +20,7 @@ from portal.models import (
     WorkItemKind,
     WorkItemStatus,
 )
+from portal.request_cache import request_cache
 from portal.roles import COUNTY_WIDE_ROLES
 from portal.services.errors import CaseForbiddenError, CaseNotFoundError
 
@@ -27,8 +28,13 @@ _LANES = select(LaneRole.lane).where(LaneRole.role_name.in_(bindparam("role_name
 
 
 def lanes_for(user) -> set[str]:
-    """The BPMN lanes whose tasks the user's roles may work."""
-    return set(db.session.scalars(_LANES, {"role_names": [r.name for r in user.roles]}))
+    """The BPMN lanes whose tasks the user's roles may work (in a request, read once per set of roles:
+    a case page asks for them several times)."""
+    names = frozenset(r.name for r in user.roles)
+    known = request_cache("lanes")
+    if names not in known:
+        known[names] = set(db.session.scalars(_LANES, {"role_names": sorted(names)}))
+    return set(known[names])
 
 
 def _subtree(user):
