@@ -109,7 +109,7 @@ def worklist(user, tab: str = "todo", filters: Filters | None = None, limit: int
             query = query.where(WorkItem.org_unit_id.is_(None))
         cards = WorkItem.kind == WorkItemKind.CARD
         query = query.where(cards if tab == "supervised" else ~cards)
-        query = query.order_by(WorkItem.due_at.is_(None), WorkItem.due_at, WorkItem.created_at)
+        query = query.order_by(WorkItem.due_at.asc().nulls_last(), WorkItem.created_at)
     query = query.where(visible_cases_filter(user))
     if filters:
         query = filters.apply(query, utcnow())

@@ -1,9 +1,12 @@
 """Working as a unit: claims, reassignment, comments, notifications, repeat parties, the accused unit."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 
+from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import AuditEvent, Case, Notification, WorkItem
 from portal.services.accounts import create_user
@@ -137,3 +140,16 @@ def test_filters_narrow_the_unit_cases(make_case):
     assert [c.id for c in unit_cases(dispatcher, Filters(status="closed"))] == []
     code = db.session.get(Case, a).code
     assert [c.id for c in unit_cases(dispatcher, Filters(code=code.lower()))] == [a]
+
+
+def test_the_worklist_lists_the_soonest_deadline_first_and_steps_without_one_last(make_case):
+    case_ids = [make_case(until="triage") for _ in range(4)]
+    items = [open_item(case_id, "triage") for case_id in case_ids]
+    now = utcnow()
+    for item, due in zip(items, [now + timedelta(days=2), None, now + timedelta(hours=1), None], strict=True):
+        item.due_at = due
+    items[3].created_at = items[1].created_at - timedelta(minutes=5)  # without a deadline: the older first
+    db.session.commit()
+    listed = [w.id for w in worklist(user("dispatch")) if w.case_id in case_ids]
+    assert listed == [items[2].id, items[0].id, items[3].id, items[1].id]
+
