@@ -8,9 +8,15 @@ one gevent process): window clerks registering cases, dispatchers triaging and d
 handlers, verifiers, directors on the dashboard, township staff on their cases. After a warm-up (logins,
 caches) it measures ``--duration`` seconds, stops everything and runs ``flask portal check``.
 
-Each app server runs ``--workers`` processes of ``--threads`` threads (gthread): on two cores, two
-servers of two processes keep both cores busy while a request waits for PostgreSQL, and the threads
-overlap those waits without more memory; more processes only queue for the same two cores.
+Each app server runs ``--workers`` gunicorn processes of ``--threads`` threads (gthread), by default 2 x 2:
+on two cores, two servers of two processes give each core a process of each server, and a second thread
+lets a process answer another request while one waits for PostgreSQL. More threads only contend for the
+interpreter's lock, more processes for the same two cores (measured on the shared machine, 40 s each,
+server and database CPU per request: 2 x 1 54 ms, 2 x 2 60 ms, 2 x 4 63 ms, 1 x 4 58 ms -- within the noise
+of the machine, with 2 x 4 the dearest).
+
+Users think ``--think`` seconds on average between two actions (1 s: a busy office); an action is one to
+three requests (a step: its page, the POST, the case page it leads to).
 
 Last line:
   load_rps=<requests per second> p95_ms=<95th percentile> errors=<failed requests> invariants=<ok|failed>
@@ -127,7 +133,7 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="keep the cases of an earlier run's database")
     parser.add_argument("--servers", type=int, default=2)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn processes per app server")
-    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn process")
+    parser.add_argument("--threads", type=int, default=2, help="threads per gunicorn process")
     parser.add_argument("--warmup", type=float, default=20, help="seconds of load, after every login, before measuring")
     parser.add_argument("--duration", type=float, default=60, help="seconds measured")
     parser.add_argument("--think", type=float, default=1.0, help="mean seconds between a user's actions")

@@ -271,7 +271,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8, help="cases driven at once")
     parser.add_argument("--servers", type=int, default=2)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn processes per app server")
-    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn process")
+    parser.add_argument("--threads", type=int, default=2, help="threads per gunicorn process")
     parser.add_argument("--sample", type=float, default=5.0, help="seconds between memory samples")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--max-minutes", type=float, default=60, help="start no case after this long")
