@@ -1,9 +1,9 @@
 """Benchmark: one step of a case, raw engine vs. the full HTTP POST, on a 100,000-case database.
 
 Builds a database (SQLite under bench/out/ by default, or PORTAL_DATABASE_URL)
-with 100,000 demo-shaped cases: a few template cases are driven through the
-real services to every step, then their engine-produced states are copied in
-bulk (each copy gets its own task ids). Then it measures
+with 100,000 demo-shaped cases (``bench/bulk.py``: a few template cases are
+driven through the real services to every step, then their engine-produced
+states are copied in bulk, each copy with its own task ids). Then it measures
 
   (a) engine: load the case's state row -> restore -> complete the triage task
               -> dump -> save the row -> commit, through the facade, no portal;
@@ -29,71 +29,13 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+import bench.bulk as bulk  # noqa: E402
+
 OUT = ROOT / "bench" / "out"
-UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-STAGES = ["triage", "dispatch", "handle", "feedback", "verify", "close", None]
-
-
-def build(n_cases: int, url: str) -> None:
-    from flask_migrate import upgrade
-    from sqlalchemy import insert, select
-
-    from portal import create_app
-    from portal.extensions import db
-    from portal.models import AuditEvent, Case, Party, WorkItem
-    from tests.conftest import STEP_FORMS, build_test_county, do_step, intake_data, user
-
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
-    with app.app_context():
-        upgrade()
-        from portal.services.cases import register_case
-        build_test_county("bench-pass-1")
-        templates = []
-        for stage in STAGES:
-            case = register_case(user("window"), intake_data())
-            for step in STEP_FORMS:
-                if step == stage:
-                    break
-                do_step(case.id, step)
-            templates.append(case.id)
-        rows = {c.id: c for c in db.session.scalars(select(Case).where(Case.id.in_(templates)))}
-        columns = [c.key for c in Case.__table__.columns if c.key not in ("id", "code")]
-        tmpl = [({k: getattr(rows[i], k) for k in columns},
-                 [{k: getattr(p, k) for k in ("kind", "seq", "name", "id_number", "phone", "address")}
-                  for p in rows[i].parties],
-                 [{k: getattr(w, k) for k in ("task_id", "bpmn_id", "name", "lane", "form_key", "org_unit_id",
-                                              "status", "created_at", "due_at", "completed_at", "completed_by_id",
-                                              "result")}
-                  for w in db.session.scalars(select(WorkItem).where(WorkItem.case_id == i))])
-                for i in templates]
-        first_id = max(templates) + 1
-        chunk = 2000
-        for start in range(0, n_cases - len(templates), chunk):
-            cases, parties, items, events = [], [], [], []
-            for j in range(start, min(start + chunk, n_cases - len(templates))):
-                case_id = first_id + j
-                # Triage-stage states dominate so the HTTP run has enough cases to work on.
-                fields, tparties, titems = tmpl[0] if j % 3 else tmpl[j // 3 % len(tmpl)]
-                fresh: dict[str, str] = {}  # every task id of the copy is new, as in a real case
-                state = UUID_RE.sub(lambda m, f=fresh: f.setdefault(m.group(0), str(uuid.uuid4())), fields["wf_state"])
-                new_items = [{**w, "task_id": fresh.get(w["task_id"], str(uuid.uuid4())), "case_id": case_id}
-                             for w in titems]
-                cases.append({**fields, "id": case_id, "code": f"MB{case_id:010d}", "wf_state": state})
-                parties += [{**p, "case_id": case_id} for p in tparties]
-                items += new_items
-                events.append({"at": fields["registered_at"], "action": "case.register", "case_id": case_id,
-                               "username": "bench"})
-            db.session.execute(insert(Case), cases)
-            db.session.execute(insert(Party), parties)
-            db.session.execute(insert(WorkItem), items)
-            db.session.execute(insert(AuditEvent), events)
-            db.session.commit()
-        db.session.commit()
 
 
 def migrate(url: str) -> None:
@@ -231,12 +173,12 @@ def main() -> None:
         if not (args.reuse and db_file.exists()):
             db_file.unlink(missing_ok=True)
             t0 = time.perf_counter()
-            build(args.cases, url)
+            bulk.build(url, args.cases, "bench-pass-1")
             print(f"built {args.cases} cases in {time.perf_counter() - t0:.1f}s ({db_file.stat().st_size >> 20} MiB)")
         else:
             migrate(url)  # the code measured may have migrations the kept database lacks
     else:
-        build(args.cases, url)
+        bulk.build(url, args.cases, "bench-pass-1")
     shutil.rmtree(OUT / "cache", ignore_errors=True)
     engine_ms, memory_ms = engine_medians(url, args.rounds)
     http_ms = http_medians(url, args.rounds)

@@ -11,33 +11,35 @@ from __future__ import annotations
 from flask import has_request_context, request
 from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder.security.sqla.models import Group, Permission, PermissionView, ViewMenu, assoc_permissionview_role
-from sqlalchemy import bindparam, exists, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload
 
 from portal.models import PortalUser, SecurityVersion
+from portal.request_cache import request_cache
 
 # Built once: building a statement with its loader options costs more than running it.
 _USER_BY_ID = (
     select(PortalUser).where(PortalUser.id == bindparam("pk"))
     .options(joinedload(PortalUser.roles), joinedload(PortalUser.groups).joinedload(Group.roles))
     .execution_options(populate_existing=True))
-_ROLES_HAVE_PERMISSION = select(exists().where(
-    assoc_permissionview_role.c.role_id.in_(bindparam("role_ids", expanding=True)),
-    assoc_permissionview_role.c.permission_view_id == PermissionView.id,
-    PermissionView.permission_id == Permission.id, Permission.name == bindparam("permission_name"),
-    PermissionView.view_menu_id == ViewMenu.id, ViewMenu.name == bindparam("view_name")))
+_PERMISSIONS_OF_ROLES = (
+    select(ViewMenu.name, Permission.name).distinct()
+    .join(PermissionView, PermissionView.view_menu_id == ViewMenu.id)
+    .join(Permission, Permission.id == PermissionView.permission_id)
+    .join(assoc_permissionview_role, assoc_permissionview_role.c.permission_view_id == PermissionView.id)
+    .where(assoc_permissionview_role.c.role_id.in_(bindparam("role_ids", expanding=True))))
 _VERSION = select(SecurityVersion.version).where(SecurityVersion.id == 1)
 _REQUEST_KEY = "portal.security_snapshot"
 
 
 class SecuritySnapshot:
     """What the security tables said at one version, filled as requests ask: users (detached from any
-    session, never changed), permission answers, and the BPMN lanes of sets of role names."""
+    session, never changed), the (view, permission) pairs of sets of roles, and the BPMN lanes of sets of role names."""
 
     def __init__(self, version: int) -> None:
         self.version = version
         self.users: dict[int, PortalUser | None] = {}
-        self.answers: dict[tuple[str, str, frozenset[int]], bool] = {}
+        self.permissions: dict[frozenset[int], frozenset[tuple[str, str]]] = {}
         self.lanes: dict[frozenset[str], frozenset[str]] = {}
 
 
@@ -79,17 +81,16 @@ class PortalSecurityManager(SecurityManager):
             return session.scalars(_USER_BY_ID, {"pk": pk}).unique().first()
 
     def exist_permission_on_roles(self, view_name: str, permission_name: str, role_ids: list[int]) -> bool:
-        """Whether one of the roles has the permission on the view (FAB's check, as one plain query,
-        answered from the snapshot when it was asked before at this version)."""
+        """Whether one of the roles has the permission on the view. The roles' permissions are read in one
+        query (a page's menu asks about twenty of them), kept with the snapshot, or for the request when
+        there is none."""
         snapshot = self.security_snapshot()
-        key = (view_name, permission_name, frozenset(role_ids))
-        if snapshot is not None and key in snapshot.answers:
-            return snapshot.answers[key]
-        answer = bool(self.session.scalar(_ROLES_HAVE_PERMISSION, {
-            "role_ids": list(role_ids), "permission_name": permission_name, "view_name": view_name}))
-        if snapshot is not None:
-            snapshot.answers[key] = answer
-        return answer
+        known = snapshot.permissions if snapshot is not None else request_cache("permissions")
+        key = frozenset(role_ids)
+        if key not in known:
+            rows = self.session.execute(_PERMISSIONS_OF_ROLES, {"role_ids": sorted(key)})
+            known[key] = frozenset((view, permission) for view, permission in rows)
+        return (view_name, permission_name) in known[key]
 
     def on_user_login(self, user) -> None:
         from portal.services.audit import record_login

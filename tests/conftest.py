@@ -6,12 +6,12 @@ from __future__ import annotations
 import os
 import re
 import tempfile
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import pytest
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import create_engine, event, func, select, text
 
 from portal import create_app
 from portal.clock import frozen_at, utcnow
@@ -282,3 +282,18 @@ def row_counts() -> dict[str, int]:
 
 def csrf_token(html: str) -> str:
     return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
+
+
+@contextmanager
+def statements():
+    """The SQL statements run inside the block, as a list (to show what a page or a worker round reads)."""
+    seen: list[str] = []
+
+    def note(_conn, _cursor, statement, *_args):
+        seen.append(statement)
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import selectinload
 
 from portal.clock import utcnow
 from portal.extensions import db
@@ -61,7 +62,8 @@ def mark_read(user) -> int:
 
 def _members(unit_id: int | None, lane: str | None) -> list[int]:
     """Active users of exactly this unit whose roles work ``lane`` (every lane when None)."""
-    query = select(PortalUser).where(PortalUser.org_unit_id == unit_id, PortalUser.active.is_(True))
+    query = select(PortalUser).where(PortalUser.org_unit_id == unit_id, PortalUser.active.is_(True)) \
+        .options(selectinload(PortalUser.roles))  # every member's roles in one query, not one per member
     users = list(db.session.scalars(query))
     if lane is None:
         return [u.id for u in users]

@@ -20,6 +20,7 @@ from portal.models import (
     WorkItemKind,
     WorkItemStatus,
 )
+from portal.request_cache import request_cache
 from portal.roles import COUNTY_WIDE_ROLES
 from portal.services.errors import CaseForbiddenError, CaseNotFoundError
 
@@ -28,16 +29,14 @@ _LANES = select(LaneRole.lane).where(LaneRole.role_name.in_(bindparam("role_name
 
 def lanes_for(user) -> set[str]:
     """The BPMN lanes whose tasks the user's roles may work (kept with the request's security snapshot:
-    the lane table is one of the security tables)."""
+    the lane table is one of the security tables; for the request alone when there is no snapshot)."""
     from flask import current_app
     names = frozenset(r.name for r in user.roles)
     snapshot = current_app.appbuilder.sm.security_snapshot()
-    if snapshot is not None and names in snapshot.lanes:
-        return set(snapshot.lanes[names])
-    lanes = set(db.session.scalars(_LANES, {"role_names": list(names)}))
-    if snapshot is not None:
-        snapshot.lanes[names] = frozenset(lanes)
-    return lanes
+    known = snapshot.lanes if snapshot is not None else request_cache("lanes")
+    if names not in known:
+        known[names] = frozenset(db.session.scalars(_LANES, {"role_names": sorted(names)}))
+    return set(known[names])
 
 
 def _subtree(user):
@@ -112,7 +111,7 @@ def worklist(user, tab: str = "todo", filters: Filters | None = None, limit: int
             query = query.where(WorkItem.org_unit_id.is_(None))
         cards = WorkItem.kind == WorkItemKind.CARD
         query = query.where(cards if tab == "supervised" else ~cards)
-        query = query.order_by(WorkItem.due_at.is_(None), WorkItem.due_at, WorkItem.created_at)
+        query = query.order_by(WorkItem.due_at.asc().nulls_last(), WorkItem.created_at)
     query = query.where(visible_cases_filter(user))
     if filters:
         query = filters.apply(query, utcnow())

@@ -10,7 +10,7 @@ import json
 from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from portal.clock import utcnow
@@ -74,11 +74,16 @@ def raise_due_cards(limit: int | None = None) -> int:
     rules = {r.level: r.offset_hours for r in db.session.scalars(select(SupervisionRule))}
     if not rules:
         return 0
-    horizon = now - timedelta(hours=min(rules.values()))
+    # only the cases still lacking a card whose time has come: a worker round does not revisit every
+    # overdue case (thousands, in a county) once their cards are raised
+    lacking = [and_(Case.due_at <= now - timedelta(hours=hours), ~exists().where(
+        SupervisionCard.case_id == Case.id, SupervisionCard.level == level,
+        SupervisionCard.deadline_at == Case.due_at, SupervisionCard.raised_by_id.is_(None)))
+        for level, hours in rules.items()]
     candidates = list(db.session.scalars(
-        select(Case.id).where(Case.due_at.is_not(None), Case.due_at <= horizon, Case.status != CaseStatus.CLOSED,
-                              Case.paused_since.is_(None))
-        .order_by(Case.due_at)))
+        select(Case.id).where(Case.due_at.is_not(None), Case.status != CaseStatus.CLOSED,
+                              Case.paused_since.is_(None), or_(*lacking))
+        .order_by(Case.due_at).limit(limit)))
     raised = 0
     for case_id in candidates:
         if limit is not None and raised >= limit:

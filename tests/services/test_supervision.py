@@ -12,7 +12,7 @@ from portal.models import CardLevel, Case, SupervisionCard, WorkItemKind, WorkIt
 from portal.services.cases import complete_task
 from portal.services.errors import CaseForbiddenError, TaskNotYoursError, ValidationFailed
 from portal.services.supervision import raise_card, raise_due_cards
-from tests.conftest import do_step, open_item, row_counts, unit_id, user
+from tests.conftest import do_step, open_item, row_counts, statements, unit_id, user
 
 T0 = datetime(2026, 3, 2, 1, 0)  # Monday 09:00 in Beijing; general tier: 3 calendar days -> Thu 3.5 23:59:59
 
@@ -80,3 +80,17 @@ def test_closing_ends_open_cards_and_closed_cases_get_none(make_case):
     assert {c.work_item.status for c in _cards(case_id)} == {WorkItemStatus.CANCELLED}
     with frozen_at(datetime(2026, 3, 20, 2, 0)):
         assert raise_due_cards() == 0
+
+
+def test_a_round_after_the_cards_are_raised_reads_no_case_again(make_case):
+    case_ids = [make_case(until="handle", at=T0) for _ in range(3)]
+    late = db.session.get(Case, case_ids[0]).due_at + timedelta(hours=73)
+    with frozen_at(late):
+        assert raise_due_cards() == 9  # three cases, three levels each
+        with statements() as seen:
+            assert raise_due_cards() == 0
+    assert len(seen) <= 2, seen  # the rules and the cases still lacking a card: none
+    with frozen_at(late), statements() as seen:
+        assert raise_due_cards(limit=1) == 0
+    assert len(seen) <= 2
+

@@ -1,9 +1,12 @@
 """Working as a unit: claims, reassignment, comments, notifications, repeat parties, the accused unit."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 
+from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import AuditEvent, Case, Notification, WorkItem
 from portal.services.accounts import create_user
@@ -13,7 +16,17 @@ from portal.services.comments import add_comment, deliver_notifications, mark_re
 from portal.services.errors import CaseForbiddenError, ClaimedByOtherError, TaskNotYoursError, ValidationFailed
 from portal.services.queries import Filters, repeat_cases, repeat_parties, unit_cases, worklist
 from portal.services.supervision import raise_card
-from tests.conftest import PASSWORD, STEP_FORMS, do_step, intake_data, open_item, row_counts, unit_id, user
+from tests.conftest import (
+    PASSWORD,
+    STEP_FORMS,
+    do_step,
+    intake_data,
+    open_item,
+    row_counts,
+    statements,
+    unit_id,
+    user,
+)
 
 
 @pytest.fixture
@@ -137,3 +150,28 @@ def test_filters_narrow_the_unit_cases(make_case):
     assert [c.id for c in unit_cases(dispatcher, Filters(status="closed"))] == []
     code = db.session.get(Case, a).code
     assert [c.id for c in unit_cases(dispatcher, Filters(code=code.lower()))] == [a]
+
+
+def test_the_worklist_lists_the_soonest_deadline_first_and_steps_without_one_last(make_case):
+    case_ids = [make_case(until="triage") for _ in range(4)]
+    items = [open_item(case_id, "triage") for case_id in case_ids]
+    now = utcnow()
+    for item, due in zip(items, [now + timedelta(days=2), None, now + timedelta(hours=1), None], strict=True):
+        item.due_at = due
+    items[3].created_at = items[1].created_at - timedelta(minutes=5)  # without a deadline: the older first
+    db.session.commit()
+    listed = [w.id for w in worklist(user("dispatch")) if w.case_id in case_ids]
+    assert listed == [items[2].id, items[0].id, items[3].id, items[1].id]
+
+
+def test_a_notification_to_a_large_unit_reads_its_members_roles_at_once(make_case):
+    for n in range(5):  # 司法局 grows: five more handlers
+        if user(f"sifa-extra{n}") is None:
+            create_user(f"sifa-extra{n}", f"司法局承办人{n}", ["dept_handler"], "D03", PASSWORD)
+    case_id = make_case(until="dispatch")
+    deliver_notifications()
+    do_step(case_id, "dispatch")                                      # a new 接件 step for 司法局
+    with statements() as seen:
+        assert deliver_notifications() >= 6                           # sifa and the five (and sifa2)
+    assert sum("ab_user_role" in s for s in seen) == 1
+
