@@ -107,7 +107,7 @@ def upgrade():
         batch_op.create_index('ix_work_item_kind_created', ['kind', 'created_at', 'status'], unique=False)
         batch_op.create_index('ix_work_item_done_unbucketed', ['completed_at'], unique=False, sqlite_where=sa.text("status = 'done' AND kind = 'task' AND dwell_bucket IS NULL"), postgresql_where=sa.text("status = 'done' AND kind = 'task' AND dwell_bucket IS NULL"))
         batch_op.create_index('ix_work_item_open_task_step', ['bpmn_id', 'due_at', 'branch_id'], unique=False, sqlite_where=sa.text("status = 'open' AND kind = 'task'"), postgresql_where=sa.text("status = 'open' AND kind = 'task'"))
-        batch_op.create_index('ix_work_item_step_bucket', ['bpmn_id', 'dwell_bucket', 'completed_at'], unique=False, sqlite_where=sa.text('dwell_bucket IS NOT NULL'), postgresql_where=sa.text('dwell_bucket IS NOT NULL'))
+        batch_op.create_index('ix_work_item_step_bucket', ['bpmn_id', 'dwell_bucket', 'completed_at', 'created_at', 'branch_id'], unique=False, sqlite_where=sa.text('dwell_bucket IS NOT NULL'), postgresql_where=sa.text('dwell_bucket IS NOT NULL'))
 
     # ### end Alembic commands ###
 

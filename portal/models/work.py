@@ -56,7 +56,7 @@ class WorkItem(Model):
         Index("ix_work_item_done_unbucketed", "completed_at",
               sqlite_where=text("status = 'done' AND kind = 'task' AND dwell_bucket IS NULL"),
               postgresql_where=text("status = 'done' AND kind = 'task' AND dwell_bucket IS NULL")),
-        Index("ix_work_item_step_bucket", "bpmn_id", "dwell_bucket", "completed_at",
+        Index("ix_work_item_step_bucket", "bpmn_id", "dwell_bucket", "completed_at", "created_at", "branch_id",
               sqlite_where=text("dwell_bucket IS NOT NULL"), postgresql_where=text("dwell_bucket IS NOT NULL")),
         # A looped step runs again under its first run's task id: one OPEN item per task at a time.
         Index("ux_work_item_open_task", "task_id", unique=True, sqlite_where=text("status = 'open'"),

@@ -148,13 +148,13 @@ def _exact(process_id: str, kind: BranchKind | None, bounds: tuple,
     if not wanted:
         return {}
     start, end = bounds
-    done = [WorkItem.status == WorkItemStatus.DONE, WorkItem.kind == WorkItemKind.TASK,
-            WorkItem.completed_at >= start, WorkItem.completed_at < end, *_in_process(process_id, kind)]
+    period = [WorkItem.completed_at >= start, WorkItem.completed_at < end, *_in_process(process_id, kind)]
     pairs = sorted({(step, b) for step, places in wanted.items() for b, _ in places})
+    # a stamped item is a done task (only those are stamped): the index alone answers
     stamped = [select(WorkItem.bpmn_id.label("step"), WorkItem.dwell_bucket.label("bucket"), SECONDS.label("seconds"))
-               .where(*done, WorkItem.bpmn_id == step, WorkItem.dwell_bucket == b) for step, b in pairs]
+               .where(*period, WorkItem.bpmn_id == step, WorkItem.dwell_bucket == b) for step, b in pairs]
     untaken = select(WorkItem.bpmn_id, dwell_bucket(SECONDS), SECONDS).where(
-        *done, UNTAKEN, WorkItem.bpmn_id.in_(sorted(wanted)))
+        *period, UNTAKEN, or_(*(and_(WorkItem.bpmn_id == step, dwell_bucket(SECONDS) == b) for step, b in pairs)))
     rows = union_all(*stamped, untaken).subquery()
     ranked = select(rows.c.step, rows.c.bucket, rows.c.seconds,
                     (func.row_number().over(partition_by=(rows.c.step, rows.c.bucket), order_by=rows.c.seconds) - 1)

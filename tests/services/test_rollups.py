@@ -51,8 +51,10 @@ def _everything() -> list:
         seen.append([(f.key, f.value, f.numerator, f.denominator, f.previous) for f in figures(director, filters)])
         seen.append(charts.charts(director, filters))
     heat = HeatFilters(start=date(2025, 1, 1), end=date(2026, 6, 30))
-    seen.append([(s.bpmn_id, s.waiting, s.overdue, s.done, s.avg_hours, s.p90_hours)
-                 for s in step_stats(director, "mediation_chain", heat)])
+    for process in ("mediation_chain", "judicial_aid"):   # A's and H's judicial aid: a branch process
+        seen.append([(s.bpmn_id, s.waiting, s.overdue, s.done, s.avg_hours, s.p90_hours)
+                     for s in step_stats(director, process, heat)])
+    assert any(s[3] for s in seen[-1])
     return seen
 
 
