@@ -41,7 +41,7 @@ class GridReportForm(FlaskForm):
                                   (GridOutcome.ON_THE_SPOT.value, _l("Resolved on the spot"))])
     dispute_type_id = SelectField(_l("Dispute type"), [InputRequired()], coerce=int)
     village_id = SelectField(_l("Village of the scene"), [InputRequired()], coerce=int)
-    place_kind = SelectField(_l("Kind of place"), [InputRequired()], choices=PlaceKind.choices,
+    place_kind = SelectField(_l("Kind of place"), [InputRequired()], choices=PlaceKind.choices(),
                              default=PlaceKind.RESIDENCE.value)
     place_detail = StringField(_l("Where"), [DataRequired(_l("Say where it happened.")), Length(max=200)],
                                description=_l("Street and number, group, landmark"))
@@ -66,8 +66,8 @@ class GridReportForm(FlaskForm):
                             choices=[(Fulfilment.FULFILLED.value, _l("Performed on the spot")),
                                      (Fulfilment.NOT_APPLICABLE.value, _l("Nothing to perform"))])
     both_agreed = BooleanField(_l("Both parties agreed to this settlement"))
-    applicant_satisfaction = SelectField(_l("Applicant's satisfaction"), [Optional()], choices=Satisfaction.choices)
-    respondent_satisfaction = SelectField(_l("Respondent's satisfaction"), [Optional()], choices=Satisfaction.choices)
+    applicant_satisfaction = SelectField(_l("Applicant's satisfaction"), [Optional()], choices=Satisfaction.choices())
+    respondent_satisfaction = SelectField(_l("Respondent's satisfaction"), [Optional()], choices=Satisfaction.choices())
 
     def set_choices(self, dispute_types, villages, own_village_id: int | None) -> None:
         self.dispute_type_id.choices = grouped_types(dispute_types)

@@ -50,7 +50,7 @@ class IntakeForm(FlaskForm):
     dispute_type_id = SelectField(_l("Dispute type"), [InputRequired()], coerce=int, widget=Select2Widget())
     township_id = SelectField(_l("Township"), [InputRequired()], coerce=int, widget=Select2Widget())
     village_id = SelectField(_l("Village"), [Optional()], coerce=int, widget=Select2Widget())
-    place_kind = SelectField(_l("Place"), [InputRequired()], choices=PlaceKind.choices, widget=Select2Widget())
+    place_kind = SelectField(_l("Place"), [InputRequired()], choices=PlaceKind.choices(), widget=Select2Widget())
     place_detail = StringField(_l("Place details"), [Optional(), Length(max=200)], widget=BS3TextFieldWidget())
     facts = TextAreaField(_l("Facts"), [DataRequired()], widget=BS3TextAreaFieldWidget())
     requests = TextAreaField(_l("Requests"), [DataRequired()], widget=BS3TextAreaFieldWidget())
@@ -58,9 +58,9 @@ class IntakeForm(FlaskForm):
                           widget=BS3TextFieldWidget())
     people_count = IntegerField(_l("People involved"), [InputRequired(), NumberRange(min=1, max=100000)],
                                 default=2, widget=BS3TextFieldWidget())
-    source_channel = SelectField(_l("Source channel"), [InputRequired()], choices=SourceChannel.choices,
+    source_channel = SelectField(_l("Source channel"), [InputRequired()], choices=SourceChannel.choices(),
                                  widget=Select2Widget())
-    route = SelectField(_l("Lawful channel"), [InputRequired()], choices=LawfulChannel.choices,
+    route = SelectField(_l("Lawful channel"), [InputRequired()], choices=LawfulChannel.choices(),
                         default=LawfulChannel.MEDIATION.value, widget=Select2Widget(),
                         description=_l("Matters the law gives to a court, arbitration, administrative review "
                                        "or the petition procedure go there first; the rest to mediation."))

@@ -34,7 +34,7 @@ class FilingForm(FlaskForm):
     dispute_type_id = SelectField(_l("Kind of dispute"), [InputRequired()], coerce=int)
     township_id = SelectField(_l("Township (town)"), [InputRequired()], coerce=int)
     village_id = SelectField(_l("Village or community"), [Optional()], coerce=int_or_none)
-    place_kind = SelectField(_l("Where it happened"), [InputRequired()], choices=PlaceKind.choices,
+    place_kind = SelectField(_l("Where it happened"), [InputRequired()], choices=PlaceKind.choices(),
                              default=PlaceKind.RESIDENCE.value)
     place_detail = StringField(_l("Place details"), [Optional(), Length(max=200)])
     facts = TextAreaField(_l("What happened"), [DataRequired(), Length(max=5000)], render_kw={"rows": 5})

@@ -44,9 +44,9 @@ from portal.models import (
 
 
 class TriageForm(FlaskForm):
-    complexity = SelectField(_l("Complexity"), [InputRequired()], choices=Complexity.choices, widget=Select2Widget())
-    risk_level = SelectField(_l("Risk level"), [InputRequired()], choices=RiskLevel.choices, widget=Select2Widget())
-    resolution_mode = SelectField(_l("Resolution mode"), [InputRequired()], choices=ResolutionMode.choices,
+    complexity = SelectField(_l("Complexity"), [InputRequired()], choices=Complexity.choices(), widget=Select2Widget())
+    risk_level = SelectField(_l("Risk level"), [InputRequired()], choices=RiskLevel.choices(), widget=Select2Widget())
+    resolution_mode = SelectField(_l("Resolution mode"), [InputRequired()], choices=ResolutionMode.choices(),
                                   widget=Select2Widget())
     opinion = TextAreaField(_l("Triage opinion"), [DataRequired()], widget=BS3TextAreaFieldWidget())
 
@@ -172,7 +172,7 @@ class CourtFilingForm(FlaskForm):
 
 
 class FeedbackForm(FlaskForm):
-    fulfilment = SelectField(_l("Fulfilment"), [InputRequired()], choices=Fulfilment.choices, widget=Select2Widget())
+    fulfilment = SelectField(_l("Fulfilment"), [InputRequired()], choices=Fulfilment.choices(), widget=Select2Widget())
     summary = TextAreaField(_l("Result reported to the center"), [DataRequired()], widget=BS3TextAreaFieldWidget())
     performance_due = DateField(_l("Parties to perform by"), [Optional()], widget=DateInput(),
                                 description=_l("When the agreement gives a later date, the follow-up visit is "
@@ -184,10 +184,10 @@ class FollowupForm(FlaskForm):
                          choices=[("phone", _l("By phone")), ("visit", _l("In person")),
                                   ("online", _l("Online visit"))])
     applicant_satisfaction = SelectField(_l("Applicant's satisfaction"), [InputRequired()],
-                                         choices=Satisfaction.choices, widget=Select2Widget())
+                                         choices=Satisfaction.choices(), widget=Select2Widget())
     respondent_satisfaction = SelectField(_l("Respondent's satisfaction"), [InputRequired()],
-                                          choices=Satisfaction.choices, widget=Select2Widget())
-    fulfilment = SelectField(_l("Fulfilment"), [InputRequired()], choices=Fulfilment.choices, widget=Select2Widget())
+                                          choices=Satisfaction.choices(), widget=Select2Widget())
+    fulfilment = SelectField(_l("Fulfilment"), [InputRequired()], choices=Fulfilment.choices(), widget=Select2Widget())
     notes = TextAreaField(_l("What the parties said"), [DataRequired()], widget=BS3TextAreaFieldWidget())
 
 
@@ -203,7 +203,7 @@ class VerifyForm(FlaskForm):
 
 
 class CloseForm(FlaskForm):
-    closing_type = SelectField(_l("Closing type"), [InputRequired()], choices=ClosingType.choices,
+    closing_type = SelectField(_l("Closing type"), [InputRequired()], choices=ClosingType.choices(),
                                widget=Select2Widget())
     summary = TextAreaField(_l("Closing summary"), [DataRequired()], widget=BS3TextAreaFieldWidget())
 
@@ -314,7 +314,7 @@ class InvestigationForm(FlaskForm):
 
 
 class AttachmentForm(FlaskForm):
-    category = SelectField(_l("Kind of paper"), [InputRequired()], choices=AttachmentCategory.choices,
+    category = SelectField(_l("Kind of paper"), [InputRequired()], choices=AttachmentCategory.choices(),
                            widget=Select2Widget())
     title = StringField(_l("Title"), [DataRequired(), Length(max=200)], widget=BS3TextFieldWidget(),
                         description=_l("e.g. 申请人身份证复印件, 收条"))

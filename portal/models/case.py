@@ -20,7 +20,10 @@ class LabelledEnum(enum.Enum):
 
     @classmethod
     def choices(cls):
-        return [(m.value, m.label) for m in cls]
+        """(value, label) pairs in the members' order; the labels translate when shown, so a form
+        builds the list once, at its definition."""
+        labels = cls.LABELS()  # type: ignore[attr-defined]
+        return [(m.value, labels[m]) for m in cls]
 
 
 class CaseStatus(LabelledEnum):

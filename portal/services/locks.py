@@ -12,7 +12,10 @@ from portal.extensions import db
 from portal.models import Case
 from portal.services.errors import CaseNotFoundError
 
-WRITE_LOCK = update(Case).where(Case.id == -1).values(id=Case.id).execution_options(synchronize_session=False)
+# A plain statement on the table: the ORM's bulk-update machinery would only add work to a write
+# that matches nothing.
+_CASES = Case.__table__
+WRITE_LOCK = update(_CASES).where(_CASES.c.id == -1).values(id=_CASES.c.id)
 
 
 def take_sqlite_write_lock() -> None:

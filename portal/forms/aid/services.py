@@ -17,9 +17,9 @@ class ServiceForm(FlaskForm):
     person_name = StringField(_l("Name of the person served"), [Optional(), Length(max=50)],
                               widget=BS3TextFieldWidget(),
                               description=_l("Only when the person served is not a party, e.g. a family member."))
-    service_type = SelectField(_l("Kind of service"), [InputRequired()], choices=ServiceType.choices,
+    service_type = SelectField(_l("Kind of service"), [InputRequired()], choices=ServiceType.choices(),
                                widget=Select2Widget())
-    provider_kind = SelectField(_l("Provided by"), [InputRequired()], choices=ProviderKind.choices,
+    provider_kind = SelectField(_l("Provided by"), [InputRequired()], choices=ProviderKind.choices(),
                                 widget=Select2Widget())
     provider = StringField(_l("Organisation or team"), [DataRequired(), Length(max=200)],
                            widget=BS3TextFieldWidget(), description=_l("e.g. 县阳光社会工作服务中心, 城关镇志愿服务队"))
