@@ -163,7 +163,7 @@ def main() -> None:
     print(f"{result['users']} users, {args.servers} servers x {args.workers} processes x {args.threads} threads, "
           f"{result['seconds']:.0f} s measured after {args.warmup:.0f} s of warm-up")
     print(f"{'request':32} {'count':>7} {'fail':>5} {'median':>7} {'p95':>7} {'max':>7}  (ms)")
-    for row in result["rows"]:
+    for row in (r for r in result["rows"] if r["requests"]):  # the logins were before the measured time
         print(f"{row['name'][:32]:32} {row['requests']:7} {row['failures']:5} {row['median_ms']:7.0f} "
               f"{row['p95_ms']:7.0f} {row['max_ms']:7}")
     for error in result["errors"]:

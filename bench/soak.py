@@ -56,7 +56,7 @@ STEP_CLIENT = {"triage": "dispatch", "dispatch": "dispatch", "close": "dispatch"
                "refer_followup": "dispatch", "escalate": "director", "supervise_accept": "director",
                "followup": "verify", "verify": "verify"}
 ROUTES = ["mediation"] * 9 + ["litigation", "labour_arbitration", "petition"]
-KEEP_ALIVE = 1.0  # seconds a connection is reused after its last answer
+KEEP_ALIVE = 0.5  # seconds a connection is reused after its last answer
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀英华"
 
@@ -111,15 +111,20 @@ class Api:
         if conn is not None and t0 - used > KEEP_ALIVE:  # gunicorn has closed it by now (its keep-alive: 2 s)
             conn.close()
             conn = None
-        conn = conn or http.client.HTTPConnection(host, timeout=60)
-        try:
-            conn.request(method, "/api/v1" + path, payload, headers)
-            resp = conn.getresponse()
-            data = resp.read()
-        except (OSError, http.client.HTTPException) as exc:
-            conn.close()
-            self.stats.request(method, path, 0, t0)
-            raise PathError(f"{method} {path}: {type(exc).__name__} {exc}") from None
+        for attempt in (1, 2):
+            reused, conn = conn is not None, conn or http.client.HTTPConnection(host, timeout=60)
+            try:
+                conn.request(method, "/api/v1" + path, payload, headers)
+                resp = conn.getresponse()
+                data = resp.read()
+                break
+            except (OSError, http.client.HTTPException) as exc:
+                conn.close()
+                conn = None
+                # a kept-alive connection the server closed just then: a reading is asked again, once
+                if attempt == 2 or not reused or method != "GET":
+                    self.stats.request(method, path, 0, t0)
+                    raise PathError(f"{method} {path}: {type(exc).__name__} {exc}") from None
         self.connections[host] = (conn, time.perf_counter())
         self.stats.request(method, path, resp.status, t0)
         if resp.status != expect:

@@ -250,8 +250,10 @@ def _answer_card(user, case: Case, item: WorkItem, data: dict[str, Any], now) ->
     return case
 
 
-# Built once: every step runs them.
-_ROW_LOCK = select(Case.id).where(Case.id == bindparam("case_id")).with_for_update()
+# Built once: every step runs them. FOR NO KEY UPDATE: writers of the case wait for each other, while a row
+# that refers to the case (a notification, an audit entry) is still written meanwhile -- under FOR UPDATE
+# its key check would wait for the step, while the step waited for the worker holding that row's step.
+_ROW_LOCK = select(Case.id).where(Case.id == bindparam("case_id")).with_for_update(key_share=True)
 # The case with its open items only (index on case and status): a case sent back hundreds of
 # times has hundreds of done items, which a step must not read.
 _CASE_AND_OPEN_ITEMS = (

@@ -1,8 +1,9 @@
 """Serialising writers on one case: the row lock every service that changes a case takes first.
 
-PostgreSQL locks the case row (``SELECT … FOR UPDATE``). SQLite has no row locks: a write that
-matches nothing takes the database's write lock for the rest of the transaction, so the next
-writer waits instead of racing. The ORM's version check on ``lock_version`` backs both.
+PostgreSQL locks the case row (``SELECT … FOR NO KEY UPDATE``: writers of the case wait for each other,
+while rows that only refer to the case, such as the worker's notifications, are still written). SQLite
+has no row locks: a write that matches nothing takes the database's write lock for the rest of the
+transaction, so the next writer waits instead of racing. The ORM's version check on ``lock_version`` backs both.
 """
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ def take_sqlite_write_lock() -> None:
 def lock_case(case_id: int) -> Case:
     """Take the case row's write lock, then load the case fresh."""
     take_sqlite_write_lock()
-    case = db.session.get(Case, case_id, with_for_update=True, populate_existing=True)
+    case = db.session.get(Case, case_id, with_for_update={"key_share": True}, populate_existing=True)
     if case is None:
         raise CaseNotFoundError()
     return case

@@ -98,7 +98,7 @@ def raise_due_cards(limit: int | None = None) -> int:
 @transaction
 def _raise_for_case(case_id: int, now: datetime, rules: dict[CardLevel, int]) -> int:
     take_sqlite_write_lock()
-    case = db.session.scalars(select(Case).where(Case.id == case_id).with_for_update(skip_locked=True)
+    case = db.session.scalars(select(Case).where(Case.id == case_id).with_for_update(skip_locked=True, key_share=True)
                               .execution_options(populate_existing=True)).first()
     if case is None or case.due_at is None or case.status == CaseStatus.CLOSED or case.paused_since is not None:
         return 0

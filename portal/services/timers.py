@@ -37,7 +37,7 @@ def _fire_next() -> bool:
     take_sqlite_write_lock()
     case = db.session.scalars(
         select(Case).where(Case.next_timer_due_at.is_not(None), Case.next_timer_due_at <= now)
-        .order_by(Case.next_timer_due_at).limit(1).with_for_update(skip_locked=True)
+        .order_by(Case.next_timer_due_at).limit(1).with_for_update(skip_locked=True, key_share=True)
         .execution_options(populate_existing=True)).first()
     if case is None:
         return False
