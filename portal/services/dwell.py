@@ -172,6 +172,8 @@ def take_steps(before: datetime | None = None, limit: int | None = None) -> int:
     table."""
     from sqlalchemy import Column, Date, MetaData, Table
     from sqlalchemy.dialects import postgresql, sqlite
+    if not db.session.scalar(select(select(WorkItem.id).where(UNTAKEN).exists())):
+        return 0
     dialect = db.session.get_bind().dialect.name
     taken = Table("taken_steps", MetaData(), Column("id", Integer, primary_key=True), Column("process", String(64)),
                   Column("day", Date), Column("bpmn_id", String(64)), Column("bucket", Integer),

@@ -77,11 +77,13 @@ def _mark(wait: bool = False) -> RollupMark | None:
 
 
 def _take_cases(since: datetime | None) -> int:
+    changed = [Case.updated_at >= since] if since is not None else []
+    if not db.session.scalar(select(select(Case.id).where(*changed).exists())):
+        return 0
     connection = db.session.connection()
     fresh = Table("fresh_case_figures", MetaData(), *(Column(c.name, c.type) for c in CaseFigures.__table__.c),
                   prefixes=["TEMPORARY"])
     fresh.create(connection)
-    changed = [Case.updated_at >= since] if since is not None else []
     connection.execute(fresh.insert().from_select([c.name for c in fresh.c], facts(*changed)))
     count = connection.scalar(select(func.count()).select_from(fresh))
     if count:
