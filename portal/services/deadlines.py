@@ -20,7 +20,7 @@ DEFAULT_RULES = {Complexity.SIMPLE: 0, Complexity.GENERAL: 3, Complexity.COMPLEX
 # Built once: triage and every deadline move run them.
 _CALENDAR = select(CalendarDay.day, CalendarDay.is_workday)
 _PARENT_TYPE = select(DisputeType.parent_id).where(DisputeType.id == bindparam("type_id")).scalar_subquery()
-_RULES = select(DeadlineRule).where(
+_RULES = select(DeadlineRule.dispute_type_id, DeadlineRule.days, DeadlineRule.unit).where(
     DeadlineRule.complexity == bindparam("tier"),
     or_(DeadlineRule.dispute_type_id == bindparam("type_id"), DeadlineRule.dispute_type_id == _PARENT_TYPE,
         DeadlineRule.dispute_type_id.is_(None)))
@@ -31,9 +31,10 @@ def calendar_overrides() -> dict:
     return dict(db.session.execute(_CALENDAR).all())
 
 
-def rule_for(dispute_type_id: int, tier: Complexity) -> DeadlineRule:
-    """The most specific rule: the type itself, then its level-1 type, then the county default."""
-    rules = list(db.session.scalars(_RULES, {"tier": tier, "type_id": dispute_type_id}))
+def rule_for(dispute_type_id: int, tier: Complexity):
+    """The most specific rule (its ``days`` and ``unit``): the type itself, then its level-1 type, then
+    the county default."""
+    rules = db.session.execute(_RULES, {"tier": tier, "type_id": dispute_type_id}).all()
     if not rules:
         raise ValidationFailed(_l("No deadline rule covers this dispute type and complexity; "
                                   "an administrator must add one."), field="complexity")
