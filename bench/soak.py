@@ -40,7 +40,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 import bench.bulk as bulk  # noqa: E402
-from bench.servers import check, memory_mb, start_servers, stop  # noqa: E402
+from bench.servers import check, cpu_seconds, database_cpu, memory_mb, start_servers, stop  # noqa: E402
 
 PASSWORD = "bench-pass-1"
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/soakbench"
@@ -310,6 +310,8 @@ def main() -> None:
                     stats.errors.append(str(exc))
     sampler = threading.Thread(target=sample_memory, args=(servers, samples, args.sample, stopped))
     sampler.start()
+    pids = [p.pid for s in servers for p in s.processes]
+    cpu_before = (cpu_seconds(pids), database_cpu(url))
     t0 = time.monotonic()
     try:
         drivers = [threading.Thread(target=driver) for _ in range(args.concurrency)]
@@ -325,14 +327,16 @@ def main() -> None:
                       f"{len(stats.errors)} errors, memory {' / '.join(f'{m[0]:.0f}' for m in samples[-1][1])} MB",
                       flush=True)
         elapsed = time.monotonic() - t0
+        cpu = cpu_seconds(pids) - cpu_before[0] + sum(
+            seconds - cpu_before[1].get(pid, 0.0) for pid, seconds in database_cpu(url).items())
     finally:
         stopped.set()
         sampler.join()
         stop(servers)
-    report(args, stats, samples, elapsed, url)
+    report(args, stats, samples, elapsed, cpu, url)
 
 
-def report(args, stats: Stats, samples: list, elapsed: float, url: str) -> None:
+def report(args, stats: Stats, samples: list, elapsed: float, cpu: float, url: str) -> None:
     done = stats.closed + stats.open
     print(f"{done} cases in {elapsed / 60:.1f} min ({stats.closed} closed, {stats.open} left waiting), "
           f"{stats.requests} requests ({stats.requests / elapsed:.1f}/s) from {args.concurrency} drivers "
@@ -356,8 +360,11 @@ def report(args, stats: Stats, samples: list, elapsed: float, url: str) -> None:
               f"(proportional: end {samples[-1][1][i][1]:.0f}, max {max(mb[i][1] for _t, mb in samples):.0f}); "
               f"second half slope {per_second * 60:+.2f} MB/min, {growth[-1]:+.1f} MB over it")
     minutes = elapsed / 60
-    print(f"throughput: {done / minutes:.0f} cases/min; "
-          f"10,000 cases would take {10_000 / max(done, 1) * minutes:.0f} min at this pace")
+    per_case = cpu / max(done, 1)
+    print(f"throughput: {done / minutes:.0f} cases/min; 10,000 cases would take "
+          f"{10_000 / max(done, 1) * minutes:.0f} min at this pace. CPU of the servers, their workers and "
+          f"PostgreSQL: {per_case:.2f} s per case ({cpu / elapsed:.2f} cores used), so two cores of their own "
+          f"would drive at most {(os.cpu_count() or 2) * 60 / per_case:.0f} cases/min")
     holds, summary = check(url)
     print(f"flask portal check: {summary}")
     print(f"soak_cases={done} rss_max_mb={max(m[0] for _t, mb in samples for m in mb):.0f} "
