@@ -9,10 +9,12 @@ from __future__ import annotations
 import functools
 import gc
 import threading
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pydyf
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
@@ -81,12 +83,26 @@ def _collector_paused() -> Iterator[None]:
         gc.collect(1)
 
 
+def _compress_streams_once(_document, pdf: pydyf.PDF) -> None:
+    """Deflate each stream of the PDF here, once, at zlib's default level.
+
+    pydyf deflates a stream (the embedded fonts above all) every time it serialises it, at the slowest
+    level -- and a PDF/A file's ID is a hash of every object serialised, so each stream was deflated
+    twice: a tenth of a dossier's time, for files a few per mille smaller."""
+    for obj in pdf.objects:
+        if isinstance(obj, pydyf.Stream) and obj.compress and "Filter" not in obj.extra:
+            plain = pydyf.Stream(obj.stream).data   # <</Length n>>\nstream\n...\nendstream
+            content = plain[plain.index(b"\nstream\n") + len(b"\nstream\n"):-len(b"\nendstream")]
+            obj.stream, obj.compress = [zlib.compress(content)], False
+            obj.extra["Filter"] = "/FlateDecode"
+
+
 def render_pdf(html: str, variant: str | None = None, resources: Resources | None = None) -> bytes:
     """The PDF of an HTML document (fonts from the system's fontconfig, e.g. fonts-noto-cjk);
     ``variant`` e.g. "pdf/a-2b" for the archive copy."""
     with _collector_paused():
         return _DocumentHTML(string=html, url_fetcher=LocalFetcher(resources)).write_pdf(
-            pdf_variant=variant, font_config=_font_config())
+            pdf_variant=variant, font_config=_font_config(), finisher=_compress_streams_once)
 
 
 def render_pdf_args(args: tuple[str, str | None, Resources | None]) -> bytes:
