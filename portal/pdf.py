@@ -10,7 +10,7 @@ import functools
 import gc
 import threading
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -62,8 +62,17 @@ def _font_config() -> FontConfiguration:
     """This thread's fonts: loading fontconfig's configuration and opening the CJK fonts once, not
     for every document (Pango's font map is not shared between threads)."""
     if getattr(_local, "fonts", None) is None:
-        _local.fonts = FontConfiguration()
+        _local.fonts, _local.stylesheets = FontConfiguration(), {}
     return _local.fonts
+
+
+def _stylesheet(css: str) -> CSS:
+    """The stylesheet parsed, with its selectors compiled and its @font-face fonts loaded, once per
+    thread (they belong to the thread's fonts)."""
+    fonts = _font_config()
+    if css not in _local.stylesheets:
+        _local.stylesheets[css] = CSS(string=css, url_fetcher=LocalFetcher(), font_config=fonts)
+    return _local.stylesheets[css]
 
 
 @contextmanager
@@ -97,15 +106,18 @@ def _compress_streams_once(_document, pdf: pydyf.PDF) -> None:
             obj.extra["Filter"] = "/FlateDecode"
 
 
-def render_pdf(html: str, variant: str | None = None, resources: Resources | None = None) -> bytes:
+def render_pdf(html: str, variant: str | None = None, resources: Resources | None = None,
+               stylesheets: Sequence[str] = ()) -> bytes:
     """The PDF of an HTML document (fonts from the system's fontconfig, e.g. fonts-noto-cjk);
-    ``variant`` e.g. "pdf/a-2b" for the archive copy."""
+    ``variant`` e.g. "pdf/a-2b" for the archive copy. ``stylesheets`` (CSS that many documents share)
+    apply in order before the document's own ``<style>``; each is parsed once per thread."""
     with _collector_paused():
         return _DocumentHTML(string=html, url_fetcher=LocalFetcher(resources)).write_pdf(
-            pdf_variant=variant, font_config=_font_config(), finisher=_compress_streams_once)
+            pdf_variant=variant, font_config=_font_config(), stylesheets=[_stylesheet(css) for css in stylesheets],
+            finisher=_compress_streams_once)
 
 
-def render_pdf_args(args: tuple[str, str | None, Resources | None]) -> bytes:
+def render_pdf_args(args: tuple[str, str | None, Resources | None, Sequence[str]]) -> bytes:
     """``render_pdf`` taking one tuple, for a process pool's ``map``."""
     return render_pdf(*args)
 
