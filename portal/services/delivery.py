@@ -33,7 +33,6 @@ from portal.models import (
     WorkItemKind,
     WorkItemStatus,
 )
-from portal.pdf import render_pdf
 from portal.services import queries
 from portal.services._tx import transaction
 from portal.services.attachments import can_add_attachment, store_file
@@ -41,7 +40,7 @@ from portal.services.audit import audit
 from portal.services.deadlines import local_today, utc_to_local
 from portal.services.documents.casefile import load_case_file
 from portal.services.documents.registry import DOCUMENTS, DocumentSpec, document
-from portal.services.documents.render import UnknownDocumentError, document_html
+from portal.services.documents.render import UnknownDocumentError, document_pdf
 from portal.services.errors import CaseForbiddenError, DomainError, ValidationFailed, required_text
 from portal.services.locks import lock_case, take_sqlite_write_lock
 from portal.services.queries import center_id, lanes_for
@@ -127,7 +126,7 @@ def serve_document(user, case_id: int, key: str, party_id: int) -> DocumentDeliv
     f = load_case_file(case, masked=True, today=local_today())
     if not spec.applies(f):
         raise ValidationFailed(_l("The case has no “%(title)s” yet."), field="key", title=spec.title)
-    pdf = render_pdf(document_html(f, spec), current_app.config["PORTAL_PDF_VARIANT"])
+    pdf = document_pdf(f, spec)
     stored = f"{hashlib.sha256(pdf).hexdigest()}.pdf"
     store_file(stored, pdf)
     now = utcnow()

@@ -203,7 +203,8 @@ def _run_slice(job: PrintJob, slice_size: int) -> int:
         case, dossier = result
         notes.extend(f"{case.code}：{n}" for n in dossier.notes)
         rendering.append((number, case.id, case.code,
-                          _pool().submit(render_pdf_args, (dossier.html, variant, dossier.resources))))
+                          _pool().submit(render_pdf_args, (dossier.html, variant, dossier.resources,
+                                                            dossier.stylesheets))))
     db.session.rollback()  # no transaction stays open while the last ones render
     for number, _id, code, future in rendering:
         part = folder / f"{number:05d}-{code}.pdf"

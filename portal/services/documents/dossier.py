@@ -30,6 +30,8 @@ REQUIRED_SLOTS = (1, 2, 3, 7, 8)
 CATEGORY_SLOTS = {AttachmentCategory.IDENTITY: 3, AttachmentCategory.AUTHORIZATION: 4,
                   AttachmentCategory.EVIDENCE: 6, AttachmentCategory.PERFORMANCE: 9,
                   AttachmentCategory.CONFIRMATION: 11, AttachmentCategory.EXPLANATION: 12}
+DOCUMENT_STYLESHEETS = ("documents/_print.css",)                            # every printed document
+DOSSIER_STYLESHEETS = (*DOCUMENT_STYLESHEETS, "documents/_dossier.css")      # and the dossier's own pages
 MAX_IMAGE_PIXELS = 1800   # longest side of an embedded scan; larger ones are scaled down once
 PDF_PAGE_SCALE = 1.5      # 108 dpi: a scanned page stays legible on paper
 
@@ -63,6 +65,13 @@ class Dossier:
     resources: Resources
     notes: list[str]          # what the dossier says is missing or wrong, also shown to the user
     toc: list[TocRow]
+    stylesheets: tuple[str, ...]
+
+
+def stylesheets(names: tuple[str, ...]) -> tuple[str, ...]:
+    """The CSS of the named stylesheets, handed to the renderer apart from the HTML so that it parses
+    them once (portal.pdf), not with every document."""
+    return tuple(render_template(name) for name in names)
 
 
 def _page_cache(stored_name: str, page: int) -> Path:
@@ -203,4 +212,4 @@ def build_dossier(f: CaseFile) -> Dossier:
             notes.append(f"必备材料“{SLOT_TITLES[slot]}”缺失，需补充后归档。")
     html = render_template("documents/dossier.html", f=f, cover=_cover(f), toc=toc, parts=parts, notes=notes,
                            explanation=EXPLANATION)
-    return Dossier(html=html, resources=resources, notes=notes, toc=toc)
+    return Dossier(html=html, resources=resources, notes=notes, toc=toc, stylesheets=stylesheets(DOSSIER_STYLESHEETS))

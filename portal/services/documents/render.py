@@ -14,7 +14,7 @@ from portal.services._tx import transaction
 from portal.services.audit import audit
 from portal.services.deadlines import local_today
 from portal.services.documents.casefile import CaseFile, load_case_file
-from portal.services.documents.dossier import build_dossier
+from portal.services.documents.dossier import DOCUMENT_STYLESHEETS, build_dossier, stylesheets
 from portal.services.documents.registry import DOCUMENTS, DocumentSpec, document
 from portal.services.errors import DomainError
 
@@ -46,6 +46,12 @@ def document_html(f: CaseFile, spec: DocumentSpec) -> str:
     return render_template("documents/single.html", f=f, spec=spec, missing=spec.missing(f))
 
 
+def document_pdf(f: CaseFile, spec: DocumentSpec) -> bytes:
+    """The archive copy (PDF/A) of one document of the case file."""
+    return render_pdf(document_html(f, spec), current_app.config["PORTAL_PDF_VARIANT"],
+                      stylesheets=stylesheets(DOCUMENT_STYLESHEETS))
+
+
 @transaction
 def print_document(user, case_id: int, key: str) -> tuple[bytes, str, list[str]]:
     """(PDF, file name, what the document lacks) of one document of a case; the print is audited."""
@@ -54,7 +60,7 @@ def print_document(user, case_id: int, key: str) -> tuple[bytes, str, list[str]]
         raise UnknownDocumentError()
     f = case_file_for(user, case_id)
     missing = spec.missing(f)
-    pdf = render_pdf(document_html(f, spec), current_app.config["PORTAL_PDF_VARIANT"])
+    pdf = document_pdf(f, spec)
     audit("document.print", user=user, case=f.case, document=key, masked=f.masked, missing=missing)
     return pdf, f"{f.case.code}-{spec.title}.pdf", missing
 
@@ -64,7 +70,7 @@ def print_dossier(user, case_id: int) -> tuple[bytes, str, list[str]]:
     """(PDF/A, file name, notes) of the case's whole dossier; the print is audited."""
     f = case_file_for(user, case_id)
     dossier = build_dossier(f)
-    pdf = render_pdf(dossier.html, current_app.config["PORTAL_PDF_VARIANT"], dossier.resources)
+    pdf = render_pdf(dossier.html, current_app.config["PORTAL_PDF_VARIANT"], dossier.resources, dossier.stylesheets)
     audit("dossier.print", user=user, case=f.case, masked=f.masked, notes=dossier.notes)
     return pdf, f"{f.case.code}-调解卷宗.pdf", dossier.notes
 
