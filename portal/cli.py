@@ -113,8 +113,12 @@ def worker_command(once: bool, interval: float) -> None:
     """Fire due BPMN timers, raise due supervision cards, deliver notifications, send unopened
     electronic deliveries to paper service, bring the figures' day sums up to date and render batch
     prints (safe on several machines at once)."""
+    import logging
     import time
 
+    from sqlalchemy.exc import DBAPIError
+
+    from portal.extensions import db
     from portal.services.comments import deliver_notifications
     from portal.services.delivery import sweep_unopened
     from portal.services.documents.batch import run_print_jobs
@@ -122,7 +126,7 @@ def worker_command(once: bool, interval: float) -> None:
     from portal.services.rollups import STEPS_PER_ROUND, refresh_rollups
     from portal.services.supervision import raise_due_cards
     from portal.services.timers import fire_due_timers
-    while True:
+    def one_round() -> int:
         fired = fire_due_timers(limit=None if once else 500)
         if fired:
             click.echo(f"fired timers of {fired} case(s) and branch(es)")
@@ -140,7 +144,19 @@ def worker_command(once: bool, interval: float) -> None:
         printed = run_print_jobs()  # one slice of a batch print: timers never wait long behind a big job
         while once and printed:
             printed = run_print_jobs()
-        if once:
-            return
+        return printed
+
+    if once:
+        one_round()
+        return
+    while True:
+        try:
+            printed = one_round()
+        except DBAPIError:
+            # The database out of reach or busy (restarted, SQLite's lock): each unit of work rolled back;
+            # the worker waits and goes on, so the app servers beside it (deploy/serve.sh) keep serving.
+            logging.getLogger("portal.worker").exception("worker round failed; trying again in %ss", interval)
+            db.session.remove()
+            printed = 0
         if not printed:
             time.sleep(interval)

@@ -27,6 +27,7 @@ from portal.models import Case, CaseFigures, FigureDay, RollupMark, StepDwellDay
 from portal.services._tx import transaction
 from portal.services.daily import ALL_MEASURES, DIMENSIONS, GRAINS, events, facts
 from portal.services.dwell import take_steps
+from portal.services.locks import take_sqlite_write_lock
 
 MARGIN = timedelta(minutes=10)
 STEPS_PER_ROUND = 200_000
@@ -40,6 +41,7 @@ def refresh_rollups(until: datetime | None = None, steps: int | None = STEPS_PER
     next round starts from (default: now less ``MARGIN``), and only the steps completed before it are
     taken. (0, 0) when another worker's round holds the mark."""
     started = utcnow()
+    take_sqlite_write_lock()   # SQLite: write from the start (a read turned write fails while another writes)
     mark = _mark()
     if mark is None:
         return 0, 0
@@ -52,6 +54,7 @@ def refresh_rollups(until: datetime | None = None, steps: int | None = STEPS_PER
 def rebuild_rollups() -> tuple[int, int]:
     """Count every case and every done step again from nothing (after ``PORTAL_TIMEZONE`` or the kind of
     an org unit changed, which the day sums hold as they were): (cases, steps)."""
+    take_sqlite_write_lock()
     _mark(wait=True)  # the lock: no round runs meanwhile
     for table in (FigureDay, CaseFigures, StepDwellDay):
         db.session.execute(delete(table))
