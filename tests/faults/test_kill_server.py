@@ -27,7 +27,7 @@ from tests.faults.harness import (
 )
 
 STEPS = ("triage", "dispatch", "accept")   # the dispatcher twice, then the department (司法局) takes the case
-CASES, CLIENTS, ROUNDS, FULL_RESTART_EVERY = 36, 4, 12, 2
+CASES, CLIENTS, ROUNDS, FULL_RESTART_EVERY = 72, 4, 12, 2  # cases enough for every client to outlast the rounds
 OPEN_ITEM = text("SELECT id FROM work_item WHERE case_id = :case_id AND form_key = :step AND status = 'open'")
 
 
