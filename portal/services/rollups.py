@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Column, MetaData, Table, delete, func, literal, select, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 
 from portal.clock import utcnow
 from portal.extensions import db
@@ -74,8 +75,11 @@ def _mark(wait: bool = False) -> RollupMark | None:
         return None   # taken by another round
     if mark is None:
         mark = RollupMark(name="cases", until=None, refreshed_at=utcnow())
-        db.session.add(mark)
-        db.session.flush()
+        try:
+            with db.session.begin_nested():   # two first rounds at once: one makes the mark, the other waits a round
+                db.session.add(mark)
+        except IntegrityError:
+            return None
     return mark
 
 
