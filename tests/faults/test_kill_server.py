@@ -4,6 +4,7 @@ user saw succeed is in the case's history exactly once."""
 from __future__ import annotations
 
 import os
+import queue
 import random
 import signal
 import threading
@@ -27,13 +28,27 @@ from tests.faults.harness import (
 )
 
 STEPS = ("triage", "dispatch", "accept")   # the dispatcher twice, then the department (司法局) takes the case
-CASES, CLIENTS, ROUNDS, FULL_RESTART_EVERY = 72, 4, 12, 2  # cases enough for every client to outlast the rounds
+CASES, CLIENTS, ROUNDS, FULL_RESTART_EVERY = 72, 4, 12, 2
+# Each round lets the clients take a few more steps: the few its kill waits for and a few more to be in
+# flight when it strikes. The clients share the cases, and ROUNDS * (6 + STEPS_IN_FLIGHT) steps at most
+# stay below the 3 * CASES there are, however fast the portal and however the clients are scheduled.
+STEPS_IN_FLIGHT = 6
+assert ROUNDS * (6 + STEPS_IN_FLIGHT) < len(STEPS) * CASES
 OPEN_ITEM = text("SELECT id FROM work_item WHERE case_id = :case_id AND form_key = :step AND status = 'open'")
 
 
-def _client(port: int, case_ids: list[int], forms: dict, reader: Reader, tally: Tally, outcomes: dict,
-            stop: threading.Event, errors: list) -> None:
-    """One clerk's desk: the dispatcher and the department's handler logged in, taking the cases in turn."""
+def _take_step(allowance: threading.Semaphore, stop: threading.Event) -> bool:
+    """Wait until the kill rounds allow one more step; False when the test is stopping."""
+    while not stop.is_set():
+        if allowance.acquire(timeout=0.1):
+            return True
+    return False
+
+
+def _client(port: int, cases: queue.Queue, allowance: threading.Semaphore, forms: dict, reader: Reader,
+            tally: Tally, outcomes: dict, stop: threading.Event, errors: list) -> None:
+    """One clerk's desk: the dispatcher and the department's handler logged in, taking the next case
+    while there is one."""
     try:
         browsers = {}
         for username in ("dispatch", "sifa"):
@@ -44,9 +59,13 @@ def _client(port: int, case_ids: list[int], forms: dict, reader: Reader, tally: 
                     break
                 except ServerGone:
                     time.sleep(0.1)
-        for case_id in case_ids:
+        while True:
+            try:
+                case_id = cases.get_nowait()
+            except queue.Empty:
+                break
             for step in STEPS:
-                if stop.is_set():
+                if not _take_step(allowance, stop):
                     return
                 username = STEP_FORMS[step][0]
                 item_id = reader.scalar(OPEN_ITEM, case_id=case_id, step=step)
@@ -72,12 +91,14 @@ def _kill(server: Gunicorn, round_no: int) -> str:
     return f"{len(victims)} worker(s)"
 
 
-def _rounds(server: Gunicorn, tally: Tally, errors: list) -> list[tuple[str, int]]:
+def _rounds(server: Gunicorn, allowance: threading.Semaphore, tally: Tally, errors: list) -> list[tuple[str, int]]:
     """Kill the server ROUNDS times, each after a few more POSTs have gone out and at a random moment;
     what was killed and how many POSTs were in flight."""
     kills = []
     for round_no in range(ROUNDS):
-        target = tally["posts"] + random.randint(2, 6)
+        wanted = random.randint(2, 6)
+        target = tally["posts"] + wanted
+        allowance.release(wanted + STEPS_IN_FLIGHT)
         wait_for(lambda target=target: tally["posts"] >= target or errors or tally["clients_out_of_work"],
                  "the clients' next completions")
         assert not errors and not tally["clients_out_of_work"], errors or "the clients ran out of cases"
@@ -94,14 +115,17 @@ def test_killing_the_app_server_under_load_loses_or_doubles_no_step(app, make_ca
     reader = Reader(app.config["SQLALCHEMY_DATABASE_URI"])
     server = Gunicorn(portal_env(app.config), tmp_path / "gunicorn.log")
     tally, outcomes, stop, errors = Tally(), {}, threading.Event(), []
-    threads = [threading.Thread(target=_client, args=(server.port, case_ids[i::CLIENTS], forms, reader, tally,
-                                                      outcomes, stop, errors), daemon=True) for i in range(CLIENTS)]
+    cases, allowance = queue.Queue(), threading.Semaphore(0)
+    for case_id in case_ids:
+        cases.put(case_id)
+    threads = [threading.Thread(target=_client, args=(server.port, cases, allowance, forms, reader, tally, outcomes,
+                                                      stop, errors), daemon=True) for _ in range(CLIENTS)]
     started = time.monotonic()
     try:
         server.start()
         for t in threads:
             t.start()
-        kills = _rounds(server, tally, errors)
+        kills = _rounds(server, allowance, tally, errors)
         stop.set()
         for t in threads:
             t.join(120)
