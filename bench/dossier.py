@@ -3,11 +3,13 @@
 Seeds the demo county into a fresh SQLite database, finds the case whose dossier has the most
 documents, prints it through the real service (load, build, WeasyPrint PDF/A, audit) several
 times, then prints 100 closed cases' dossiers as one batch job the way the worker does (a pool of
-one process per core). Last line:
+one process per core). ``--sample FILE`` also keeps that case's dossier there (how
+``docs/sample-dossier.pdf`` is made). Last line:
   dossier_seconds=<median> pages=<n> batch_seconds=<s>
 """
 from __future__ import annotations
 
+import argparse
 import statistics
 import sys
 import tempfile
@@ -22,6 +24,9 @@ BATCH = 100
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sample", type=Path, help="also write the richest case's dossier to this file")
+    args = parser.parse_args()
     import pypdfium2 as pdfium
     from flask_migrate import upgrade
     from sqlalchemy import func, select
@@ -67,6 +72,8 @@ def main() -> None:
             pdf, _name, notes = print_dossier(admin, case_id)
             times.append(time.perf_counter() - t0)
         pages = len(pdfium.PdfDocument(pdf))
+        if args.sample:
+            args.sample.write_bytes(pdf)
         dossier = statistics.median(times)
         print(f"richest closed case {case_id}: {pages} pages, notes {notes}; "
               f"runs {', '.join(f'{t:.3f}' for t in times)} s")

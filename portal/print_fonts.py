@@ -66,14 +66,13 @@ def _build(style: str) -> Path | None:
 def _installed(style: str) -> tuple[Path, int] | None:
     """(file, index in the collection) of the installed face, as fontconfig finds it."""
     try:
-        out = subprocess.run(["fc-match", "--format=%{file}|%{index}|%{family}", f"{FAMILY}:style={style}"],
+        out = subprocess.run(["fc-match", "--format=%{file}|%{index}|%{family}|%{style}", f"{FAMILY}:style={style}"],
                              capture_output=True, text=True, timeout=10).stdout
     except (OSError, subprocess.SubprocessError):
         return None
-    file, _, rest = out.partition("|")
-    index, _, families = rest.partition("|")
-    if FAMILY not in families.split(",") or not Path(file).is_file():
-        return None   # fontconfig's nearest font is some other family: not the one to cut down
+    file, index, families, styles = (out.split("|") + ["", "", "", ""])[:4]
+    if FAMILY not in families.split(",") or style not in styles.split(",") or not Path(file).is_file():
+        return None   # fontconfig's nearest font is another family or style: not the one to cut down
     return Path(file), int(index or 0)
 
 

@@ -47,3 +47,9 @@ def test_a_document_prints_with_them_and_takes_a_rare_character_from_the_install
     assert {"Noto-Serif-CJK-SC-Print", "Noto-Serif-CJK-SC-Print-Bold"} <= names
     assert "Noto-Serif-CJK-SC" in names and "Noto-Serif-CJK-SC-Bold" in names   # for 喆
     assert "张喆与李四纠纷当事人王喆、李四（ABC123）。" in re.sub(r"\s+", "", pdf_text(pdf))
+
+
+def test_a_style_fontconfig_does_not_have_is_not_cut_from_another_face():
+    """fontconfig answers the nearest face it has; the print font is cut only from the face asked for."""
+    assert "Bold" in print_fonts._installed("Bold")[0].name
+    assert print_fonts._installed("Ultra Condensed Hairline") is None
