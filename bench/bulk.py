@@ -103,6 +103,7 @@ def build(url: str, n_cases: int, password: str, template_of: Callable[[int], in
     from portal import create_app
     from portal.extensions import db
     from portal.models import AuditEvent, Case, Party, WorkItem
+    from portal.services.statistics import refresh_statistics
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url})
     with app.app_context():
@@ -145,3 +146,4 @@ def build(url: str, n_cases: int, password: str, template_of: Callable[[int], in
                 db.session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                                         f"(SELECT max(id) FROM {table}))"))
             db.session.commit()
+        refresh_statistics()  # as the portal's worker does at its start

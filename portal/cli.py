@@ -111,8 +111,8 @@ def figures_command(again: bool) -> None:
 @click.option("--interval", default=10.0, show_default=True, help="Seconds between rounds.")
 def worker_command(once: bool, interval: float) -> None:
     """Fire due BPMN timers, raise due supervision cards, deliver notifications, send unopened
-    electronic deliveries to paper service, bring the figures' day sums up to date and render batch
-    prints (safe on several machines at once)."""
+    electronic deliveries to paper service, bring the figures' day sums and the query planner's
+    statistics up to date and render batch prints (safe on several machines at once)."""
     import logging
     import time
 
@@ -124,6 +124,7 @@ def worker_command(once: bool, interval: float) -> None:
     from portal.services.documents.batch import run_print_jobs
     from portal.services.ratelimit import purge_windows
     from portal.services.rollups import STEPS_PER_ROUND, refresh_rollups
+    from portal.services.statistics import refresh_statistics
     from portal.services.supervision import raise_due_cards
     from portal.services.timers import fire_due_timers
     def one_round() -> int:
@@ -140,6 +141,7 @@ def worker_command(once: bool, interval: float) -> None:
         if paper:
             click.echo(f"{paper} document(s) not opened in time: to be served on paper")
         purge_windows()
+        refresh_statistics()
         refresh_rollups(steps=None if once else STEPS_PER_ROUND)
         printed = run_print_jobs()  # one slice of a batch print: timers never wait long behind a big job
         while once and printed:
