@@ -93,14 +93,16 @@ class Filters:
         return query
 
 
-def worklist(user, tab: str = "todo", filters: Filters | None = None, limit: int = 200) -> list[WorkItem]:
+def worklist(user, tab: str = "todo", filters: Filters | None = None, limit: int = 200,
+             offset: int = 0) -> list[WorkItem]:
     """The user's work items: ``todo`` (open steps of the unit not claimed by another, and the user's
     claims), ``supervised`` (open supervision cards to answer) or ``done`` (what the user completed)."""
     query = select(WorkItem).join(WorkItem.case).options(
         joinedload(WorkItem.case).joinedload(Case.dispute_type), joinedload(WorkItem.org_unit),
         joinedload(WorkItem.claimed_by))
     if tab == "done":
-        query = query.where(WorkItem.completed_by_id == user.id).order_by(WorkItem.completed_at.desc())
+        query = query.where(WorkItem.completed_by_id == user.id) \
+            .order_by(WorkItem.completed_at.desc(), WorkItem.id.desc())
     else:
         lanes = lanes_for(user)
         query = query.where(WorkItem.status == WorkItemStatus.OPEN, WorkItem.lane.in_(lanes),
@@ -111,21 +113,21 @@ def worklist(user, tab: str = "todo", filters: Filters | None = None, limit: int
             query = query.where(WorkItem.org_unit_id.is_(None))
         cards = WorkItem.kind == WorkItemKind.CARD
         query = query.where(cards if tab == "supervised" else ~cards)
-        query = query.order_by(WorkItem.due_at.asc().nulls_last(), WorkItem.created_at)
+        query = query.order_by(WorkItem.due_at.asc().nulls_last(), WorkItem.created_at, WorkItem.id)
     query = query.where(visible_cases_filter(user))
     if filters:
         query = filters.apply(query, utcnow())
-    return list(db.session.scalars(query.limit(limit)).unique())
+    return list(db.session.scalars(query.limit(limit).offset(offset)).unique())
 
 
-def unit_cases(user, filters: Filters | None = None, limit: int = 500) -> list[Case]:
+def unit_cases(user, filters: Filters | None = None, limit: int = 500, offset: int = 0) -> list[Case]:
     """Every case the user's unit may see (the county's center: all), newest first."""
     query = select(Case).options(joinedload(Case.dispute_type), joinedload(Case.township),
                                  joinedload(Case.assigned_unit), selectinload(Case.parties)) \
-        .where(visible_cases_filter(user)).order_by(Case.registered_at.desc())
+        .where(visible_cases_filter(user)).order_by(Case.registered_at.desc(), Case.id.desc())
     if filters:
         query = filters.apply(query, utcnow())
-    return list(db.session.scalars(query.limit(limit)).unique())
+    return list(db.session.scalars(query.limit(limit).offset(offset)).unique())
 
 
 def repeat_cases(user, case: Case) -> list[Case]:

@@ -1,5 +1,7 @@
 """Each user's worklist: to do, supervision cards, all of the unit's cases, done; with filters,
 an export, and the user's notifications."""
+import functools
+
 from flask import g, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 
@@ -11,13 +13,20 @@ from portal.services.comments import mark_read, notifications_of
 from portal.services.exports import export_cases, export_worklist
 from portal.views.exports import file_response, wanted_format
 
+PER_PAGE = 50
+
+
+def _page_number() -> int:
+    value = request.args.get("page", "")
+    return max(int(value), 1) if value.isdigit() and len(value) < 7 else 1
+
 
 def _filters() -> queries.Filters:
     args = request.args
 
     def number(name):
         value = args.get(name, "")
-        return int(value) if value.isdigit() else None
+        return int(value) if value.isdigit() and len(value) < 10 else None   # no id is longer
     status = args.get("status", "")
     return queries.Filters(code=args.get("code", ""), party=args.get("party", ""),
                            dispute_type_id=number("dispute_type_id"), township_id=number("township_id"),
@@ -33,15 +42,17 @@ class WorklistView(BaseView):
                               "export": "read", "notifications": "read"}
 
     def _page(self, tab: str):
-        filters = _filters()
-        items = queries.unit_cases(g.user, filters) if tab == "unit" else queries.worklist(g.user, tab, filters)
+        filters, page = _filters(), _page_number()
+        fetch = queries.unit_cases if tab == "unit" else functools.partial(queries.worklist, tab=tab)
+        items = fetch(g.user, filters=filters, limit=PER_PAGE + 1, offset=(page - 1) * PER_PAGE)
         leader = bool(LEADERS & g.user.role_names)
         return self.render_template(
-            "portal/worklist.html", items=items, tab=tab, now=utcnow(), filters=filters,
+            "portal/worklist.html", items=items[:PER_PAGE], more=len(items) > PER_PAGE, page=page, tab=tab,
+            now=utcnow(), filters=filters,
             types=[t for t in queries.dispute_types() if t.parent_id is None],
             townships=queries.org_units(OrgKind.TOWNSHIP), statuses=list(CaseStatus),
             members=unit_members(g.user) if leader else [], leader=leader,
-            args={k: v for k, v in request.args.items() if k not in ("tab", "format")})
+            args={k: v for k, v in request.args.items() if k not in ("tab", "format", "page")})
 
     @expose("/")
     @has_access

@@ -1,6 +1,8 @@
 """Worklist pages: tabs, filters, claim and reassignment, comments, notifications, masking and its audit."""
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import func, select
 
 from portal.extensions import db
@@ -94,3 +96,30 @@ def test_the_printed_case_sheet_masks_like_the_page(login_as, make_case):
     full = _pdf_text(login_as("sifa").get(f"/cases/{case_id}/print").data)
     assert FULL_ID in full and "13800138000" in full
     assert _audits("case.view_personal") == 1                      # sifa's unmasked printout, audited
+
+
+def _task_links(html: str) -> list[int]:
+    return [int(n) for n in re.findall(r'href="/cases/task/(\d+)"', html)]
+
+
+def test_a_long_worklist_comes_in_pages_each_step_on_exactly_one(login_as, make_case):
+    from portal.views.worklist import PER_PAGE
+    case_ids = [make_case("triage") for _ in range(PER_PAGE + 3)]
+    client = login_as("dispatch")
+    first = client.get("/worklist/").get_data(as_text=True)
+    assert 'id="page-next"' in first and 'id="page-previous"' not in first and "第 1 页" in first
+    second = client.get("/worklist/?page=2").get_data(as_text=True)
+    assert 'id="page-next"' not in second and 'id="page-previous"' in second and "第 2 页" in second
+    shown = _task_links(first) + _task_links(second)
+    assert len(_task_links(first)) == PER_PAGE
+    assert sorted(shown) == sorted(open_item(case_id, "triage").id for case_id in case_ids)
+    items = [db.session.get(WorkItem, item_id) for item_id in shown]
+    order = [(i.due_at is None, i.due_at or i.created_at, i.created_at, i.id) for i in items]
+    assert order == sorted(order)   # deadline order (then arrival) runs on across the pages
+    # The pager keeps the filters; a page number that is no number is the first page.
+    unit = client.get("/worklist/unit?page=2&status=registered").get_data(as_text=True)
+    assert "page=1" in unit and "status=registered" in unit
+    for odd in ("abc", "-3", "99999999999999999999"):
+        assert _task_links(client.get(f"/worklist/?page={odd}").get_data(as_text=True)) == _task_links(first)
+    assert client.get("/worklist/?page=900").status_code == 200
+    assert client.get("/worklist/unit?dispute_type_id=99999999999999999999").status_code == 200
