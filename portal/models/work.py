@@ -40,12 +40,13 @@ class WorkItem(Model):
 
     __tablename__ = "work_item"
     __table_args__ = (
-        # a worklist: the open steps of the user's lanes, soonest deadline first, read in that order
-        Index("ix_work_item_open_lane_due", "status", "lane", "due_at", "created_at"),
+        # a worklist: the open steps of the user's lanes, soonest deadline first, read in that order a page
+        # at a time (the id orders steps of the same moment, as a bulk import makes many)
+        Index("ix_work_item_open_lane_due", "status", "lane", "due_at", "created_at", "id"),
         Index("ix_work_item_case_status", "case_id", "status"),
         # the process heat map: what waits at each step (and since when, until when), how long the done ones took
         Index("ix_work_item_status_step", "status", "bpmn_id", "due_at"),
-        Index("ix_work_item_status_due_created", "status", "due_at", "created_at"),  # several lanes at once
+        Index("ix_work_item_status_due_created", "status", "due_at", "created_at", "id"),  # several lanes at once
         Index("ix_work_item_status_completed", "status", "completed_at"),
         Index("ix_work_item_kind_created", "kind", "created_at", "status"),  # the figures: cards raised, open
         # the heat map: what waits at each step now; the steps done that the dwell rollup has not taken
