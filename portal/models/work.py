@@ -51,6 +51,9 @@ class WorkItem(Model):
         Index("ix_work_item_kind_created", "kind", "created_at", "status"),  # the figures: cards raised, open
         # the heat map: what waits at each step now; the steps done that the dwell rollup has not taken
         # yet; the steps done in one dwell bucket of a period (the exact 90th percentile)
+        # the worker's outbox: the steps whose unit has not been told yet (a handful among all steps)
+        Index("ix_work_item_not_notified", "id", sqlite_where=text("notified IS 0"),
+              postgresql_where=text("notified IS false")),
         Index("ix_work_item_open_task_step", "bpmn_id", "due_at", "branch_id",
               sqlite_where=text("status = 'open' AND kind = 'task'"),
               postgresql_where=text("status = 'open' AND kind = 'task'")),
