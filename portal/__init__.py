@@ -51,6 +51,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         from portal.views.api import register_api
         register_api(app)
     _register_error_handlers(app)
+    _close_sessions_quietly(app)
     _limit_logins(app)
     _register_filters(app)
     _check_print_setup(app)
@@ -174,6 +175,28 @@ def _register_error_handlers(app: Flask) -> None:
             config=app.config, request=request, session=session, message=str(DATABASE_UNAVAILABLE),
             posted=request.method == "POST")
         return page, 503, {"Retry-After": str(DATABASE_RETRY_AFTER)}
+
+
+def _close_sessions_quietly(app: Flask) -> None:
+    """A request's answer is ready when the database goes away: closing its session (a ROLLBACK of what
+    it only read, or of nothing after its commit) then fails on the dropped connection. The answer
+    stands -- the user's step was done or the page was read -- so the failure is logged, the connection
+    discarded, and the answer sent instead of a 500. Runs before Flask-SQLAlchemy's own teardown (Flask
+    runs them last registered first), which then finds the session closed."""
+    from sqlalchemy.exc import OperationalError
+
+    from portal.extensions import db
+    from portal.services.errors import database_unavailable
+
+    @app.teardown_appcontext
+    def _close_session(_exc):
+        try:
+            db.session.remove()
+        except OperationalError as exc:
+            if not database_unavailable(exc):
+                raise
+            app.logger.warning("database gone while a finished request closed its session: %s", exc.orig)
+            db.session.registry.clear()
 
 
 def _limit_logins(app: Flask) -> None:
