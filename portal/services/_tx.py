@@ -16,16 +16,22 @@ def on_rollback(undo: Callable[[], None]) -> None:
     db.session.info.setdefault(_UNDO, []).append(undo)
 
 
-def transaction(fn: Callable[..., T]) -> Callable[..., T]:
+def transaction(fn: Callable[..., T] | None = None, *, keep_loaded: bool = False):
     """Commit once when ``fn`` returns; roll back if it raises anything (undoing what ``on_rollback``
-    was given, while the transaction's locks are still held)."""
+    was given, while the transaction's locks are still held).
+
+    ``keep_loaded``: the commit leaves what the session has loaded as it was read, instead of having it
+    read again on its next use -- for a service that only adds a row of its own (the audit of a page
+    being read) while the page goes on showing what it read."""
+    if fn is None:
+        return functools.partial(transaction, keep_loaded=keep_loaded)
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         db.session.info.pop(_UNDO, None)
         try:
             result = fn(*args, **kwargs)
-            db.session.commit()
+            _commit(keep_loaded)
         except BaseException:
             for undo in reversed(db.session.info.pop(_UNDO, [])):
                 undo()
@@ -35,3 +41,15 @@ def transaction(fn: Callable[..., T]) -> Callable[..., T]:
         return result
 
     return wrapper
+
+
+def _commit(keep_loaded: bool) -> None:
+    session = db.session()
+    if not keep_loaded:
+        session.commit()
+        return
+    previous, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = previous

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import and_, bindparam, exists, func, or_, select
+from sqlalchemy import and_, bindparam, exists, func, or_, select, union_all
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from portal.clock import utcnow
@@ -97,27 +97,52 @@ def worklist(user, tab: str = "todo", filters: Filters | None = None, limit: int
              offset: int = 0) -> list[WorkItem]:
     """The user's work items: ``todo`` (open steps of the unit not claimed by another, and the user's
     claims), ``supervised`` (open supervision cards to answer) or ``done`` (what the user completed)."""
-    query = select(WorkItem).join(WorkItem.case).options(
-        joinedload(WorkItem.case).joinedload(Case.dispute_type), joinedload(WorkItem.org_unit),
-        joinedload(WorkItem.claimed_by))
+    loads = (joinedload(WorkItem.case).joinedload(Case.dispute_type), joinedload(WorkItem.org_unit),
+             joinedload(WorkItem.claimed_by))
     if tab == "done":
-        query = query.where(WorkItem.completed_by_id == user.id) \
-            .order_by(WorkItem.completed_at.desc(), WorkItem.id.desc())
+        query = _scoped(select(WorkItem).where(WorkItem.completed_by_id == user.id), user, filters) \
+            .options(*loads).order_by(WorkItem.completed_at.desc(), WorkItem.id.desc())
+        return list(db.session.scalars(query.limit(limit).offset(offset)).unique())
+    ids = _open_item_ids(user, tab, filters, limit, offset)
+    if not ids:
+        return []
+    return list(db.session.scalars(select(WorkItem).options(*loads).where(WorkItem.id.in_(ids))
+                                   .order_by(*_DEADLINE_ORDER)).unique())
+
+
+# Open steps come soonest deadline first (those without one last), then oldest first.
+_DEADLINE_ORDER = (WorkItem.due_at.asc().nulls_last(), WorkItem.created_at, WorkItem.id)
+
+
+def _scoped(query, user, filters: Filters | None):
+    """``query`` of work items narrowed to the cases the user may see, and to the page's filters."""
+    query = query.join(WorkItem.case).where(visible_cases_filter(user))
+    return filters.apply(query, utcnow()) if filters else query
+
+
+def _open_item_ids(user, tab: str, filters: Filters | None, limit: int, offset: int) -> list[int]:
+    """The ids of one page of the user's open steps (or cards), in deadline order.
+
+    Each of the user's lanes is read on its own, in the order of the (status, lane, due, created)
+    index, as far as the page reaches, and the lanes' heads are merged: a single scan in deadline
+    order would step over every other lane's dated steps to reach a lane whose steps have none."""
+    lanes = sorted(lanes_for(user))
+    if not lanes:
+        return []
+    if user.org_unit is not None:
+        unit_ok = or_(WorkItem.org_unit_id.is_(None), WorkItem.org_unit_id.in_(_subtree(user)))
     else:
-        lanes = lanes_for(user)
-        query = query.where(WorkItem.status == WorkItemStatus.OPEN, WorkItem.lane.in_(lanes),
-                            or_(WorkItem.claimed_by_id.is_(None), WorkItem.claimed_by_id == user.id))
-        if user.org_unit is not None:
-            query = query.where(or_(WorkItem.org_unit_id.is_(None), WorkItem.org_unit_id.in_(_subtree(user))))
-        else:
-            query = query.where(WorkItem.org_unit_id.is_(None))
-        cards = WorkItem.kind == WorkItemKind.CARD
-        query = query.where(cards if tab == "supervised" else ~cards)
-        query = query.order_by(WorkItem.due_at.asc().nulls_last(), WorkItem.created_at, WorkItem.id)
-    query = query.where(visible_cases_filter(user))
-    if filters:
-        query = filters.apply(query, utcnow())
-    return list(db.session.scalars(query.limit(limit).offset(offset)).unique())
+        unit_ok = WorkItem.org_unit_id.is_(None)
+    cards = WorkItem.kind == WorkItemKind.CARD
+    heads = [_scoped(select(WorkItem.id, WorkItem.due_at, WorkItem.created_at).where(
+                WorkItem.status == WorkItemStatus.OPEN, WorkItem.lane == lane,
+                or_(WorkItem.claimed_by_id.is_(None), WorkItem.claimed_by_id == user.id), unit_ok,
+                cards if tab == "supervised" else ~cards), user, filters)
+             .order_by(*_DEADLINE_ORDER).limit(offset + limit).subquery()
+             for lane in lanes]
+    merged = union_all(*(select(h) for h in heads)).subquery() if len(heads) > 1 else heads[0]
+    return list(db.session.scalars(select(merged.c.id).order_by(
+        merged.c.due_at.asc().nulls_last(), merged.c.created_at, merged.c.id).limit(limit).offset(offset)))
 
 
 def unit_cases(user, filters: Filters | None = None, limit: int = 500, offset: int = 0) -> list[Case]:
@@ -155,13 +180,18 @@ def repeat_parties(limit: int = 200) -> list[tuple[str, str, int, list[Case]]]:
 
 def case_for(user, case_id: int) -> Case:
     """The case with its parties, if the user may see it."""
-    case = db.session.scalar(select(Case).options(selectinload(Case.parties)).where(Case.id == case_id))
-    if case is None:
+    case = db.session.scalar(select(Case).options(*_CASE_PAGE_LOADS).where(Case.id == case_id,
+                                                                           visible_cases_filter(user)))
+    if case is not None:
+        return case
+    if db.session.scalar(select(Case.id).where(Case.id == case_id)) is None:
         raise CaseNotFoundError()
-    allowed = db.session.scalar(select(Case.id).where(Case.id == case_id, visible_cases_filter(user)))
-    if allowed is None:
-        raise CaseForbiddenError()
-    return case
+    raise CaseForbiddenError()
+
+
+# What a case's pages show of it besides its own row, read with it.
+_CASE_PAGE_LOADS = (selectinload(Case.parties), joinedload(Case.township), joinedload(Case.village),
+                    joinedload(Case.assigned_unit), joinedload(Case.dispute_type).joinedload(DisputeType.parent))
 
 
 def check_case_visible(user, case_id: int) -> None:
@@ -181,8 +211,10 @@ def case_by_code(user, code: str) -> Case:
 
 
 def case_history(case_id: int) -> list[WorkItem]:
+    """Every step of the case, open and done, in the order they came, with who did them and where."""
     return list(db.session.scalars(select(WorkItem).options(joinedload(WorkItem.completed_by),
-                                                            joinedload(WorkItem.branch))
+                                                            joinedload(WorkItem.branch),
+                                                            joinedload(WorkItem.org_unit))
                                    .where(WorkItem.case_id == case_id).order_by(WorkItem.id)))
 
 

@@ -51,11 +51,15 @@ class SessionData:
     notes: str = ""
 
 
-def mediating_item(user, case: Case) -> WorkItem | None:
-    """The open handling (or pre-filing mediation) step of the case that ``user`` may work, if any."""
-    items = db.session.scalars(select(WorkItem).where(
-        WorkItem.case_id == case.id, WorkItem.status == WorkItemStatus.OPEN,
-        WorkItem.form_key.in_(MEDIATING_STEPS)))
+def mediating_item(user, case: Case, steps: list[WorkItem] | None = None) -> WorkItem | None:
+    """The open handling (or pre-filing mediation) step of the case that ``user`` may work, if any
+    (``steps``: every step of the case, when the caller has read them)."""
+    if steps is None:
+        items = db.session.scalars(select(WorkItem).where(
+            WorkItem.case_id == case.id, WorkItem.status == WorkItemStatus.OPEN,
+            WorkItem.form_key.in_(MEDIATING_STEPS)))
+    else:
+        items = [i for i in steps if i.status == WorkItemStatus.OPEN and i.form_key in MEDIATING_STEPS]
     lanes = lanes_for(user)
     return next((i for i in items if i.can_be_done_by(user, lanes)), None)
 

@@ -34,11 +34,11 @@ from portal.services.attachments import (
     can_add_attachment,
     open_attachment,
 )
-from portal.services.branches import branch_totals, branches_of, can_start
+from portal.services.branches import branch_totals, can_start
 from portal.services.cases import IntakeData, PartyData, complete_task, register_case
 from portal.services.claims import claim, reassign, release
 from portal.services.comments import add_comment, comments_of
-from portal.services.confirmation import apply_for_confirmation, can_apply, confirmation_of, record_confirmation_ruling
+from portal.services.confirmation import apply_for_confirmation, can_apply, record_confirmation_ruling
 from portal.services.deadlines import local_today
 from portal.services.departments import detail_rows
 from portal.services.documents import load_case_file
@@ -52,7 +52,7 @@ from portal.services.extensions import (
     request_extension,
     resume_deadline,
 )
-from portal.services.investigations import InvestigationData, investigations_of, record_investigation
+from portal.services.investigations import InvestigationData, record_investigation
 from portal.services.referrals import (
     ServiceData,
     ServiceNotAllowedError,
@@ -61,7 +61,7 @@ from portal.services.referrals import (
     service_totals,
     services_of,
 )
-from portal.services.sessions import SessionData, mediating_item, record_session, sessions_of
+from portal.services.sessions import SessionData, mediating_item, record_session
 from portal.services.steps import ASSIGNABLE_KINDS
 from portal.services.supervision import SUPERVISORS, cards_of, raise_card
 from portal.views.online import online_panel
@@ -121,31 +121,34 @@ def task_form(item, **kwargs):
 
 
 def _case_page(case, upload_form=None) -> dict:
-    """What the case page shows; ``upload_form``: the attachment form as typed, after a refusal."""
+    """What the case page shows; ``upload_form``: the attachment form as typed, after a refusal.
+    The case's steps and papers are read once, for the page and for its list of documents."""
     user = g.user
-    history = [(item, describe(item.form_key, json.loads(item.result or "{}"), item.org_unit))
-               for item in queries.case_history(case.id)]
+    steps = queries.case_history(case.id)
+    history = [(item, describe(item.form_key, json.loads(item.result or "{}"), item.org_unit)) for item in steps]
     dept_title, dept_rows = detail_rows(case)
-    mediating = mediating_item(user, case) is not None
+    mediating = mediating_item(user, case, steps) is not None
     if upload_form is None and can_add_attachment(user, case):
         upload_form = AttachmentForm(formdata=None)
+    attachments = attachments_of(case.id)
+    sees_personal = sees_personal_data(user.role_names)
+    f = load_case_file(case, not sees_personal, local_today(), steps=steps, attachments=attachments)
     return dict(case=case, parties=parties_for(user, case), history=history,
                 repeats=queries.repeat_cases(user, case), comments=comments_of(case.id),
                 lanes=queries.lanes_for(user), qr=qr_svg(case.code), cards=cards_of(case.id),
                 score=queries.case_score(case.id), extensions=extensions_of(case.id),
                 can_extend=can_request_extension(user, case), pauses=pauses_of(case.id),
                 can_supervise=bool(SUPERVISORS & user.role_names),
-                confirmation=confirmation_of(case.id), can_confirm=can_apply(case),
-                sessions=sessions_of(case.id), dept_title=dept_title, dept_rows=dept_rows,
-                can_record_session=mediating, investigations=investigations_of(case.id),
+                confirmation=f.confirmation, can_confirm=can_apply(case),
+                sessions=f.sessions, dept_title=dept_title, dept_rows=dept_rows,
+                can_record_session=mediating, investigations=f.investigations,
                 can_record_investigation=mediating, services=services_of(case.id),
                 service_totals=service_totals(case.id), can_record_service=can_record_service(user, case),
-                attachments=attachments_of(case.id), upload_form=upload_form, branches=branches_of(case.id),
+                attachments=attachments, upload_form=upload_form, branches=[b.branch for b in f.branches],
                 branch_totals=branch_totals(user, case_id=case.id),
                 startable=[k for k in BranchKind if can_start(user, case, k)],
-                personal_categories=PERSONAL_CATEGORIES, sees_personal=sees_personal_data(user.role_names),
-                documents=documents_of(load_case_file(case, not sees_personal_data(user.role_names), local_today())),
-                **online_panel(user, case))
+                personal_categories=PERSONAL_CATEGORIES, sees_personal=sees_personal,
+                documents=documents_of(f), **online_panel(user, case, mediating))
 
 
 class CaseView(BaseView):

@@ -33,11 +33,12 @@ from portal.services.errors import CaseForbiddenError, TaskNotYoursError
 from portal.views.pages import submit
 
 
-def online_panel(user, case) -> dict:
-    """What the case page shows of online handling: consents, deliveries, scheduled sessions."""
+def online_panel(user, case, mediating: bool) -> dict:
+    """What the case page shows of online handling: consents, deliveries, scheduled sessions.
+    ``mediating``: the user handles the case (its open mediating step is theirs), who schedules."""
     return dict(consents=consents_of(case.id), deliveries=deliveries_of(case.id),
                 appointments=appointments_of(case.id), can_serve=can_serve(user, case),
-                can_schedule=can_schedule(user, case))
+                can_schedule=mediating)
 
 
 def _form_values(form, *skip: str) -> dict:

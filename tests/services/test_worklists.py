@@ -175,3 +175,37 @@ def test_a_notification_to_a_large_unit_reads_its_members_roles_at_once(make_cas
         assert deliver_notifications() >= 6                           # sifa and the five (and sifa2)
     assert sum("ab_user_role" in s for s in seen) == 1
 
+
+
+def test_a_worklist_of_several_lanes_pages_in_one_deadline_order(make_case):
+    """A user of two roles works two lanes (triage's and verification's): each lane is read on its own
+    and the heads merged, so the pages must come out as one list in deadline order, steps without a
+    deadline last, each step on exactly one page, whatever lane it is in."""
+    from portal.services.queries import lanes_for
+    if user("two_lanes") is None:
+        create_user("two_lanes", "调度兼核查", ["dispatcher", "verifier"], "CENTER", PASSWORD)
+    worker = user("two_lanes")
+    triage = [make_case("triage") for _ in range(5)]
+    verify = [make_case("verify") for _ in range(5)]
+    lanes = {open_item(triage[0], "triage").lane, open_item(verify[0], "verify").lane}
+    assert len(lanes) == 2 and lanes <= lanes_for(worker)
+    now = utcnow()
+    # deadlines interleaved across the lanes, and some steps of each lane without one
+    for n, case_id in enumerate(triage[:3]):
+        open_item(case_id, "triage").due_at = now + timedelta(hours=2 * n + 1)
+    for n, case_id in enumerate(verify[:3]):
+        open_item(case_id, "verify").due_at = now + timedelta(hours=2 * n)
+    for item in (open_item(c, "triage") for c in triage[3:]):
+        item.due_at = None
+    for item in (open_item(c, "verify") for c in verify[3:]):
+        item.due_at = None
+    db.session.commit()
+    ours = {open_item(c, "triage").id for c in triage} | {open_item(c, "verify").id for c in verify}
+    everything = worklist(worker, limit=10_000)
+    expected = [i.id for i in everything]
+    key = [(i.due_at is None, i.due_at or i.created_at, i.created_at, i.id) for i in everything]
+    assert key == sorted(key) and ours <= set(expected)
+    pages = [[i.id for i in worklist(worker, limit=3, offset=offset)] for offset in range(0, len(expected), 3)]
+    assert [item_id for page in pages for item_id in page] == expected
+    assert all(len(page) == 3 for page in pages[:-1])
+    assert worklist(worker, limit=3, offset=len(expected)) == []

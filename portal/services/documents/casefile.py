@@ -288,11 +288,17 @@ def _body_name(case: Case, county: str) -> str:
     return f"{county}矛盾纠纷调处化解中心人民调解委员会"
 
 
-def _steps(case_id: int) -> dict[str, list[StepRecord]]:
-    items = db.session.scalars(
-        select(WorkItem).options(joinedload(WorkItem.completed_by), joinedload(WorkItem.org_unit))
-        .where(WorkItem.case_id == case_id, WorkItem.status == WorkItemStatus.DONE,
-               WorkItem.kind == WorkItemKind.TASK).order_by(WorkItem.completed_at, WorkItem.id))
+def _steps(case_id: int, every: list[WorkItem] | None) -> dict[str, list[StepRecord]]:
+    """The case's done steps (of ``every`` step of the case, when the caller has read them) by form key,
+    in the order they were done."""
+    if every is None:
+        items = db.session.scalars(
+            select(WorkItem).options(joinedload(WorkItem.completed_by), joinedload(WorkItem.org_unit))
+            .where(WorkItem.case_id == case_id, WorkItem.status == WorkItemStatus.DONE,
+                   WorkItem.kind == WorkItemKind.TASK).order_by(WorkItem.completed_at, WorkItem.id))
+    else:
+        items = sorted((i for i in every if i.status == WorkItemStatus.DONE and i.kind == WorkItemKind.TASK),
+                       key=lambda i: (i.completed_at or datetime.min, i.id))
     steps: dict[str, list[StepRecord]] = {}
     for item in items:
         by = item.completed_by
@@ -324,20 +330,23 @@ def _branches(case: Case, steps: dict[str, list[StepRecord]], masked: bool, toda
     return files
 
 
-def load_case_file(case: Case, masked: bool, today: date) -> CaseFile:
-    """All a case's documents need, in a handful of queries."""
+def load_case_file(case: Case, masked: bool, today: date, *, steps: list[WorkItem] | None = None,
+                   attachments: dict[AttachmentCategory, list[CaseAttachment]] | None = None) -> CaseFile:
+    """All a case's documents need, in a handful of queries. A page that has read the case's steps
+    (``queries.case_history``) or its papers (``attachments_of``) gives them, and they are not read again."""
     county = current_app.config["PORTAL_COUNTY_NAME"]
-    attachments: dict[AttachmentCategory, list[CaseAttachment]] = {}
-    for a in db.session.scalars(select(CaseAttachment).where(CaseAttachment.case_id == case.id)
-                                .order_by(CaseAttachment.id)):
-        attachments.setdefault(a.category, []).append(a)
+    if attachments is None:
+        attachments = {}
+        for a in db.session.scalars(select(CaseAttachment).where(CaseAttachment.case_id == case.id)
+                                    .order_by(CaseAttachment.id)):
+            attachments.setdefault(a.category, []).append(a)
     number = dossier_number_of(case.id)
     agreement = db.session.scalar(select(MediationAgreement).where(MediationAgreement.case_id == case.id))
     recorded_by = db.session.get(PortalUser, agreement.recorded_by_id) if agreement else None
-    steps = _steps(case.id)
+    done = _steps(case.id, steps)
     return CaseFile(
         case=case, masked=masked, county=county, center=f"{county}矛盾纠纷调处化解中心",
-        branches=_branches(case, steps, masked, today),
+        branches=_branches(case, done, masked, today),
         body=_body_name(case, county),
         parties=[_party_view(p, masked, today) for p in case.parties],
         sessions=list(db.session.scalars(select(MediationSession).where(MediationSession.case_id == case.id)
@@ -348,7 +357,7 @@ def load_case_file(case: Case, masked: bool, today: date) -> CaseFile:
         agreement_by=(recorded_by.first_name or recorded_by.username) if recorded_by else "",
         confirmation=db.session.scalar(select(JudicialConfirmation)
                                        .where(JudicialConfirmation.case_id == case.id)),
-        attachments=attachments, steps=steps,
+        attachments=attachments, steps=done,
         dossier_number=number.number if number else None,
         retention=(case.dispute_type.retention or (case.dispute_type.parent.retention
                                                    if case.dispute_type.parent else None)
