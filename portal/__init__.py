@@ -231,6 +231,8 @@ def _register_filters(app: Flask) -> None:
     app.jinja_env.globals["timedelta"] = timedelta
     from portal.clock import utcnow
     app.jinja_env.globals["now_utc"] = utcnow
+    from portal.navbar import navbar
+    app.jinja_env.globals["portal_navbar"] = navbar
 
     @app.template_filter("fromjson")
     def fromjson(value):

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.conftest import STEP_FORMS, open_item, row_counts
+from tests.conftest import PASSWORD, STEP_FORMS, open_item, row_counts
 
 
 @contextmanager
@@ -107,3 +107,37 @@ def test_every_change_to_a_security_table_raises_the_version(app, statement):
         before = conn.scalar(text("SELECT version FROM security_version"))
         conn.execute(text(statement))
         assert conn.scalar(text("SELECT version FROM security_version")) > before
+
+
+def _menu(client) -> str:
+    page = client.get("/worklist/").get_data(as_text=True)
+    start = page.index('role="navigation"')
+    return page[start:page.index('<div class="container">', start + 100)]
+
+
+def test_the_menu_bar_kept_per_user_follows_a_new_role_a_new_name_and_the_language(app, login_as):
+    """The menu bar is drawn once per user, language and security version: a role granted, a name
+    changed (by another connection) or another language shows on the next page."""
+    client = login_as("dispatch")
+    before = _menu(client)
+    assert 'href="/cases/register"' not in before and before == _menu(client)
+    ids = _ids(app, "dispatch", "intake_clerk")
+    with other_connection(app) as conn:
+        name = conn.scalar(text("SELECT first_name FROM ab_user WHERE id = :user_id"), ids)
+        conn.execute(text("INSERT INTO ab_user_role (user_id, role_id) VALUES (:user_id, :role_id)"), ids)
+        conn.execute(text("UPDATE ab_user SET first_name = '新名字' WHERE id = :user_id"), ids)
+    try:
+        after = _menu(client)
+        assert 'href="/cases/register"' in after and "新名字" in after
+        other = app.test_client()               # another user on the same server: a bar of their own
+        assert other.post("/login/", data={"username": "verify", "password": PASSWORD}).status_code == 302
+        assert "新名字" not in _menu(other) and 'href="/cases/register"' not in _menu(other)
+        assert "Register a case" not in after
+        client.get("/lang/en")
+        assert "Register a case" in _menu(client)
+    finally:
+        with other_connection(app) as conn:
+            conn.execute(text("DELETE FROM ab_user_role WHERE user_id = :user_id AND role_id = :role_id"), ids)
+            conn.execute(text("UPDATE ab_user SET first_name = :name WHERE id = :user_id"), {**ids, "name": name})
+        client.get("/lang/zh")
+    assert _menu(client) == before
