@@ -54,6 +54,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _close_sessions_quietly(app)
     _limit_logins(app)
     _register_filters(app)
+    from portal import i18n
+    i18n.install(app)  # after Flask-Babel's own (AppBuilder above), which it replaces
     _check_print_setup(app)
     from portal.services.audit import audit_settings_changes
     audit_settings_changes()
