@@ -1,6 +1,7 @@
 """WTForms classes, and the registry that maps a BPMN form key to its form."""
 from __future__ import annotations
 
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
@@ -71,10 +72,10 @@ def describe(form_key: str, data: dict, unit=None) -> list[tuple[str, str]]:
     form_cls = form_class(form_key, unit)
     if form_cls is None:
         return []
-    form = form_cls(meta={"csrf": False}, formdata=None)
+    fields = _fields_of(form_cls)
     rows = []
     for name, value in data.items():
-        field = getattr(form, name, None)
+        field = fields.get(name)
         if field is None or value in (None, ""):
             continue
         if name.endswith("_id") and data.get(f"{name[:-3]}_name"):
@@ -87,17 +88,37 @@ def describe(form_key: str, data: dict, unit=None) -> list[tuple[str, str]]:
                 continue
         if isinstance(value, bool):
             value = _("Yes") if value else _("No")
-        choices = getattr(field, "choices", None)
-        if isinstance(choices, list):
-            labels = {str(key): str(label) for key, label in choices}
+        label, labels = field
+        if labels is not None:
             values = value if isinstance(value, list) else [value]
             if isinstance(value, list) and not value:
                 continue
             value = "、".join(labels.get(str(v), str(v)) for v in values)
         elif isinstance(value, list):
             value = "、".join(str(v) for v in value)
-        rows.append((str(field.label.text), str(value)))
+        rows.append((label, str(value)))
     return rows
+
+
+_FIELDS_KEPT_MAX = 500  # forms x languages; administrators' forms are classes made afresh when changed
+_fields: dict[tuple, dict[str, tuple[str, dict[str, str] | None]]] = {}
+
+
+def _fields_of(form_cls: type[FlaskForm]) -> dict[str, tuple[str, dict[str, str] | None]]:
+    """Each field's label and, for a field of fixed choices, the label of each value, in the reader's
+    language: read once per form class and language, not by building the form for every step shown."""
+    key = (form_cls, str(get_locale()))
+    fields = _fields.get(key)
+    if fields is None:
+        form = form_cls(meta={"csrf": False}, formdata=None)
+        fields = {field.name: (str(field.label.text),
+                               {str(value): str(label) for value, label in field.choices}
+                               if isinstance(getattr(field, "choices", None), list) else None)
+                  for field in form}
+        if len(_fields) >= _FIELDS_KEPT_MAX:
+            _fields.clear()
+        _fields[key] = fields
+    return fields
 
 
 __all__ = ["FORMS", "SIDE_FORMS", "UNIT_FORM_KEY", "describe", "form_class", "IntakeForm", "RaiseCardForm",
