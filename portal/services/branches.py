@@ -248,8 +248,17 @@ def branch_totals(user, filters: BranchFilters | None = None, case_id: int | Non
         _filtered(query.where(visible_cases_filter(user)), filters)
     rows = {r[0]: r for r in db.session.execute(query)}
     return [BranchTotal(kind, *(int(v or 0) for v in rows[kind][1:6]), Decimal(rows[kind][6]).quantize(CENT),
-                        Decimal(rows[kind][7]).quantize(CENT)) if kind in rows
-            else BranchTotal(kind, 0, 0, 0, 0, 0, Decimal("0.00"), Decimal("0.00")) for kind in BranchKind]
+                        Decimal(rows[kind][7]).quantize(CENT)) if kind in rows else _none_of(kind)
+            for kind in BranchKind]
+
+
+def no_branch_totals() -> list[BranchTotal]:
+    """``branch_totals`` where there are no branches (a case that has none)."""
+    return [_none_of(kind) for kind in BranchKind]
+
+
+def _none_of(kind: BranchKind) -> BranchTotal:
+    return BranchTotal(kind, 0, 0, 0, 0, 0, Decimal("0.00"), Decimal("0.00"))
 
 
 def branch_for(user, branch_id: int) -> Branch:

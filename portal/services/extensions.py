@@ -51,16 +51,20 @@ def _move_deadline(case: Case, due_at) -> None:
         task.due_at = due_at
 
 
-def can_request_extension(user, case: Case) -> bool:
-    """The user's unit holds the open case (it may ask for more time, or stop and restart the clock)."""
-    return case.status != CaseStatus.CLOSED and case.due_at is not None and _holds_the_case(user, case)
+def can_request_extension(user, case: Case, steps: list[WorkItem] | None = None) -> bool:
+    """The user's unit holds the open case (it may ask for more time, or stop and restart the clock).
+    ``steps``: every step of the case, when the caller has read them."""
+    return case.status != CaseStatus.CLOSED and case.due_at is not None and _holds_the_case(user, case, steps)
 
 
-def _holds_the_case(user, case: Case) -> bool:
+def _holds_the_case(user, case: Case, steps: list[WorkItem] | None = None) -> bool:
     """The user works an open step of the case in its unit (the unit that would ask for more time)."""
     lanes = lanes_for(user)
-    items = db.session.scalars(select(WorkItem).where(
-        WorkItem.case_id == case.id, WorkItem.status == WorkItemStatus.OPEN, WorkItem.kind == WorkItemKind.TASK))
+    if steps is None:
+        items = db.session.scalars(select(WorkItem).where(
+            WorkItem.case_id == case.id, WorkItem.status == WorkItemStatus.OPEN, WorkItem.kind == WorkItemKind.TASK))
+    else:
+        items = [i for i in steps if i.status == WorkItemStatus.OPEN and i.kind == WorkItemKind.TASK]
     return any(item.org_unit_id == case.assigned_unit_id and item.can_be_done_by(user, lanes) for item in items)
 
 

@@ -239,6 +239,13 @@ def org_unit_id(code: str | None) -> int | None:
     return db.session.scalar(select(OrgUnit.id).where(OrgUnit.code == code)) if code else None
 
 
+def kinds_present(case_id: int, models: tuple[type, ...]) -> set[type]:
+    """Which of ``models`` (tables with a ``case_id``) hold rows of the case, in one query: a page that
+    shows many of a case's kinds of record reads only those the case has (most have none of most)."""
+    row = db.session.execute(select(*(exists().where(m.case_id == case_id) for m in models))).one()
+    return {model for model, present in zip(models, row, strict=True) if present}
+
+
 def case_score(case_id: int):
     from portal.models import CaseScore
     return db.session.scalar(select(CaseScore).where(CaseScore.case_id == case_id))

@@ -23,9 +23,25 @@ from portal.forms import (
     form_class,
 )
 from portal.idcard import mask_id_number
-from portal.models import BranchKind, OrgKind, PartyKind
+from portal.models import (
+    Branch,
+    BranchKind,
+    CaseAttachment,
+    CaseComment,
+    CaseScore,
+    DeadlinePause,
+    DocumentDelivery,
+    ExtensionRequest,
+    OrgKind,
+    PartyConsent,
+    PartyKind,
+    ServiceReferral,
+    SessionAppointment,
+    SupervisionCard,
+)
 from portal.roles import sees_personal_data
 from portal.services import queries
+from portal.services.appointments import appointments_of
 from portal.services.attachments import (
     PERSONAL_CATEGORIES,
     AttachmentNotAllowedError,
@@ -34,12 +50,13 @@ from portal.services.attachments import (
     can_add_attachment,
     open_attachment,
 )
-from portal.services.branches import branch_totals, can_start
+from portal.services.branches import branch_totals, can_start, no_branch_totals
 from portal.services.cases import IntakeData, PartyData, complete_task, register_case
 from portal.services.claims import claim, reassign, release
 from portal.services.comments import add_comment, comments_of
 from portal.services.confirmation import apply_for_confirmation, can_apply, record_confirmation_ruling
 from portal.services.deadlines import local_today
+from portal.services.delivery import consents_of, deliveries_of
 from portal.services.departments import detail_rows
 from portal.services.documents import load_case_file
 from portal.services.documents.render import documents_of
@@ -120,35 +137,50 @@ def task_form(item, **kwargs):
     return form
 
 
+# The kinds of record the case page lists: a case has none of most, and one query tells which it has.
+_LISTED = (CaseComment, SupervisionCard, CaseScore, ExtensionRequest, DeadlinePause, ServiceReferral, Branch,
+           CaseAttachment, PartyConsent, DocumentDelivery, SessionAppointment)
+
+
 def _case_page(case, upload_form=None) -> dict:
     """What the case page shows; ``upload_form``: the attachment form as typed, after a refusal.
-    The case's steps and papers are read once, for the page and for its list of documents."""
+    The case's steps and papers are read once, for the page and for its list of documents; of the
+    other kinds of record, only those the case has."""
     user = g.user
+    present = queries.kinds_present(case.id, _LISTED)
+
+    def listed(model, read, none):
+        return read(case.id) if model in present else none
     steps = queries.case_history(case.id)
     history = [(item, describe(item.form_key, json.loads(item.result or "{}"), item.org_unit)) for item in steps]
     dept_title, dept_rows = detail_rows(case)
     mediating = mediating_item(user, case, steps) is not None
     if upload_form is None and can_add_attachment(user, case):
         upload_form = AttachmentForm(formdata=None)
-    attachments = attachments_of(case.id)
+    attachments = listed(CaseAttachment, attachments_of, {})
     sees_personal = sees_personal_data(user.role_names)
     f = load_case_file(case, not sees_personal, local_today(), steps=steps, attachments=attachments)
     return dict(case=case, parties=parties_for(user, case), history=history,
-                repeats=queries.repeat_cases(user, case), comments=comments_of(case.id),
-                lanes=queries.lanes_for(user), qr=qr_svg(case.code), cards=cards_of(case.id),
-                score=queries.case_score(case.id), extensions=extensions_of(case.id),
-                can_extend=can_request_extension(user, case), pauses=pauses_of(case.id),
+                repeats=queries.repeat_cases(user, case), comments=listed(CaseComment, comments_of, []),
+                lanes=queries.lanes_for(user), qr=qr_svg(case.code), cards=listed(SupervisionCard, cards_of, []),
+                score=listed(CaseScore, queries.case_score, None),
+                extensions=listed(ExtensionRequest, extensions_of, []),
+                can_extend=can_request_extension(user, case, steps), pauses=listed(DeadlinePause, pauses_of, []),
                 can_supervise=bool(SUPERVISORS & user.role_names),
                 confirmation=f.confirmation, can_confirm=can_apply(case),
                 sessions=f.sessions, dept_title=dept_title, dept_rows=dept_rows,
                 can_record_session=mediating, investigations=f.investigations,
-                can_record_investigation=mediating, services=services_of(case.id),
-                service_totals=service_totals(case.id), can_record_service=can_record_service(user, case),
+                can_record_investigation=mediating, services=listed(ServiceReferral, services_of, []),
+                service_totals=listed(ServiceReferral, service_totals, (0, 0, 0)),
+                can_record_service=can_record_service(user, case),
                 attachments=attachments, upload_form=upload_form, branches=[b.branch for b in f.branches],
-                branch_totals=branch_totals(user, case_id=case.id),
+                branch_totals=(branch_totals(user, case_id=case.id) if Branch in present else no_branch_totals()),
                 startable=[k for k in BranchKind if can_start(user, case, k)],
                 personal_categories=PERSONAL_CATEGORIES, sees_personal=sees_personal,
-                documents=documents_of(f), **online_panel(user, case, mediating))
+                documents=documents_of(f),
+                **online_panel(user, case, mediating, consents=listed(PartyConsent, consents_of, {}),
+                               deliveries=listed(DocumentDelivery, deliveries_of, []),
+                               appointments=listed(SessionAppointment, appointments_of, [])))
 
 
 class CaseView(BaseView):

@@ -12,7 +12,6 @@ from portal.services.appointments import (
     AppointmentData,
     OutcomeData,
     appointment,
-    appointments_of,
     can_schedule,
     participants_of,
     record_outcome,
@@ -22,7 +21,6 @@ from portal.services.delivery import (
     DeliveryFileMissingError,
     can_serve,
     consents_of,
-    deliveries_of,
     delivery_path,
     record_consent,
     servable_documents,
@@ -33,12 +31,12 @@ from portal.services.errors import CaseForbiddenError, TaskNotYoursError
 from portal.views.pages import submit
 
 
-def online_panel(user, case, mediating: bool) -> dict:
-    """What the case page shows of online handling: consents, deliveries, scheduled sessions.
-    ``mediating``: the user handles the case (its open mediating step is theirs), who schedules."""
-    return dict(consents=consents_of(case.id), deliveries=deliveries_of(case.id),
-                appointments=appointments_of(case.id), can_serve=can_serve(user, case),
-                can_schedule=mediating)
+def online_panel(user, case, mediating: bool, consents, deliveries, appointments) -> dict:
+    """What the case page shows of online handling: the case's consents, deliveries and scheduled
+    sessions (read by the page), and what the user may do. ``mediating``: the user handles the case
+    (its open mediating step is theirs), who schedules."""
+    return dict(consents=consents, deliveries=deliveries, appointments=appointments,
+                can_serve=can_serve(user, case), can_schedule=mediating)
 
 
 def _form_values(form, *skip: str) -> dict:
