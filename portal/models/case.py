@@ -6,7 +6,7 @@ import enum
 from flask_appbuilder import Model
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Boolean, Column, Date, DateTime, ForeignKey, Index, Integer, Numeric, String, Text, event, text
-from sqlalchemy.orm import relationship
+from sqlalchemy.orm import deferred, relationship
 
 from portal.models.base import enum_column_type
 
@@ -180,7 +180,9 @@ class Case(Model):
     previous_visit_at = Column(DateTime, nullable=True)
     closed_at = Column(DateTime, nullable=True, index=True)
     process_version_id = Column(Integer, ForeignKey("process_version.id"), nullable=False)
-    wf_state = Column(Text, nullable=False)
+    # Read only by the services that run the case's workflow (they lock the case and load it with its
+    # state): lists and pages of cases never carry its kilobytes.
+    wf_state = deferred(Column(Text, nullable=False))
     next_timer_due_at = Column(DateTime, nullable=True, index=True)
     updated_at = Column(DateTime, nullable=False)
     lock_version = Column(Integer, nullable=False, default=1)

@@ -8,6 +8,7 @@ transaction, so the next writer waits instead of racing. The ORM's version check
 from __future__ import annotations
 
 from sqlalchemy import text, update
+from sqlalchemy.orm import undefer
 
 from portal.extensions import db
 from portal.models import Case
@@ -26,9 +27,10 @@ def take_sqlite_write_lock() -> None:
 
 
 def lock_case(case_id: int) -> Case:
-    """Take the case row's write lock, then load the case fresh."""
+    """Take the case row's write lock, then load the case fresh, with its workflow state."""
     take_sqlite_write_lock()
-    case = db.session.get(Case, case_id, with_for_update={"key_share": True}, populate_existing=True)
+    case = db.session.get(Case, case_id, with_for_update={"key_share": True}, populate_existing=True,
+                          options=[undefer(Case.wf_state)])
     if case is None:
         raise CaseNotFoundError()
     return case

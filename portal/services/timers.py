@@ -9,6 +9,7 @@ way a case's due timers are fired by exactly one worker, and the case's
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.orm import undefer
 
 from portal.clock import utcnow
 from portal.extensions import db
@@ -38,7 +39,7 @@ def _fire_next() -> bool:
     case = db.session.scalars(
         select(Case).where(Case.next_timer_due_at.is_not(None), Case.next_timer_due_at <= now)
         .order_by(Case.next_timer_due_at).limit(1).with_for_update(skip_locked=True, key_share=True)
-        .execution_options(populate_existing=True)).first()
+        .options(undefer(Case.wf_state)).execution_options(populate_existing=True)).first()
     if case is None:
         return False
     engine = get_engine()
