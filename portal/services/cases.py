@@ -14,6 +14,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, bindparam, func, or_, select, update
+from sqlalchemy.orm import undefer
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal.bpmn import TaskNotReadyError, iso_duration
@@ -259,7 +260,7 @@ _ROW_LOCK = select(Case.id).where(Case.id == bindparam("case_id")).with_for_upda
 _CASE_AND_OPEN_ITEMS = (
     select(Case, WorkItem).outerjoin(WorkItem, and_(WorkItem.case_id == Case.id,
                                                     WorkItem.status == WorkItemStatus.OPEN))
-    .where(Case.id == bindparam("case_id"))
+    .where(Case.id == bindparam("case_id")).options(undefer(Case.wf_state))
     .execution_options(populate_existing=True))
 
 

@@ -219,7 +219,8 @@ def case_history(case_id: int) -> list[WorkItem]:
 
 
 def work_item(item_id: int) -> WorkItem | None:
-    return db.session.get(WorkItem, item_id)
+    """The step, with its case as the step's page shows it."""
+    return db.session.get(WorkItem, item_id, options=[joinedload(WorkItem.case).options(*_CASE_PAGE_LOADS)])
 
 
 def dispute_types() -> list[DisputeType]:
