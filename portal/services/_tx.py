@@ -44,12 +44,12 @@ def transaction(fn: Callable[..., T] | None = None, *, keep_loaded: bool = False
 
 
 def _commit(keep_loaded: bool) -> None:
-    session = db.session()
     if not keep_loaded:
-        session.commit()
+        db.session.commit()
         return
+    session = db.session()
     previous, session.expire_on_commit = session.expire_on_commit, False
     try:
-        session.commit()
+        db.session.commit()
     finally:
         session.expire_on_commit = previous
