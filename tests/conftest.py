@@ -84,13 +84,32 @@ def build_test_county(password: str) -> None:
         set_setting(None, key, code)
 
 
+def _truncate_case_tables(attempts: int = 5) -> None:
+    """TRUNCATE locks the tables one after another. The timer worker of servers a test module keeps
+    running (tests/deploy) may hold one of them and wait for another: PostgreSQL then ends one of the
+    two transactions. When it ends this one, it is tried again (the worker's round retries by itself)."""
+    import time
+
+    from psycopg.errors import DeadlockDetected
+    from sqlalchemy.exc import OperationalError
+    for attempt in range(attempts):
+        try:
+            db.session.execute(text(f"TRUNCATE {', '.join(CASE_TABLES)} RESTART IDENTITY CASCADE"))
+            return
+        except OperationalError as exc:
+            if not isinstance(exc.orig, DeadlockDetected) or attempt == attempts - 1:
+                raise
+            db.session.rollback()
+            time.sleep(0.2)
+
+
 @pytest.fixture(autouse=True)
 def _clean_cases(app):
     yield
     with app.app_context():
         db.session.rollback()
         if db.engine.dialect.name == "postgresql":
-            db.session.execute(text(f"TRUNCATE {', '.join(CASE_TABLES)} RESTART IDENTITY CASCADE"))
+            _truncate_case_tables()
         else:
             for table in CASE_TABLES:
                 db.session.execute(text(f"DELETE FROM {table}"))
