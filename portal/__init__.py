@@ -34,7 +34,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     elif app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         # a database host that does not answer makes a page fail in seconds, not hang on TCP's minutes
         options = app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
-        options.setdefault("connect_args", {}).setdefault("connect_timeout", 10)
+        connect_args = options.setdefault("connect_args", {})
+        connect_args.setdefault("connect_timeout", 10)
+        # No JIT compiling of queries: the lists' and figures' plans are estimated dear enough to pass its
+        # threshold, and compiling them costs more than running them (80 of 150 ms for a township's cases)
+        connect_args.setdefault("options", "-c jit=off")
     if app.config.get("PORTAL_TRUSTED_PROXIES"):  # the client's address is what the proxies say it is
         from werkzeug.middleware.proxy_fix import ProxyFix
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PORTAL_TRUSTED_PROXIES"])

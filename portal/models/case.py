@@ -135,6 +135,8 @@ class Case(Model):
     __table_args__ = (
         # the figures: a township's cases by registration, the open cases past their deadline
         Index("ix_mediation_case_township_registered", "township_id", "registered_at"),
+        # the lists of cases, newest first (the id orders the cases of one moment, as a bulk import makes)
+        Index("ix_mediation_case_registered_id", "registered_at", "id"),
         Index("ix_mediation_case_status_due", "status", "due_at"),
         # the figures: the cases changed since the day sums last took them; repeat petitions in a period
         Index("ix_mediation_case_updated", "updated_at"),
@@ -174,7 +176,7 @@ class Case(Model):
     dept_details = Column(Text, nullable=True)  # JSON: what the handling department records (its own form)
     accused_unit_id = Column(Integer, ForeignKey("org_unit.id"), nullable=True)  # 检举控告: never shown to it
     registered_by_id = Column(Integer, ForeignKey("ab_user.id"), nullable=False)
-    registered_at = Column(DateTime, nullable=False, index=True)
+    registered_at = Column(DateTime, nullable=False)
     # when an applicant of the case (by ID number) last came with an earlier case: a repeat petition
     # within a period is then one comparison, not a search of every party
     previous_visit_at = Column(DateTime, nullable=True)
