@@ -206,7 +206,7 @@ def _parties(case, full: bool) -> tuple[str, str, str]:
 
 @in_chinese
 def case_table(user, filters: queries.Filters | None, full: bool) -> Table:
-    cases = queries.unit_cases(user, filters, limit=10000)
+    cases = queries.unit_cases(user, filters, limit=10000, parties=True)
     columns = [Column(_("Case code"), width=16), Column(_("Subject"), width=30), Column(_("Dispute type")),
                Column(_("Township")), Column(_("Case status")), Column(_("Lead unit"), width=20),
                Column(_("Registered on"), ColumnKind.DATETIME, 17), Column(_("Deadline"), ColumnKind.DATETIME, 17),
