@@ -240,6 +240,9 @@ def _register_filters(app: Flask) -> None:
     from portal.navbar import navbar
     app.jinja_env.globals["portal_navbar"] = navbar
 
+    from portal.template_helpers import due_label, url_maker
+    app.jinja_env.globals.update(due_label=due_label, url_maker=url_maker)
+
     @app.template_filter("fromjson")
     def fromjson(value):
         import json
@@ -275,3 +278,4 @@ def _local_day(moment: str | None, zone: str) -> str | None:
         return None
     utc = datetime.fromisoformat(moment).replace(tzinfo=timezone.utc)
     return utc.astimezone(ZoneInfo(zone)).date().isoformat()
+
