@@ -231,9 +231,13 @@ def case_history(case_id: int) -> list[WorkItem]:
                                    .where(WorkItem.case_id == case_id).order_by(WorkItem.id)))
 
 
-def work_item(item_id: int) -> WorkItem | None:
-    """The step, with its case as the step's page shows it."""
-    return db.session.get(WorkItem, item_id, options=[joinedload(WorkItem.case).options(*_CASE_PAGE_LOADS)])
+def work_item(item_id: int, with_case: bool = True) -> WorkItem | None:
+    """The step, with its case as the step's page shows it (``with_case``; a step submitted is completed
+    by a service that reads its case itself, under the case's lock)."""
+    return db.session.get(WorkItem, item_id, options=_WITH_CASE if with_case else ())
+
+
+_WITH_CASE = (joinedload(WorkItem.case).options(*_CASE_PAGE_LOADS),)
 
 
 def dispute_types() -> list[DisputeType]:

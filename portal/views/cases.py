@@ -58,7 +58,7 @@ from portal.services.confirmation import apply_for_confirmation, can_apply, reco
 from portal.services.deadlines import local_today
 from portal.services.delivery import consents_of, deliveries_of
 from portal.services.departments import detail_rows
-from portal.services.documents import load_case_file
+from portal.services.documents import FILE_KINDS, load_case_file
 from portal.services.documents.render import documents_of
 from portal.services.errors import DomainError
 from portal.services.extensions import (
@@ -138,8 +138,10 @@ def task_form(item, **kwargs):
 
 
 # The kinds of record the case page lists: a case has none of most, and one query tells which it has.
-_LISTED = (CaseComment, SupervisionCard, CaseScore, ExtensionRequest, DeadlinePause, ServiceReferral, Branch,
-           CaseAttachment, PartyConsent, DocumentDelivery, SessionAppointment)
+# The case file's kinds are asked too, and it reads only those the case has.
+_LISTED = tuple(dict.fromkeys((
+    CaseComment, SupervisionCard, CaseScore, ExtensionRequest, DeadlinePause, ServiceReferral, Branch, CaseAttachment,
+    PartyConsent, DocumentDelivery, SessionAppointment, *FILE_KINDS)))
 
 
 def _case_page(case, upload_form=None) -> dict:
@@ -159,7 +161,7 @@ def _case_page(case, upload_form=None) -> dict:
         upload_form = AttachmentForm(formdata=None)
     attachments = listed(CaseAttachment, attachments_of, {})
     sees_personal = sees_personal_data(user.role_names)
-    f = load_case_file(case, not sees_personal, local_today(), steps=steps, attachments=attachments)
+    f = load_case_file(case, not sees_personal, local_today(), steps=steps, attachments=attachments, present=present)
     return dict(case=case, parties=parties_for(user, case), history=history,
                 repeats=queries.repeat_cases(user, case), comments=listed(CaseComment, comments_of, []),
                 lanes=queries.lanes_for(user), qr=qr_svg(case.code), cards=listed(SupervisionCard, cards_of, []),
@@ -411,7 +413,7 @@ class CaseView(BaseView):
     @expose("/task/<int:item_id>", methods=["GET", "POST"])
     @has_access
     def task(self, item_id: int):
-        item = queries.work_item(item_id) or abort(404)
+        item = queries.work_item(item_id, with_case=request.method != "POST") or abort(404)
         queries.check_case_visible(g.user, item.case_id)
         form = task_form(item)
         case_id, step_name = item.case_id, item.name

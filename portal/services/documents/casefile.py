@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -21,6 +22,7 @@ from portal.models import (
     Case,
     CaseAttachment,
     CaseStatus,
+    DossierNumber,
     HandlingResult,
     Investigation,
     JudicialConfirmation,
@@ -309,9 +311,12 @@ def _steps(case_id: int, every: list[WorkItem] | None) -> dict[str, list[StepRec
     return steps
 
 
-def _branches(case: Case, steps: dict[str, list[StepRecord]], masked: bool, today: date) -> list[BranchFile]:
+def _branches(case: Case, steps: dict[str, list[StepRecord]], masked: bool, today: date,
+              read: Callable[[type], bool]) -> list[BranchFile]:
     files = []
-    for branch in db.session.scalars(select(Branch).where(Branch.case_id == case.id).order_by(Branch.id)):
+    branches = db.session.scalars(select(Branch).where(Branch.case_id == case.id).order_by(Branch.id)) \
+        if read(Branch) else []
+    for branch in branches:
         own = {key: records[-1] for key, records in
                ((k, [r for r in v if r.branch_id == branch.id]) for k, v in steps.items()) if records}
         earlier = []
@@ -330,33 +335,45 @@ def _branches(case: Case, steps: dict[str, list[StepRecord]], masked: bool, toda
     return files
 
 
+# The kinds of record a case file reads besides its steps and papers: a caller that has asked which of
+# them the case has (``queries.kinds_present``) gives the answer, and the absent ones are not read.
+FILE_KINDS = (DossierNumber, MediationAgreement, MediationSession, Investigation, JudicialConfirmation, Branch)
+
+
 def load_case_file(case: Case, masked: bool, today: date, *, steps: list[WorkItem] | None = None,
-                   attachments: dict[AttachmentCategory, list[CaseAttachment]] | None = None) -> CaseFile:
+                   attachments: dict[AttachmentCategory, list[CaseAttachment]] | None = None,
+                   present: set[type] | None = None) -> CaseFile:
     """All a case's documents need, in a handful of queries. A page that has read the case's steps
-    (``queries.case_history``) or its papers (``attachments_of``) gives them, and they are not read again."""
+    (``queries.case_history``) or its papers (``attachments_of``) gives them, and they are not read again;
+    one that knows which of ``FILE_KINDS`` the case has (``present``) has only those read."""
+    def read(model: type) -> bool:
+        return present is None or model in present
     county = current_app.config["PORTAL_COUNTY_NAME"]
     if attachments is None:
         attachments = {}
         for a in db.session.scalars(select(CaseAttachment).where(CaseAttachment.case_id == case.id)
                                     .order_by(CaseAttachment.id)):
             attachments.setdefault(a.category, []).append(a)
-    number = dossier_number_of(case.id)
-    agreement = db.session.scalar(select(MediationAgreement).where(MediationAgreement.case_id == case.id))
+    number = dossier_number_of(case.id) if read(DossierNumber) else None
+    agreement = db.session.scalar(select(MediationAgreement).where(MediationAgreement.case_id == case.id)) \
+        if read(MediationAgreement) else None
     recorded_by = db.session.get(PortalUser, agreement.recorded_by_id) if agreement else None
     done = _steps(case.id, steps)
+    sessions = db.session.scalars(select(MediationSession).where(MediationSession.case_id == case.id)
+                                  .order_by(MediationSession.seq)) if read(MediationSession) else []
+    investigations = db.session.scalars(select(Investigation).where(Investigation.case_id == case.id)
+                                        .order_by(Investigation.seq)) if read(Investigation) else []
     return CaseFile(
         case=case, masked=masked, county=county, center=f"{county}矛盾纠纷调处化解中心",
-        branches=_branches(case, done, masked, today),
+        branches=_branches(case, done, masked, today, read),
         body=_body_name(case, county),
         parties=[_party_view(p, masked, today) for p in case.parties],
-        sessions=list(db.session.scalars(select(MediationSession).where(MediationSession.case_id == case.id)
-                                         .order_by(MediationSession.seq))),
-        investigations=list(db.session.scalars(select(Investigation).where(Investigation.case_id == case.id)
-                                               .order_by(Investigation.seq))),
+        sessions=list(sessions), investigations=list(investigations),
         agreement=agreement,
         agreement_by=(recorded_by.first_name or recorded_by.username) if recorded_by else "",
         confirmation=db.session.scalar(select(JudicialConfirmation)
-                                       .where(JudicialConfirmation.case_id == case.id)),
+                                       .where(JudicialConfirmation.case_id == case.id))
+        if read(JudicialConfirmation) else None,
         attachments=attachments, steps=done,
         dossier_number=number.number if number else None,
         retention=(case.dispute_type.retention or (case.dispute_type.parent.retention
