@@ -38,13 +38,13 @@ class _Url:
         return self.head + quote(str(value), safe="") + self.tail
 
 
-def url_maker(endpoint: str, name: str) -> _Url:
-    """``url_for(endpoint, name=value)`` for many values: ``url_maker('CaseView.show', 'case_id')(7)``
-    is ``url_for('CaseView.show', case_id=7)``, built by ``url_for`` once per request and endpoint."""
+def url_maker(endpoint: str, name: str, **fixed) -> _Url:
+    """``url_for(endpoint, name=value, **fixed)`` for many values: ``url_maker('CaseView.show', 'case_id')(7)``
+    is ``url_for('CaseView.show', case_id=7)``, built by ``url_for`` once per request, endpoint and ``fixed``."""
     made = request_cache("url_makers")
-    key = (endpoint, name)
+    key = (endpoint, name, *sorted(fixed.items()))
     if key not in made:
-        head, found, tail = url_for(endpoint, **{name: _PLACEHOLDER}).partition(str(_PLACEHOLDER))
+        head, found, tail = url_for(endpoint, **fixed, **{name: _PLACEHOLDER}).partition(str(_PLACEHOLDER))
         if not found:
             raise ValueError(f"{endpoint} does not put {name} in its path")
         made[key] = _Url(head, tail)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import and_, bindparam, exists, func, or_, select, union_all
+from sqlalchemy import Select, and_, bindparam, exists, func, or_, select, union_all
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from portal.clock import utcnow
@@ -81,6 +81,10 @@ class Filters:
     status: str = ""
     overdue: bool = False
 
+    def any(self) -> bool:
+        """Whether any filter is set."""
+        return self != Filters()
+
     def apply(self, query, now):
         if self.code.strip():
             query = query.where(Case.code.contains(self.code.strip().upper()))
@@ -124,7 +128,10 @@ _DEADLINE_ORDER = (WorkItem.due_at.asc().nulls_last(), WorkItem.created_at, Work
 
 def _scoped(query, user, filters: Filters | None):
     """``query`` of work items narrowed to the cases the user may see, and to the page's filters."""
-    query = query.join(WorkItem.case).where(visible_cases_filter(user))
+    visible = visible_cases_filter(user)
+    if visible is True and (filters is None or not filters.any()):
+        return query  # every step has its case: joining the cases would narrow nothing
+    query = query.join(WorkItem.case).where(visible)
     return filters.apply(query, utcnow()) if filters else query
 
 
@@ -193,8 +200,9 @@ def repeat_parties(limit: int = 200) -> list[tuple[str, str, int, list[Case]]]:
 
 def case_for(user, case_id: int) -> Case:
     """The case with its parties, if the user may see it."""
-    case = db.session.scalar(select(Case).options(*_CASE_PAGE_LOADS).where(Case.id == case_id,
-                                                                           visible_cases_filter(user)))
+    visible = visible_cases_filter(user)
+    query = _CASE_PAGE if visible is True else _CASE_PAGE.where(visible)
+    case = db.session.scalar(query, {"case_id": case_id})
     if case is not None:
         return case
     if db.session.scalar(select(Case.id).where(Case.id == case_id)) is None:
@@ -205,6 +213,12 @@ def case_for(user, case_id: int) -> Case:
 # What a case's pages show of it besides its own row, read with it.
 _CASE_PAGE_LOADS = (selectinload(Case.parties), joinedload(Case.township), joinedload(Case.village),
                     joinedload(Case.assigned_unit), joinedload(Case.dispute_type).joinedload(DisputeType.parent))
+# Statements that every case page runs, built once (building one costs more than running it).
+_CASE_PAGE = select(Case).options(*_CASE_PAGE_LOADS).where(Case.id == bindparam("case_id"))
+_CASE_HISTORY = (select(WorkItem).options(joinedload(WorkItem.completed_by), joinedload(WorkItem.branch),
+                                          joinedload(WorkItem.org_unit))
+                 .where(WorkItem.case_id == bindparam("case_id")).order_by(WorkItem.id))
+_KINDS_PRESENT: dict[tuple[type, ...], Select] = {}
 
 
 def check_case_visible(user, case_id: int) -> None:
@@ -225,10 +239,7 @@ def case_by_code(user, code: str) -> Case:
 
 def case_history(case_id: int) -> list[WorkItem]:
     """Every step of the case, open and done, in the order they came, with who did them and where."""
-    return list(db.session.scalars(select(WorkItem).options(joinedload(WorkItem.completed_by),
-                                                            joinedload(WorkItem.branch),
-                                                            joinedload(WorkItem.org_unit))
-                                   .where(WorkItem.case_id == case_id).order_by(WorkItem.id)))
+    return list(db.session.scalars(_CASE_HISTORY, {"case_id": case_id}))
 
 
 def work_item(item_id: int, with_case: bool = True) -> WorkItem | None:
@@ -260,7 +271,11 @@ def org_unit_id(code: str | None) -> int | None:
 def kinds_present(case_id: int, models: tuple[type, ...]) -> set[type]:
     """Which of ``models`` (tables with a ``case_id``) hold rows of the case, in one query: a page that
     shows many of a case's kinds of record reads only those the case has (most have none of most)."""
-    row = db.session.execute(select(*(exists().where(m.case_id == case_id) for m in models))).one()
+    query = _KINDS_PRESENT.get(models)
+    if query is None:  # one per tuple of models the code names
+        query = _KINDS_PRESENT[models] = select(*(exists().where(m.case_id == bindparam("case_id"))
+                                                  for m in models))
+    row = db.session.execute(query, {"case_id": case_id}).one()
     return {model for model, present in zip(models, row, strict=True) if present}
 
 
