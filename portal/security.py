@@ -34,13 +34,15 @@ _REQUEST_KEY = "portal.security_snapshot"
 
 class SecuritySnapshot:
     """What the security tables said at one version, filled as requests ask: users (detached from any
-    session, never changed), the (view, permission) pairs of sets of roles, and the BPMN lanes of sets of role names."""
+    session, never changed), the (view, permission) pairs of sets of roles, the BPMN lanes of sets of role
+    names, and lists of units and dispute types that forms offer (detached, read only)."""
 
     def __init__(self, version: int) -> None:
         self.version = version
         self.users: dict[int, PortalUser | None] = {}
         self.permissions: dict[frozenset[int], frozenset[tuple[str, str]]] = {}
         self.lanes: dict[frozenset[str], frozenset[str]] = {}
+        self.reference: dict[tuple, list] = {}  # the county's units and dispute types (queries.reference_list)
 
 
 class PortalSecurityManager(SecurityManager):

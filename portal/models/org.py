@@ -99,11 +99,12 @@ class LaneRole(Model):
     role_name = Column(String(64), nullable=False)
 
 
-# The tables whose rows say who someone is and what they may do. Database triggers (see the
-# migration that creates ``security_version``) raise the version on every change to any of them.
+# The tables whose rows say who someone is and what they may do, and the county's reference lists that
+# every form offers (its units, the dispute types). Database triggers (see the migrations that create
+# ``security_version`` and add ``dispute_type``) raise the version on every change to any of them.
 SECURITY_TABLES = ("ab_user", "ab_role", "ab_user_role", "ab_group", "ab_user_group", "ab_group_role",
                    "ab_permission", "ab_view_menu", "ab_permission_view", "ab_permission_view_role",
-                   "lane_role", "org_unit")
+                   "lane_role", "org_unit", "dispute_type")
 
 
 class SecurityVersion(Model):

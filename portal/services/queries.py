@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import Select, and_, bindparam, exists, func, or_, select, union_all
-from sqlalchemy.orm import aliased, joinedload, selectinload
+from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 
 from portal.clock import utcnow
 from portal.extensions import db
@@ -252,12 +252,31 @@ _WITH_CASE = (joinedload(WorkItem.case).options(*_CASE_PAGE_LOADS),)
 
 
 def dispute_types() -> list[DisputeType]:
-    return list(db.session.scalars(select(DisputeType).options(joinedload(DisputeType.parent))
-                                   .order_by(DisputeType.code)))
+    """Every dispute type, each with its parent, in code order (read only: kept across requests)."""
+    return reference_list(("dispute_types",), lambda session: session.scalars(
+        select(DisputeType).options(joinedload(DisputeType.parent)).order_by(DisputeType.code)).unique())
 
 
 def org_units(*kinds: OrgKind) -> list[OrgUnit]:
-    return list(db.session.scalars(select(OrgUnit).where(OrgUnit.kind.in_(kinds)).order_by(OrgUnit.code)))
+    """The units of ``kinds``, in code order (read only: kept across requests)."""
+    return reference_list(("org_units", *sorted(k.value for k in kinds)), lambda session: session.scalars(
+        select(OrgUnit).where(OrgUnit.kind.in_(kinds)).order_by(OrgUnit.code)))
+
+
+def reference_list(key: tuple, read) -> list:
+    """A list of the county's reference rows (units, dispute types) that forms and filters offer, read
+    by ``read(session)``. Kept with the request's security snapshot: every change to those tables raises
+    the security version (database triggers), so the next request reads them again. The rows are
+    detached, with what ``read`` loaded: they are for reading, never for changing or relating to others.
+    Outside a request (commands, services in tests), read each time."""
+    from flask import current_app
+    snapshot = current_app.appbuilder.sm.security_snapshot()
+    if snapshot is None:
+        return list(read(db.session))
+    if key not in snapshot.reference:
+        with Session(db.session.get_bind()) as session:  # read after the version: never older than the snapshot
+            snapshot.reference[key] = list(read(session))
+    return snapshot.reference[key]
 
 
 def parties_named(name: str) -> list[Party]:

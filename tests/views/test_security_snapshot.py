@@ -101,6 +101,7 @@ def test_a_lane_taken_from_a_role_refuses_its_steps_on_the_next_request(app, log
     "UPDATE ab_role SET name = name WHERE name = 'dispatcher'",
     "UPDATE org_unit SET name = name WHERE code = 'CENTER'",
     "UPDATE ab_user SET first_name = first_name WHERE username = 'dispatch'",
+    "UPDATE dispute_type SET name = name WHERE parent_id IS NULL",
 ])
 def test_every_change_to_a_security_table_raises_the_version(app, statement):
     with other_connection(app) as conn:
@@ -141,3 +142,30 @@ def test_the_menu_bar_kept_per_user_follows_a_new_role_a_new_name_and_the_langua
             conn.execute(text("UPDATE ab_user SET first_name = :name WHERE id = :user_id"), {**ids, "name": name})
         client.get("/lang/zh")
     assert _menu(client) == before
+
+
+def test_the_lists_a_form_offers_follow_a_renamed_village_and_dispute_type_on_the_next_request(app, login_as):
+    """The intake form's units and dispute types are kept between requests; a change made elsewhere shows
+    on the next page, and a refused registration is offered the new names too."""
+    client = login_as("window")
+    with other_connection(app) as conn:
+        village, village_name = conn.execute(text(
+            "SELECT id, name FROM org_unit WHERE kind = 'village' ORDER BY code LIMIT 1")).one()
+        kind, kind_name = conn.execute(text(
+            "SELECT id, name FROM dispute_type WHERE parent_id IS NOT NULL ORDER BY code LIMIT 1")).one()
+    page = client.get("/cases/register").get_data(as_text=True)
+    assert village_name in page and kind_name in page
+    with other_connection(app) as conn:
+        conn.execute(text("UPDATE org_unit SET name = '改名后的村' WHERE id = :id"), {"id": village})
+        conn.execute(text("UPDATE dispute_type SET name = '改名后的纠纷类型' WHERE id = :id"), {"id": kind})
+    try:
+        page = client.get("/cases/register").get_data(as_text=True)
+        assert "改名后的村" in page and "改名后的纠纷类型" in page
+        assert village_name not in page.split('id="village_id"')[1].split("</select>")[0]
+        refused = client.post("/cases/register", data={"title": ""}).get_data(as_text=True)
+        assert "改名后的村" in refused and "改名后的纠纷类型" in refused
+    finally:
+        with other_connection(app) as conn:
+            conn.execute(text("UPDATE org_unit SET name = :n WHERE id = :id"), {"n": village_name, "id": village})
+            conn.execute(text("UPDATE dispute_type SET name = :n WHERE id = :id"), {"n": kind_name, "id": kind})
+    assert village_name in client.get("/cases/register").get_data(as_text=True)
