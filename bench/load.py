@@ -147,14 +147,15 @@ def main() -> None:
         pool_file = OUT / "load-pools.json"
         pool_file.write_text(json.dumps(pools(url, [s.base for s in servers])))
         server_pids = [p.pid for s in servers for p in s.processes]
+        worker_pids = [s.worker.pid for s in servers]
         users = subprocess.Popen([sys.executable, str(ROOT / "bench" / "load_users.py"), str(pool_file),
                                   "--warmup", str(args.warmup), "--duration", str(args.duration),
                                   "--think", str(args.think)], cwd=ROOT, stdout=subprocess.PIPE,
                                  stderr=open(OUT / "load-users.log", "w"), text=True)
         line = users.stdout.readline()  # "measuring": the warm-up is over
-        before = (cpu_seconds(server_pids), database_cpu(url))
+        before = (cpu_seconds(server_pids), database_cpu(url), cpu_seconds(worker_pids))
         out, _ = users.communicate(timeout=args.warmup + args.duration + 720)  # logins: at most 600 s
-        after = (cpu_seconds(server_pids), database_cpu(url))
+        after = (cpu_seconds(server_pids), database_cpu(url), cpu_seconds(worker_pids))
     finally:
         stop(servers)
     if users.returncode or line.strip() != "measuring":
@@ -171,7 +172,8 @@ def main() -> None:
     seconds = result["seconds"]
     database = sum(cpu - before[1].get(pid, 0.0) for pid, cpu in after[1].items())
     print(f"CPU over the measured time (cores, of {os.cpu_count()}): app servers and their workers "
-          f"{(after[0] - before[0]) / seconds:.2f}, PostgreSQL {database / seconds:.2f}, "
+          f"{(after[0] - before[0]) / seconds:.2f} (the workers {(after[2] - before[2]) / seconds:.2f}), "
+          f"PostgreSQL {database / seconds:.2f}, "
           f"simulated users {result['cpu_seconds'] / seconds:.2f}; per request "
           f"{(after[0] - before[0] + database) / max(result['requests'], 1) * 1000:.1f} ms of server and database CPU")
     print(f"open steps left in the pools: {result['left']}")

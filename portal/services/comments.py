@@ -7,9 +7,9 @@ member of the unit concerned. A rolled-back action leaves nothing to announce.
 """
 from __future__ import annotations
 
+from flask_appbuilder.security.sqla.models import Role, assoc_user_role
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
-from sqlalchemy.orm import selectinload
+from sqlalchemy import func, insert, select, update
 
 from portal.clock import utcnow
 from portal.extensions import db
@@ -61,32 +61,34 @@ def mark_read(user) -> int:
 # -- delivery (the worker) ------------------------------------------------------------------
 
 def _members(unit_id: int | None, lane: str | None) -> list[int]:
-    """Active users of exactly this unit whose roles work ``lane`` (every lane when None)."""
-    query = select(PortalUser).where(PortalUser.org_unit_id == unit_id, PortalUser.active.is_(True)) \
-        .options(selectinload(PortalUser.roles))  # every member's roles in one query, not one per member
-    users = list(db.session.scalars(query))
-    if lane is None:
-        return [u.id for u in users]
-    roles = set(db.session.scalars(select(LaneRole.role_name).where(LaneRole.lane == lane)))
-    return [u.id for u in users if roles & u.role_names]
+    """Active users of exactly this unit whose roles work ``lane`` (every lane when None): their ids, in
+    one query (a unit of many staff is told of every new step)."""
+    query = select(PortalUser.id).where(PortalUser.org_unit_id == unit_id, PortalUser.active.is_(True))
+    if lane is not None:
+        query = query.where(PortalUser.id.in_(
+            select(assoc_user_role.c.user_id).join(Role, Role.id == assoc_user_role.c.role_id)
+            .where(Role.name.in_(select(LaneRole.role_name).where(LaneRole.lane == lane)))))
+    return list(db.session.scalars(query.order_by(PortalUser.id)))
 
 
 def _kind_of(item: WorkItem) -> tuple[str, str]:
+    code = db.session.scalar(select(Case.code).where(Case.id == item.case_id))
     if item.kind == WorkItemKind.CARD:
-        return "card", str(_l("Supervision card on %(code)s: %(step)s", code=item.case.code, step=item.name))
-    earlier = db.session.scalar(select(func.count()).select_from(WorkItem).where(
-        WorkItem.case_id == item.case_id, WorkItem.bpmn_id == item.bpmn_id, WorkItem.id < item.id))
+        return "card", str(_l("Supervision card on %(code)s: %(step)s", code=code, step=item.name))
+    earlier = db.session.scalar(select(select(WorkItem.id).where(
+        WorkItem.case_id == item.case_id, WorkItem.bpmn_id == item.bpmn_id, WorkItem.id < item.id).exists()))
     if earlier:
-        return "returned", str(_l("Case %(code)s came back: %(step)s", code=item.case.code, step=item.name))
-    return "new_task", str(_l("New step on %(code)s: %(step)s", code=item.case.code, step=item.name))
+        return "returned", str(_l("Case %(code)s came back: %(step)s", code=code, step=item.name))
+    return "new_task", str(_l("New step on %(code)s: %(step)s", code=code, step=item.name))
 
 
 def deliver_notifications(limit: int | None = 200) -> int:
     """Turn committed work items and comments not yet announced into notifications; return how many."""
     sent = 0
+    members: dict[tuple, list[int]] = {}  # a unit's staff of a lane, read once per round
     for item_id in list(db.session.scalars(select(WorkItem.id).where(WorkItem.notified.is_(False))
                                            .order_by(WorkItem.id).limit(limit))):
-        sent += _deliver_item(item_id)
+        sent += _deliver_item(item_id, members)
     for comment_id in list(db.session.scalars(select(CaseComment.id).where(CaseComment.notified.is_(False))
                                               .order_by(CaseComment.id).limit(limit))):
         sent += _deliver_comment(comment_id)
@@ -94,7 +96,7 @@ def deliver_notifications(limit: int | None = 200) -> int:
 
 
 @transaction
-def _deliver_item(item_id: int) -> int:
+def _deliver_item(item_id: int, members: dict[tuple, list[int]]) -> int:
     take_sqlite_write_lock()  # SQLite: one worker at a time; PostgreSQL: rows skipped when another has them
     item = db.session.scalars(select(WorkItem).where(WorkItem.id == item_id, WorkItem.notified.is_(False))
                               .with_for_update(skip_locked=True)).first()
@@ -104,7 +106,11 @@ def _deliver_item(item_id: int) -> int:
     if item.status != WorkItemStatus.OPEN:
         return 0
     kind, text = _kind_of(item)
-    recipients = [item.claimed_by_id] if item.claimed_by_id else _members(item.org_unit_id, item.lane)
+    if item.claimed_by_id:
+        recipients = [item.claimed_by_id]
+    else:
+        key = (item.org_unit_id, item.lane)
+        recipients = members[key] if key in members else members.setdefault(key, _members(*key))
     return _add(recipients, item.case_id, kind, text, f"/cases/task/{item.id}", f"item:{item.id}")
 
 
@@ -129,9 +135,12 @@ def _deliver_comment(comment_id: int) -> int:
 
 
 def _add(user_ids, case_id, kind, text, url, source) -> int:
-    now = utcnow()
-    db.session.add_all([Notification(user_id=user_id, case_id=case_id, kind=kind, text=text[:300], url=url,
-                                     created_at=now, read=False, source=source) for user_id in user_ids])
+    """One notification per user, written in one statement."""
+    if user_ids:
+        now = utcnow()
+        db.session.execute(insert(Notification), [
+            {"user_id": user_id, "case_id": case_id, "kind": kind, "text": text[:300], "url": url,
+             "created_at": now, "read": False, "source": source} for user_id in user_ids])
     return len(user_ids)
 
 
