@@ -25,10 +25,14 @@ import random
 import re
 import sys
 import time
+from pathlib import Path
 
 import gevent
 from locust import FastHttpUser, between, events, task
 from locust.env import Environment
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from portal.idcard import check_digit  # noqa: E402
 
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 ARGS = argparse.Namespace()
@@ -37,6 +41,14 @@ _server = itertools.count()
 _accounts: dict[str, itertools.count] = {}
 _logins = itertools.count(1)
 LOGGED_IN = [0]  # users past their login (refused or not)
+
+
+def id_number(n: int) -> str:
+    """A valid ID number of the n-th applicant (each registration is someone else's dispute: one applicant
+    behind every case would make each new case a repeat petition of all the others)."""
+    born = f"{1950 + n % 50}{1 + n // 50 % 12:02d}{1 + n // 600 % 28:02d}"
+    first17 = f"110105{born}{n % 1000:03d}"
+    return first17 + check_digit(first17)
 
 
 class Staff(FastHttpUser):
@@ -104,7 +116,8 @@ class Clerk(Staff):
         html = self.page("/cases/register", "intake form")
         n = random.randrange(10**6)
         form = {**POOLS["intake"], "csrf_token": self._csrf(html), "title": f"负载测试纠纷{n}",
-                "applicants-0-name": f"申请人{n}", "respondents-0-name": f"被申请人{n}"}
+                "applicants-0-name": f"申请人{n}", "applicants-0-id_number": id_number(n),
+                "respondents-0-name": f"被申请人{n}"}
         with self.client.post("/cases/register", data=form, name="register case", allow_redirects=False,
                               catch_response=True) as resp:
             location = resp.headers.get("Location", "") if resp.status_code == 302 else ""

@@ -11,6 +11,7 @@ now, less the part the sums hold): the figures are those of the cases as they ar
 """
 from __future__ import annotations
 
+import functools
 from datetime import date, datetime
 from typing import Any
 
@@ -57,6 +58,7 @@ def day_of(column):
     return local_day(column, literal(current_app.config["PORTAL_TIMEZONE"], String))
 
 
+@functools.cache  # the figures' definitions are the code's: built once, not for every statement
 def _measure_expressions() -> dict[str, Any]:
     """Each measure as SQL over a case (joined as the closing figures join it): its part in the sum."""
     everywhere = Window(FAR_PAST, FAR_PAST, FAR_PAST)  # a per-day figure's conditions ignore the period
