@@ -29,3 +29,59 @@ def test_the_permissions_read_once_still_decide_each_page_and_menu(login_as):
     assert "/cases/register" in client.get("/worklist/").get_data(as_text=True)
     page = login_as("admin").get("/worklist/").get_data(as_text=True)
     assert "/cases/register" in page and "/settings/values" in page
+
+
+FILE_TABLES = ("dossier_number", "mediation_agreement", "mediation_session", "case_investigation",
+               "judicial_confirmation", "case_branch")
+
+
+def test_a_case_page_reads_only_the_kinds_of_record_its_case_has(login_as, make_case):
+    """One query asks which kinds of record the case has; the page then reads those, and no other."""
+    from sqlalchemy import text
+
+    from portal.extensions import db
+    client = login_as("dispatch")
+    for case_id in (make_case(until="triage"), make_case(until="feedback"), make_case(until=None)):
+        held = {t for t in FILE_TABLES
+                if db.session.scalar(text(f"SELECT count(*) FROM {t} WHERE case_id = :c"), {"c": case_id})}
+        with statements() as seen:
+            assert client.get(f"/cases/{case_id}").status_code == 200
+        read = {t for t in FILE_TABLES if any(s.lstrip().startswith(f"SELECT {t}.") for s in seen)}
+        assert read == held, case_id
+    assert held  # the closed case has records of its own: the page did read some
+
+
+def test_a_request_that_only_read_ends_with_commit_and_one_that_wrote_is_rolled_back(app):
+    """On PostgreSQL a request's transaction that wrote nothing is committed at its end (its connection
+    keeps its prepared statements); one that wrote without committing is never committed there."""
+    from sqlalchemy import text
+
+    from portal import _end_reading
+    from portal.extensions import db
+    with app.app_context():
+        session = db.session()
+        session.execute(text("SELECT 1"))
+        _end_reading(session)
+        assert session.in_transaction() == (db.engine.dialect.name != "postgresql")
+        session.rollback()
+        before = session.scalar(text("SELECT version FROM security_version"))
+        session.execute(text("UPDATE security_version SET version = version + 1000"))
+        _end_reading(session)
+        assert session.in_transaction()  # left to the ROLLBACK of closing the session
+        db.session.remove()
+        assert db.session.scalar(text("SELECT version FROM security_version")) == before
+        db.session.remove()
+
+
+def test_links_built_once_per_request_are_those_of_url_for(app):
+    from flask import url_for
+
+    from portal.template_helpers import url_maker
+    with app.test_request_context("/"):
+        assert url_maker("CaseView.show", "case_id")(17) == url_for("CaseView.show", case_id=17)
+        assert url_maker("CaseView.task", "item_id")(5) == url_for("CaseView.task", item_id=5)
+        document = url_maker("DocumentView.document", "key", case_id=3)
+        assert document("mediation_agreement") == url_for("DocumentView.document", case_id=3,
+                                                           key="mediation_agreement")
+        assert url_maker("DocumentView.document", "key", case_id=4)("x") == url_for(
+            "DocumentView.document", case_id=4, key="x")   # another fixed value: another link
