@@ -42,7 +42,7 @@ class SecuritySnapshot:
         self.users: dict[int, PortalUser | None] = {}
         self.permissions: dict[frozenset[int], frozenset[tuple[str, str]]] = {}
         self.lanes: dict[frozenset[str], frozenset[str]] = {}
-        self.reference: dict[tuple, list] = {}  # the county's units and dispute types (queries.reference_list)
+        self.reference: dict[tuple, tuple] = {}  # the county's units and dispute types (queries.reference_list)
 
 
 class PortalSecurityManager(SecurityManager):

@@ -275,8 +275,8 @@ def reference_list(key: tuple, read) -> list:
         return list(read(db.session))
     if key not in snapshot.reference:
         with Session(db.session.get_bind()) as session:  # read after the version: never older than the snapshot
-            snapshot.reference[key] = list(read(session))
-    return snapshot.reference[key]
+            snapshot.reference[key] = tuple(read(session))
+    return list(snapshot.reference[key])  # the caller's own list: the kept one stays as read
 
 
 def parties_named(name: str) -> list[Party]:
