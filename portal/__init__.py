@@ -192,38 +192,20 @@ def _close_sessions_quietly(app: Flask) -> None:
     from sqlalchemy.exc import OperationalError
 
     from portal.extensions import db
+    from portal.services._tx import end_reading
     from portal.services.errors import database_unavailable
 
     @app.teardown_appcontext
     def _close_session(_exc):
         try:
             if _exc is None:
-                _end_reading(db.session())
+                end_reading(db.session())
             db.session.remove()
         except OperationalError as exc:
             if not database_unavailable(exc):
                 raise
             app.logger.warning("database gone while a finished request closed its session: %s", exc.orig)
             db.session.registry.clear()
-
-
-def _end_reading(session) -> None:
-    """On PostgreSQL, end a request's transaction that only read with COMMIT rather than the ROLLBACK of
-    closing the session: the driver forgets the connection's prepared statements on every ROLLBACK, so
-    pages that only read had every query parsed and planned again, each time. A transaction that wrote
-    (a service that failed without undoing, changes not flushed) is left to the ROLLBACK, and so is any
-    that this fails on (a connection the database dropped): closing the session deals with those."""
-    from sqlalchemy import text
-    from sqlalchemy.exc import SQLAlchemyError
-    if not session.in_transaction() or session.get_bind().dialect.name != "postgresql":
-        return
-    if session.new or session.dirty or session.deleted:
-        return
-    try:
-        if not session.scalar(text("SELECT pg_current_xact_id_if_assigned() IS NOT NULL")):  # nothing written
-            session.commit()
-    except SQLAlchemyError:
-        pass
 
 
 def _limit_logins(app: Flask) -> None:

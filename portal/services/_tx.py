@@ -53,3 +53,23 @@ def _commit(keep_loaded: bool) -> None:
         db.session.commit()
     finally:
         session.expire_on_commit = previous
+
+
+def end_reading(session) -> None:
+    """End a request's transaction that only read (its services, if any, have committed): on PostgreSQL
+    with COMMIT rather than the ROLLBACK of closing the session, because the driver forgets the
+    connection's prepared statements on every ROLLBACK, so pages that only read had every query parsed
+    and planned again, each time. A transaction that wrote (a service that failed without undoing,
+    changes not flushed) is left to the ROLLBACK, and so is any that this fails on (a connection the
+    database dropped): closing the session deals with those."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import SQLAlchemyError
+    if not session.in_transaction() or session.get_bind().dialect.name != "postgresql":
+        return
+    if session.new or session.dirty or session.deleted:
+        return
+    try:
+        if not session.scalar(text("SELECT pg_current_xact_id_if_assigned() IS NOT NULL")):  # nothing written
+            session.commit()
+    except SQLAlchemyError:
+        pass

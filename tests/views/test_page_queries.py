@@ -56,17 +56,17 @@ def test_a_request_that_only_read_ends_with_commit_and_one_that_wrote_is_rolled_
     keeps its prepared statements); one that wrote without committing is never committed there."""
     from sqlalchemy import text
 
-    from portal import _end_reading
     from portal.extensions import db
+    from portal.services._tx import end_reading
     with app.app_context():
         session = db.session()
         session.execute(text("SELECT 1"))
-        _end_reading(session)
+        end_reading(session)
         assert session.in_transaction() == (db.engine.dialect.name != "postgresql")
         session.rollback()
         before = session.scalar(text("SELECT version FROM security_version"))
         session.execute(text("UPDATE security_version SET version = version + 1000"))
-        _end_reading(session)
+        end_reading(session)
         assert session.in_transaction()  # left to the ROLLBACK of closing the session
         db.session.remove()
         assert db.session.scalar(text("SELECT version FROM security_version")) == before
