@@ -9,7 +9,7 @@ export FLASK_APP := portal:create_app()
 PORTAL_TEST_PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
 SYSTEM_PACKAGES := fonts-noto-cjk libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0
-TEST_SYSTEM_PACKAGES := chromium poppler-utils postgresql-client postgresql
+TEST_SYSTEM_PACKAGES := chromium poppler-utils zbar-tools postgresql-client postgresql
 
 .PHONY: run test setup test-setup system-packages test-system-packages translations db lint clean
 

@@ -5,6 +5,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from tests.browser.qrread import read_qr
 from tests.conftest import PASSWORD
 
 SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -82,6 +83,7 @@ def test_a_case_from_the_window_to_closed(page):
     page.wait_for_selector("#case-code")
     page.case_code = page.inner_text("#case-code")
     assert page.case_code.startswith("MT")
+    assert read_qr(page.locator("#case-qr svg").screenshot()) == page.case_code   # 一案一码: a phone reads it
     assert page.inner_text("#case-status") == "研判中"
 
     def triage(p):

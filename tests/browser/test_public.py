@@ -13,6 +13,7 @@ from portal.models import Case, CitizenRating, DeliveryStatus, DocumentDelivery,
 from portal.services.delivery import serve_document
 from tests import papers
 from tests.conftest import CHAIN, do_step, user
+from tests.browser.qrread import read_qr
 from tests.online import APPLICANT_ID, clean_online  # noqa: F401
 
 SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -65,7 +66,10 @@ def file_the_dispute(page) -> str:
     page.wait_for_selector("#filed")
     assert page.locator("#case-qr svg").count() == 1 and fits_the_screen(page)
     page.screenshot(path=str(SHOTS / "public_filed.png"), full_page=True)
-    return page.inner_text("#case-code").strip()
+    code = page.inner_text("#case-code").strip()
+    scanned = read_qr(page.locator("#case-qr svg").screenshot())        # what a phone reads off the screen
+    assert scanned.endswith(f"/public/track?code={code}") and scanned.startswith("http")
+    return code
 
 
 def test_a_citizen_files_follows_receives_and_rates_on_a_phone(phone, ctx):
