@@ -16,6 +16,7 @@ from portal.models import (
     OrgKind,
     OrgUnit,
     Party,
+    PortalUser,
     WorkItem,
     WorkItemKind,
     WorkItemStatus,
@@ -180,10 +181,14 @@ def repeat_cases(user, case: Case) -> list[Case]:
     numbers = [p.id_number for p in case.parties if p.id_number]
     if not numbers:
         return []
-    return list(db.session.scalars(
-        select(Case).where(Case.id != case.id, visible_cases_filter(user),
-                           Case.id.in_(select(Party.case_id).where(Party.id_number.in_(numbers))))
-        .order_by(Case.registered_at.desc()).limit(50)))
+    visible = visible_cases_filter(user)
+    query = _REPEATS if visible is True else _REPEATS.where(visible)
+    return list(db.session.scalars(query, {"case_id": case.id, "numbers": numbers}))
+
+
+_REPEATS = (select(Case).where(Case.id != bindparam("case_id"), Case.id.in_(
+    select(Party.case_id).where(Party.id_number.in_(bindparam("numbers", expanding=True)))))
+    .order_by(Case.registered_at.desc()).limit(50))
 
 
 def repeat_parties(limit: int = 200) -> list[tuple[str, str, int, list[Case]]]:
@@ -202,7 +207,7 @@ def case_for(user, case_id: int) -> Case:
     """The case with its parties, if the user may see it."""
     visible = visible_cases_filter(user)
     query = _CASE_PAGE if visible is True else _CASE_PAGE.where(visible)
-    case = db.session.scalar(query, {"case_id": case_id})
+    case = db.session.scalars(query, {"case_id": case_id}).unique().one_or_none()
     if case is not None:
         return case
     if db.session.scalar(select(Case.id).where(Case.id == case_id)) is None:
@@ -210,13 +215,15 @@ def case_for(user, case_id: int) -> Case:
     raise CaseForbiddenError()
 
 
-# What a case's pages show of it besides its own row, read with it.
-_CASE_PAGE_LOADS = (selectinload(Case.parties), joinedload(Case.township), joinedload(Case.village),
+# What a case's pages show of it besides its own row, read with it, in one query (a second one for the
+# parties cost more than the rows the join repeats: a case has two or three parties).
+_CASE_PAGE_LOADS = (joinedload(Case.parties), joinedload(Case.township), joinedload(Case.village),
                     joinedload(Case.assigned_unit), joinedload(Case.dispute_type).joinedload(DisputeType.parent))
 # Statements that every case page runs, built once (building one costs more than running it).
 _CASE_PAGE = select(Case).options(*_CASE_PAGE_LOADS).where(Case.id == bindparam("case_id"))
-_CASE_HISTORY = (select(WorkItem).options(joinedload(WorkItem.completed_by), joinedload(WorkItem.branch),
-                                          joinedload(WorkItem.org_unit))
+# (who did a step is shown by name: their own unit, which a user's row joins by default, is not read)
+_CASE_HISTORY = (select(WorkItem).options(joinedload(WorkItem.completed_by).lazyload(PortalUser.org_unit),
+                                          joinedload(WorkItem.branch), joinedload(WorkItem.org_unit))
                  .where(WorkItem.case_id == bindparam("case_id")).order_by(WorkItem.id))
 _KINDS_PRESENT: dict[tuple[type, ...], Select] = {}
 
