@@ -29,3 +29,9 @@ def test_placeholders_are_filled_and_escaped_as_flask_babel_does(app):
         html = render_template_string('{{ _("%(n)s page(s)", n=n) }}', n="<b>3</b>")
         assert html == "&lt;b&gt;3&lt;/b&gt; page(s)"
         assert render_template_string('{{ ngettext("%(num)s day", "%(num)s days", 2) }}') == "2 days"
+        # the same through each name a template may use, in a template that escapes and in one that does not
+        for name in ("_", "gettext"):
+            assert render_template_string("{{ %s('100%%%% of %%(n)s', n=n) }}" % name, n="<b>") == "100% of &lt;b&gt;"
+            plain = app.jinja_env.overlay(autoescape=False).from_string("{{ %s('%%(n)s days', n=n) }}" % name)
+            assert plain.render(n="<b>") == "<b> days"
+        assert render_template_string("{% trans n=n %}{{ n }} page(s){% endtrans %}", n="<i>") == "&lt;i&gt; page(s)"

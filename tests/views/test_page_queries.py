@@ -85,3 +85,24 @@ def test_links_built_once_per_request_are_those_of_url_for(app):
                                                            key="mediation_agreement")
         assert url_maker("DocumentView.document", "key", case_id=4)("x") == url_for(
             "DocumentView.document", case_id=4, key="x")   # another fixed value: another link
+
+
+def test_a_blank_field_drawn_once_per_language_is_the_macros_and_a_refused_one_is_drawn_afresh(app):
+    from flask import get_template_attribute
+    from flask_babel import force_locale
+    from werkzeug.datastructures import MultiDict
+
+    from portal.forms.steps import AttachmentForm
+    from portal.template_helpers import form_field
+    with app.test_request_context("/"):
+        macro = get_template_attribute("portal/_macros.html", "field")
+        for locale, word in (("zh", "材料类别"), ("en", "Kind of paper")):
+            with force_locale(locale):
+                blank = AttachmentForm(formdata=None, meta={"csrf": False})
+                for name in ("category", "title", "file"):
+                    assert form_field(blank, name) == macro(blank[name])
+                assert word in form_field(AttachmentForm(formdata=None, meta={"csrf": False}), "category")
+        refused = AttachmentForm(formdata=MultiDict({"title": "收条"}), meta={"csrf": False})
+        assert not refused.validate()
+        assert 'value="收条"' in form_field(refused, "title")                       # kept as typed
+        assert "field-error" in form_field(refused, "category") and "field-error" not in macro(blank["category"])
