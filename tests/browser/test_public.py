@@ -12,8 +12,8 @@ from portal.extensions import db
 from portal.models import Case, CitizenRating, DeliveryStatus, DocumentDelivery, PartyKind
 from portal.services.delivery import serve_document
 from tests import papers
-from tests.conftest import CHAIN, do_step, user
 from tests.browser.qrread import read_qr
+from tests.conftest import CHAIN, do_step, user
 from tests.online import APPLICANT_ID, clean_online  # noqa: F401
 
 SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts"
