@@ -100,9 +100,23 @@ def test_a_blank_field_drawn_once_per_language_is_the_macros_and_a_refused_one_i
             with force_locale(locale):
                 blank = AttachmentForm(formdata=None, meta={"csrf": False})
                 for name in ("category", "title", "file"):
-                    assert form_field(blank, name) == macro(blank[name])
-                assert word in form_field(AttachmentForm(formdata=None, meta={"csrf": False}), "category")
+                    assert form_field(blank[name]) == macro(blank[name])
+                assert word in form_field(AttachmentForm(formdata=None, meta={"csrf": False}).category)
         refused = AttachmentForm(formdata=MultiDict({"title": "收条"}), meta={"csrf": False})
         assert not refused.validate()
-        assert 'value="收条"' in form_field(refused, "title")                       # kept as typed
-        assert "field-error" in form_field(refused, "category") and "field-error" not in macro(blank["category"])
+        assert 'value="收条"' in form_field(refused.title)                         # kept as typed
+        assert "field-error" in form_field(refused.category) and "field-error" not in macro(blank.category)
+        opened = AttachmentForm(formdata=None, data={"title": "调解协议书"}, meta={"csrf": False})
+        assert 'value="调解协议书"' in form_field(opened.title)                     # opened with a value
+
+
+def test_a_blank_field_follows_its_choices(app):
+    from portal.forms.steps import AttachmentForm
+    from portal.template_helpers import form_field
+    with app.test_request_context("/"):
+        form = AttachmentForm(formdata=None, meta={"csrf": False})
+        before = form_field(form.category)
+        form.category.choices = [*form.category.choices, ("other_paper", "其他材料")]
+        assert "其他材料" not in before and "其他材料" in form_field(form.category)
+        form.category.choices = form.category.choices[:-1]
+        assert form_field(form.category) == before
