@@ -141,24 +141,44 @@ def _open_item_ids(user, tab: str, filters: Filters | None, limit: int, offset: 
 
     Each of the user's lanes is read on its own, in the order of the (status, lane, due, created)
     index, as far as the page reaches, and the lanes' heads are merged: a single scan in deadline
-    order would step over every other lane's dated steps to reach a lane whose steps have none."""
-    lanes = sorted(lanes_for(user))
+    order would step over every other lane's dated steps to reach a lane whose steps have none.
+    Without filters (a worklist as it opens) the statement is built once per lanes, tab and place in the
+    county, and kept: building it took 2 to 3 ms of a worklist page."""
+    lanes = tuple(sorted(lanes_for(user)))
     if not lanes:
         return []
+    params = {"user_id": user.id, "reach": offset + limit, "page_size": limit, "skip": offset}
+    if filters is not None and filters.any():
+        return list(db.session.scalars(_open_ids_statement(user, tab, filters, lanes), params))
+    key = (lanes, tab, user.org_unit.path if user.org_unit is not None else None, visible_cases_filter(user) is True)
+    statement = _OPEN_IDS.get(key)
+    if statement is None:
+        if len(_OPEN_IDS) >= 1000:
+            _OPEN_IDS.clear()
+        statement = _OPEN_IDS[key] = _open_ids_statement(user, tab, None, lanes)
+    return list(db.session.scalars(statement, params))
+
+
+_OPEN_IDS: dict[tuple, Select] = {}
+
+
+def _open_ids_statement(user, tab: str, filters: Filters | None, lanes: tuple[str, ...]) -> Select:
+    """The statement of ``_open_item_ids`` (parameters: user_id, reach = offset + limit, page_size, skip)."""
     if user.org_unit is not None:
         unit_ok = or_(WorkItem.org_unit_id.is_(None), WorkItem.org_unit_id.in_(_subtree(user)))
     else:
         unit_ok = WorkItem.org_unit_id.is_(None)
     cards = WorkItem.kind == WorkItemKind.CARD
+    mine = bindparam("user_id")
     heads = [_scoped(select(WorkItem.id, WorkItem.due_at, WorkItem.created_at).where(
                 WorkItem.status == WorkItemStatus.OPEN, WorkItem.lane == lane,
-                or_(WorkItem.claimed_by_id.is_(None), WorkItem.claimed_by_id == user.id), unit_ok,
+                or_(WorkItem.claimed_by_id.is_(None), WorkItem.claimed_by_id == mine), unit_ok,
                 cards if tab == "supervised" else ~cards), user, filters)
-             .order_by(*_DEADLINE_ORDER).limit(offset + limit).subquery()
+             .order_by(*_DEADLINE_ORDER).limit(bindparam("reach")).subquery()
              for lane in lanes]
     merged = union_all(*(select(h) for h in heads)).subquery() if len(heads) > 1 else heads[0]
-    return list(db.session.scalars(select(merged.c.id).order_by(
-        merged.c.due_at.asc().nulls_last(), merged.c.created_at, merged.c.id).limit(limit).offset(offset)))
+    return select(merged.c.id).order_by(merged.c.due_at.asc().nulls_last(), merged.c.created_at, merged.c.id) \
+        .limit(bindparam("page_size")).offset(bindparam("skip"))
 
 
 _UNIT_CASE_LOADS = (joinedload(Case.dispute_type), joinedload(Case.township), joinedload(Case.assigned_unit))
