@@ -12,7 +12,7 @@ from datetime import date, datetime, time, timezone
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import Date, and_, bindparam, case, func, select
 from sqlalchemy.orm import aliased
 
 from portal.extensions import db
@@ -63,22 +63,30 @@ def _month_days(end: date, count: int = 12) -> list[tuple[date, date]]:
 
 def _rolled_monthly(grain: str, filters: KpiFilters) -> Chart:
     spans = _month_days(filters.period()[1])
-    rows, within = daily.day_rows(grain, spans[0][0], spans[-1][1])
-
-    def total(name, first, last):
-        return func.coalesce(func.sum(case((and_(rows.c.day >= first, rows.c.day <= last), rows.c[name]),
-                                           else_=0)), 0)
-    columns = []
-    for first, last in spans:
-        columns += [total("received", first, last), total("resolved", first, last),
-                    total("on_time_hits", first, last),
-                    total("on_time", first, last) - total("on_time_hits", first, last)]
-    row = db.session.execute(select(*columns).where(within, *daily.narrowed(rows, filters))).one()
+    statement = daily.summed(daily.summed_key("monthly", grain, filters),
+                             lambda: _rolled_monthly_statement(grain, filters, len(spans)))
+    params = {**daily.rows_params(spans[0][0], spans[-1][1]), **daily.narrow_params(filters),
+              **{k: v for i, span in enumerate(spans) for k, v in daily.span_params(f"m{i}", *span).items()}}
+    row = db.session.execute(statement, params).one()
     chart = Chart([f"{first:%Y-%m}" for first, _ in spans], {"received": [], "resolved": [], "on_time": [], "late": []})
     for i in range(len(spans)):
         for j, key in enumerate(("received", "resolved", "on_time", "late")):
             chart.series[key].append(int(row[4 * i + j]))
     return chart
+
+
+def _rolled_monthly_statement(grain: str, filters: KpiFilters, months: int):
+    rows, within = daily.day_rows(grain)
+
+    def total(name, i):
+        first, last = bindparam(f"m{i}_first", type_=Date()), bindparam(f"m{i}_last", type_=Date())
+        return func.coalesce(func.sum(case((and_(rows.c.day >= first, rows.c.day <= last), rows.c[name]),
+                                           else_=0)), 0)
+    columns = []
+    for i in range(months):
+        columns += [total("received", i), total("resolved", i), total("on_time_hits", i),
+                    total("on_time", i) - total("on_time_hits", i)]
+    return select(*columns).where(within, *daily.narrowed(rows, filters))
 
 
 def monthly(user, filters: KpiFilters) -> Chart:
@@ -114,17 +122,23 @@ def _period_conditions(filters: KpiFilters):
 
 
 def _rolled_by_category(filters: KpiFilters) -> Chart:
-    rows, within = daily.day_rows("y", *filters.period())
-    parent = aliased(DisputeType)
-    received, resolved, agreed = (func.sum(rows.c[name]) for name in ("received", "resolved", "agreed"))
-    result = db.session.execute(
-        select(parent.name, received, resolved, agreed)
-        .join(DisputeType, DisputeType.id == rows.c.dispute_type_id).join(parent, parent.id == DisputeType.parent_id)
-        .where(within, *daily.narrowed(rows, filters)).group_by(parent.code, parent.name)
-        .having(received + resolved > 0).order_by(parent.code)).all()
+    statement = daily.summed(daily.summed_key("by_category", "y", filters),
+                             lambda: _rolled_by_category_statement(filters))
+    params = {**daily.rows_params(*filters.period()), **daily.narrow_params(filters)}
+    result = db.session.execute(statement, params).all()
     return Chart([r[0] for r in result], {"received": [int(r[1]) for r in result],
                                           "resolved": [int(r[2]) for r in result],
                                           "success": [int(r[3]) for r in result]})
+
+
+def _rolled_by_category_statement(filters: KpiFilters):
+    rows, within = daily.day_rows("y")
+    parent = aliased(DisputeType)
+    received, resolved, agreed = (func.sum(rows.c[name]) for name in ("received", "resolved", "agreed"))
+    return select(parent.name, received, resolved, agreed) \
+        .join(DisputeType, DisputeType.id == rows.c.dispute_type_id).join(parent, parent.id == DisputeType.parent_id) \
+        .where(within, *daily.narrowed(rows, filters)).group_by(parent.code, parent.name) \
+        .having(received + resolved > 0).order_by(parent.code)
 
 
 def by_category(user, filters: KpiFilters) -> Chart:
@@ -160,10 +174,13 @@ def by_township(user, filters: KpiFilters) -> Chart:
 def _township_counts(user, filters: KpiFilters) -> dict[int, tuple[int, int]]:
     """township id -> (received, resolved) in the period."""
     if daily.grain_for(user, filters, by="t") is not None:
-        rows, within = daily.day_rows("t", *filters.period())
-        return {r[0]: (int(r[1]), int(r[2])) for r in db.session.execute(
-            select(rows.c.township_id, func.sum(rows.c.received), func.sum(rows.c.resolved))
-            .where(within, *daily.narrowed(rows, filters)).group_by(rows.c.township_id))}
+        def build():
+            rows, within = daily.day_rows("t")
+            return select(rows.c.township_id, func.sum(rows.c.received), func.sum(rows.c.resolved)) \
+                .where(within, *daily.narrowed(rows, filters)).group_by(rows.c.township_id)
+        statement = daily.summed(daily.summed_key("by_township", "t", filters), build)
+        params = {**daily.rows_params(*filters.period()), **daily.narrow_params(filters)}
+        return {r[0]: (int(r[1]), int(r[2])) for r in db.session.execute(statement, params)}
     start, end = _period_conditions(filters)
     received = and_(Case.registered_at >= start, Case.registered_at < end)
     resolved = and_(Case.status == CaseStatus.CLOSED, Case.closed_at >= start, Case.closed_at < end)

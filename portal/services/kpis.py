@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, false, func, not_, or_, select, true
+from sqlalchemy import Date, and_, bindparam, case, false, func, not_, or_, select, true
 from sqlalchemy.orm import aliased, joinedload
 from sqlalchemy.sql.elements import True_
 
@@ -182,23 +182,29 @@ def _rolled_figures(grain: str, filters: KpiFilters) -> dict[str, Any]:
     and the same days a year earlier, labelled as ``_source_query`` labels them."""
     start, end = filters.period()
     spans = {"cur": (start, end), "prev": (_year_before(start), _year_before(end))}
-    rows, within = daily.day_rows(grain, spans["prev"][0], end)
+    statement = daily.summed(daily.summed_key("figures", grain, filters), lambda: _rolled_statement(grain, filters))
+    params = {**daily.rows_params(spans["prev"][0], end), **daily.narrow_params(filters),
+              **{k: v for tag, span in spans.items() for k, v in daily.span_params(tag, *span).items()}}
+    return dict(db.session.execute(statement, params).mappings().one())
 
-    def total(name, first, last):
+
+def _rolled_statement(grain: str, filters: KpiFilters):
+    rows, within = daily.day_rows(grain)
+
+    def total(name, tag):
+        first, last = bindparam(f"{tag}_first", type_=Date()), bindparam(f"{tag}_last", type_=Date())
         return func.coalesce(func.sum(case((and_(rows.c.day >= first, rows.c.day <= last), rows.c[name]),
                                            else_=0)), 0)
     columns = []
     for k in daily.ROLLED:
-        for tag, (first, last) in spans.items():
+        for tag in ("cur", "prev"):
             if k.measure == "avg":
-                columns.append((total(f"{k.key}_sum", first, last) /
-                                func.nullif(total(k.key, first, last), 0)).label(f"{k.key}_{tag}"))
+                columns.append((total(f"{k.key}_sum", tag) / func.nullif(total(k.key, tag), 0)).label(f"{k.key}_{tag}"))
                 continue
-            columns.append(total(k.key, first, last).label(f"{k.key}_{tag}"))
+            columns.append(total(k.key, tag).label(f"{k.key}_{tag}"))
             if k.hits is not None:
-                columns.append(total(f"{k.key}_hits", first, last).label(f"{k.key}_{tag}_hits"))
-    return dict(db.session.execute(select(*columns).where(within, *daily.narrowed(rows, filters)))
-                .mappings().one())
+                columns.append(total(f"{k.key}_hits", tag).label(f"{k.key}_{tag}_hits"))
+    return select(*columns).where(within, *daily.narrowed(rows, filters))
 
 
 def _windows(filters: KpiFilters) -> dict[str, Window]:
