@@ -23,7 +23,7 @@ from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import Case, DisputeType, OrgKind, OrgUnit, SourceChannel
 from portal.roles import COUNTY_WIDE_ROLES
-from portal.services import daily
+from portal.services import daily, queries
 from portal.services.deadlines import local_to_utc, local_today
 from portal.services.kpi_defs import KPIS, PARTS, YUAN, Kpi, Source, UnknownFigureError, Window, kpi
 from portal.services.queries import visible_cases_filter
@@ -256,16 +256,14 @@ def filter_choices(user) -> dict[str, list]:
     """What the dashboard's filters offer: the townships of the user's territory (a township's or a
     village's staff: their own; the others: all), the dispute types (level 1, then its level-2 types),
     the channels, and the units cases are assigned to above the villages."""
-    townships = list(db.session.scalars(select(OrgUnit).where(OrgUnit.kind == OrgKind.TOWNSHIP)
-                                        .order_by(OrgUnit.code)))
+    townships = queries.org_units(OrgKind.TOWNSHIP)  # the county's lists, kept between requests
     own = user.org_unit.path if user.org_unit is not None else ""
     if not COUNTY_WIDE_ROLES & user.role_names and any(own.startswith(t.path) for t in townships):
         townships = [t for t in townships if own.startswith(t.path)]
-    county = select(OrgUnit.id).where(OrgUnit.kind == OrgKind.COUNTY)
-    units = db.session.scalars(select(OrgUnit).where(or_(
-        OrgUnit.kind.in_([OrgKind.TOWNSHIP, OrgKind.DEPARTMENT, OrgKind.STUDIO]),
-        and_(OrgUnit.kind == OrgKind.COMMITTEE, OrgUnit.parent_id.in_(county)))).order_by(OrgUnit.code))
-    types = list(db.session.scalars(select(DisputeType).order_by(DisputeType.code)))
+    county = {u.id for u in queries.org_units(OrgKind.COUNTY)}
+    units = [u for u in queries.org_units(OrgKind.TOWNSHIP, OrgKind.DEPARTMENT, OrgKind.STUDIO, OrgKind.COMMITTEE)
+             if u.kind != OrgKind.COMMITTEE or u.parent_id in county]
+    types = queries.dispute_types()
     return {"townships": townships, "units": list(units), "channels": list(SourceChannel),
             "types": [(t, [c for c in types if c.parent_id == t.id]) for t in types if t.parent_id is None]}
 
