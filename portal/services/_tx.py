@@ -20,9 +20,10 @@ def transaction(fn: Callable[..., T] | None = None, *, keep_loaded: bool = False
     """Commit once when ``fn`` returns; roll back if it raises anything (undoing what ``on_rollback``
     was given, while the transaction's locks are still held).
 
-    ``keep_loaded``: the commit leaves what the session has loaded as it was read, instead of having it
-    read again on its next use -- for a service that only adds a row of its own (the audit of a page
-    being read) while the page goes on showing what it read."""
+    ``keep_loaded``: the commit leaves what the session has loaded as it was read or written, instead of
+    having it read again on its next use -- for a service that only adds a row of its own (the audit of a
+    page being read) while the page goes on showing what it read, or whose page goes on with what it wrote
+    (a case just registered: its code, its parties)."""
     if fn is None:
         return functools.partial(transaction, keep_loaded=keep_loaded)
 

@@ -52,7 +52,7 @@ from portal.services.errors import (
 )
 from portal.services.formsteps import step_for
 from portal.services.locks import WRITE_LOCK
-from portal.services.processes import published_version
+from portal.services.processes import published_version_id
 from portal.services.queries import center_id, lanes_for
 from portal.services.steps import STEPS
 
@@ -124,9 +124,10 @@ def _check_intake(data: IntakeData) -> tuple[DisputeType, OrgUnit, OrgUnit | Non
     return dtype, township, village, amount
 
 
-@transaction
+@transaction(keep_loaded=True)
 def register_case(user, data: IntakeData) -> Case:
-    """Register a dispute at the one window: create the case, start its workflow, complete intake."""
+    """Register a dispute at the one window: create the case, start its workflow, complete intake.
+    The page goes on with the case as written (its code, its parties), without reading it again."""
     return open_case(user, data)
 
 
@@ -134,7 +135,7 @@ def open_case(user, data: IntakeData) -> Case:
     """``register_case`` inside the caller's transaction (a grid member's report registers its case
     together with its photos and its routing, all or nothing)."""
     dtype, township, village, amount = _check_intake(data)
-    version = published_version()
+    version_id = published_version_id()
     engine = get_engine()
     now = utcnow()
     case = Case(title=data.title.strip(), dispute_type=dtype, township=township, village=village,
@@ -143,28 +144,30 @@ def open_case(user, data: IntakeData) -> Case:
                 people_count=data.people_count, source_channel=SourceChannel(data.source_channel),
                 route=LawfulChannel(data.route), accused_unit_id=data.accused_unit_id or None,
                 status=CaseStatus.REGISTERED, registered_by_id=user.id, registered_at=now,
-                process_version=version, wf_state="{}", updated_at=now)
+                process_version_id=version_id, wf_state="{}", updated_at=now)
     case.parties = [Party(kind=PartyKind(p.kind), seq=i, name=p.name.strip(),
                           id_number=p.id_number.strip().upper() or None, phone=p.phone.strip() or None,
                           address=p.address.strip() or None, ethnicity=(p.ethnicity or "").strip() or None,
                           occupation=(p.occupation or "").strip() or None)
                     for i, p in enumerate(data.parties)]
     db.session.add(case)
+    db.session.flush()  # the case's id, for its code
+    # The rest is written by the one flush below: a query in between would write the case again each time.
+    with db.session.no_autoflush:
+        case.code = _case_code(case, now)
+        _note_visits(case)
+        wf = engine.start(spec_for(version_id), now=now)
+        intake = next((t for t in engine.ready_user_tasks(wf) if t.form_key == "intake"), None)
+        if intake is None:
+            raise ValidationFailed(_l("The published process does not begin with the intake step."))
+        engine.complete(wf, intake.id, STEPS["intake"](case, {}), now=now)
+        item = WorkItem(case_id=case.id, task_id=intake.id, bpmn_id=intake.bpmn_id, name=intake.name,
+                        lane=intake.lane, form_key="intake", org_unit_id=center_id(), status=WorkItemStatus.DONE,
+                        created_at=now, completed_at=now, completed_by_id=user.id,
+                        result=json.dumps({"title": case.title}, ensure_ascii=False))
+        db.session.add(item)
+        sync_case(case, wf, now, open_items=[])  # a new case has no open step yet
     db.session.flush()
-    case.code = _case_code(case, now)
-    _note_visits(case)
-    wf = engine.start(version.spec_json, now=now)
-    intake = next((t for t in engine.ready_user_tasks(wf) if t.form_key == "intake"), None)
-    if intake is None:
-        raise ValidationFailed(_l("The published process does not begin with the intake step."))
-    engine.complete(wf, intake.id, STEPS["intake"](case, {}), now=now)
-    item = WorkItem(case_id=case.id, task_id=intake.id, bpmn_id=intake.bpmn_id, name=intake.name,
-                    lane=intake.lane, form_key="intake", org_unit_id=center_id(), status=WorkItemStatus.DONE,
-                    created_at=now, completed_at=now, completed_by_id=user.id,
-                    result=json.dumps({"title": case.title}, ensure_ascii=False))
-    db.session.add(item)
-    db.session.flush()
-    sync_case(case, wf, now)
     audit("case.register", user=user, case=case, work_item=item, code=case.code)
     return case
 
@@ -290,14 +293,23 @@ def _note_visits(case: Case) -> None:
     ids = sorted({p.id_number for p in case.parties if p.kind == PartyKind.APPLICANT and p.id_number})
     if not ids:
         return
-    same_applicant = select(Party.case_id).where(Party.kind == PartyKind.APPLICANT, Party.id_number.in_(ids),
-                                                 Party.case_id != case.id)
-    case.previous_visit_at = db.session.scalar(select(func.max(Case.registered_at)).where(
-        Case.id.in_(same_applicant), Case.registered_at <= case.registered_at))
-    db.session.execute(update(Case).where(
-        Case.id.in_(same_applicant), Case.registered_at > case.registered_at,
-        or_(Case.previous_visit_at.is_(None), Case.previous_visit_at < case.registered_at))
-        .values(previous_visit_at=case.registered_at).execution_options(synchronize_session=False))
+    params = {"ids": ids, "case_id": case.id, "at": case.registered_at}
+    case.previous_visit_at = db.session.scalar(_LATEST_VISIT, params)
+    db.session.execute(_LATER_VISITS, params)
+    for other in [o for o in db.session.identity_map.values() if isinstance(o, Case) and o is not case]:
+        db.session.expire(other, ["previous_visit_at"])  # a case loaded already reads it again
+
+
+# Built once (every registration runs them): the other cases of the same applicants, by ID number.
+_SAME_APPLICANT = select(Party.case_id).where(Party.kind == PartyKind.APPLICANT,
+                                              Party.id_number.in_(bindparam("ids", expanding=True)),
+                                              Party.case_id != bindparam("case_id"))
+_LATEST_VISIT = select(func.max(Case.registered_at)).where(Case.id.in_(_SAME_APPLICANT),
+                                                           Case.registered_at <= bindparam("at"))
+_LATER_VISITS = update(Case).where(
+    Case.id.in_(_SAME_APPLICANT), Case.registered_at > bindparam("at"),
+    or_(Case.previous_visit_at.is_(None), Case.previous_visit_at < bindparam("at"))) \
+    .values(previous_visit_at=bindparam("at")).execution_options(synchronize_session=False)
 
 
 def _case_code(case: Case, now) -> str:

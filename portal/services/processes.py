@@ -14,7 +14,7 @@ import json
 from flask import current_app
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from portal.bpmn import (
     MAIN_PROCESS_ID,
@@ -179,13 +179,24 @@ def validate_upload(file_name: str, xml: bytes, decisions: dict[str, bytes],
 
 def published_version(process_id: str = MAIN_PROCESS_ID) -> ProcessVersion:
     """The newest published version of a process."""
-    version = db.session.scalars(
-        select(ProcessVersion).where(ProcessVersion.process_id == process_id,
-                                     ProcessVersion.status == ProcessStatus.PUBLISHED)
-        .order_by(ProcessVersion.version.desc()).limit(1)).first()
+    version = db.session.get(ProcessVersion, published_version_id(process_id))
     if version is None:
         raise ProcessNotPublishedError()
     return version
+
+
+def published_version_id(process_id: str = MAIN_PROCESS_ID) -> int:
+    """The id of the newest published version of a process (its spec: ``engine.spec_for``, kept per app:
+    a case registered needs only that, not the version's diagrams and tables read again)."""
+    version_id = db.session.scalar(_PUBLISHED, {"process_id": process_id})
+    if version_id is None:
+        raise ProcessNotPublishedError()
+    return version_id
+
+
+_PUBLISHED = (select(ProcessVersion.id).where(ProcessVersion.process_id == bindparam("process_id"),
+                                              ProcessVersion.status == ProcessStatus.PUBLISHED)
+              .order_by(ProcessVersion.version.desc()).limit(1))
 
 
 @transaction
