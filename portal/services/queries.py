@@ -119,12 +119,14 @@ def worklist(user, tab: str = "todo", filters: Filters | None = None, limit: int
     ids = _open_item_ids(user, tab, filters, limit, offset)
     if not ids:
         return []
-    return list(db.session.scalars(select(WorkItem).options(*loads).where(WorkItem.id.in_(ids))
-                                   .order_by(*_DEADLINE_ORDER)).unique())
+    return list(db.session.scalars(_OPEN_PAGE, {"ids": ids}).unique())
 
 
 # Open steps come soonest deadline first (those without one last), then oldest first.
 _DEADLINE_ORDER = (WorkItem.due_at.asc().nulls_last(), WorkItem.created_at, WorkItem.id)
+# One page of open steps by their ids, with what the worklist shows of them (built once).
+_OPEN_PAGE = select(WorkItem).options(*_WORKLIST_LOADS).where(WorkItem.id.in_(bindparam("ids", expanding=True))) \
+    .order_by(*_DEADLINE_ORDER)
 
 
 def _scoped(query, user, filters: Filters | None):
