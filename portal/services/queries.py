@@ -274,10 +274,13 @@ def case_history(case_id: int) -> list[WorkItem]:
 def work_item(item_id: int, with_case: bool = True) -> WorkItem | None:
     """The step, with its case as the step's page shows it (``with_case``; a step submitted is completed
     by a service that reads its case itself, under the case's lock)."""
-    return db.session.get(WorkItem, item_id, options=_WITH_CASE if with_case else ())
+    if not with_case:
+        return db.session.get(WorkItem, item_id)
+    return db.session.scalars(_STEP_PAGE, {"item_id": item_id}).unique().one_or_none()
 
 
-_WITH_CASE = (joinedload(WorkItem.case).options(*_CASE_PAGE_LOADS),)
+_STEP_PAGE = select(WorkItem).options(joinedload(WorkItem.case).options(*_CASE_PAGE_LOADS)) \
+    .where(WorkItem.id == bindparam("item_id"))  # built once, as the case page's
 
 
 def dispute_types() -> list[DisputeType]:
