@@ -190,13 +190,15 @@ class Case(Model):
     lock_version = Column(Integer, nullable=False, default=1)
     __mapper_args__ = {"version_id_col": lock_version}
 
-    dispute_type = relationship("DisputeType")
-    township = relationship("OrgUnit", foreign_keys=[township_id])
-    village = relationship("OrgUnit", foreign_keys=[village_id])
-    assigned_unit = relationship("OrgUnit", foreign_keys=[assigned_unit_id])
-    registered_by = relationship("PortalUser")
-    accused_unit = relationship("OrgUnit", foreign_keys=[accused_unit_id])
-    process_version = relationship("ProcessVersion")
+    # What the case refers to, for reading: the services write the ids. A relationship that may be
+    # written costs every flush of a case its dependency work, and a step flushes the case each time.
+    dispute_type = relationship("DisputeType", viewonly=True)
+    township = relationship("OrgUnit", foreign_keys=[township_id], viewonly=True)
+    village = relationship("OrgUnit", foreign_keys=[village_id], viewonly=True)
+    assigned_unit = relationship("OrgUnit", foreign_keys=[assigned_unit_id], viewonly=True)
+    registered_by = relationship("PortalUser", viewonly=True)
+    accused_unit = relationship("OrgUnit", foreign_keys=[accused_unit_id], viewonly=True)
+    process_version = relationship("ProcessVersion", viewonly=True)
     parties = relationship("Party", back_populates="case", order_by="Party.seq",
                            cascade="all, delete-orphan")
 

@@ -90,11 +90,13 @@ class WorkItem(Model):
     # (``portal.services.dwell``); NULL: not taken yet (the heat map reads it from the item itself)
     dwell_bucket = Column(Integer, nullable=True)
 
-    case = relationship("Case")
-    branch = relationship("Branch")
-    org_unit = relationship("OrgUnit")
-    completed_by = relationship("PortalUser", foreign_keys=[completed_by_id])
-    claimed_by = relationship("PortalUser", foreign_keys=[claimed_by_id])
+    # For reading: the services write the ids (a writable relationship costs every flush of an item,
+    # and each step flushes two of them).
+    case = relationship("Case", viewonly=True)
+    branch = relationship("Branch", viewonly=True)
+    org_unit = relationship("OrgUnit", viewonly=True)
+    completed_by = relationship("PortalUser", foreign_keys=[completed_by_id], viewonly=True)
+    claimed_by = relationship("PortalUser", foreign_keys=[claimed_by_id], viewonly=True)
 
     def can_be_done_by(self, user, lanes: set[str]) -> bool:
         """The user works the item's lane, and the item's unit is the user's unit or lies below it."""

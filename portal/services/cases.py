@@ -138,7 +138,8 @@ def open_case(user, data: IntakeData) -> Case:
     version_id = published_version_id()
     engine = get_engine()
     now = utcnow()
-    case = Case(title=data.title.strip(), dispute_type=dtype, township=township, village=village,
+    case = Case(title=data.title.strip(), dispute_type=dtype, dispute_type_id=dtype.id, township=township,
+                township_id=township.id, village=village, village_id=village.id if village else None,
                 place_kind=PlaceKind(data.place_kind), place_detail=data.place_detail.strip() or None,
                 facts=data.facts.strip(), requests=data.requests.strip(), amount=amount,
                 people_count=data.people_count, source_channel=SourceChannel(data.source_channel),
@@ -350,8 +351,9 @@ def project_tasks(case: Case, ready, open_items: list[WorkItem], now, branch=Non
             due_at = now + iso_duration(due_after)
         else:
             due_at = case.due_at if branch is None and (var or task.properties.get("caseDeadline")) else None
-        db.session.add(WorkItem(case_id=case.id, branch=branch, task_id=task.id, bpmn_id=task.bpmn_id,
-                                name=task.name, lane=task.lane, form_key=task.form_key or "", org_unit_id=unit_id,
+        db.session.add(WorkItem(case_id=case.id, branch=branch, branch_id=getattr(branch, "id", None),
+                                task_id=task.id, bpmn_id=task.bpmn_id, name=task.name, lane=task.lane,
+                                form_key=task.form_key or "", org_unit_id=unit_id,
                                 status=WorkItemStatus.OPEN, created_at=now, due_at=due_at,
                                 form_defaults=_form_defaults(task)))
     ready_ids = {t.id for t in ready}

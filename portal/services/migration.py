@@ -203,7 +203,7 @@ def _move(user, case: Case, branch: Branch | None, target: ProcessVersion, sync)
         new_state = engine.migrate(old_state, spec_for(source.id), spec_for(target.id), now=now)
     except MigrationRefusedError as exc:
         raise CannotMigrateError(reasons=" ".join(why_not(exc.check))) from None
-    subject.process_version = target
+    subject.process_version, subject.process_version_id = target, target.id
     sync(subject, engine.restore(new_state, spec_for(target.id)), now)
     record = CaseMigration(case_id=case.id, branch_id=branch.id if branch else None, from_version_id=source.id,
                            to_version_id=target.id, old_state=old_state, new_state=subject.wf_state,
@@ -234,7 +234,7 @@ def revert(user, migration_id: int) -> CaseMigration:
         raise CannotRevertError(_l("The case has moved on since it was migrated (a step was completed or a "
                                    "timer fired): it cannot be put back on its old version."))
     engine, now = get_engine(), utcnow()
-    subject.process_version = record.from_version
+    subject.process_version, subject.process_version_id = record.from_version, record.from_version_id
     wf = engine.restore(record.old_state, spec_for(record.from_version_id))
     (sync_branch if record.branch_id is not None else sync_case)(subject, wf, now)
     record.reverted_at, record.reverted_by_id = now, getattr(user, "id", None)
