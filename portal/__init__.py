@@ -51,6 +51,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         migrate.init_app(app, db, directory=str(ROOT / "migrations"))
         if db.engine.dialect.name == "sqlite":
             _tune_sqlite(db.engine)
+        elif db.engine.dialect.name == "postgresql":
+            from portal.services._tx import note_writes
+            note_writes(db.engine)
         _register_views(appbuilder, _l)
         from portal.views.api import register_api
         register_api(app)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import enum
+import functools
 
 from flask_appbuilder import Model
 from flask_babel import lazy_gettext as _l
@@ -16,14 +17,21 @@ class LabelledEnum(enum.Enum):
 
     @property
     def label(self):
-        return self.LABELS()[self]  # type: ignore[attr-defined]
+        return _labels(type(self))[self]
 
     @classmethod
     def choices(cls):
         """(value, label) pairs in the members' order; the labels translate when shown, so a form
         builds the list once, at its definition."""
-        labels = cls.LABELS()  # type: ignore[attr-defined]
+        labels = _labels(cls)
         return [(m.value, labels[m]) for m in cls]
+
+
+@functools.cache
+def _labels(enum_class) -> dict:
+    """An enum's labels, built once: each is a lazy string that translates when shown (a list of
+    fifty cases asks for a label on every row)."""
+    return enum_class.LABELS()
 
 
 class CaseStatus(LabelledEnum):

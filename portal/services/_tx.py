@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 import functools
+import re
 from typing import Callable, TypeVar
 
 from portal.extensions import db
 
 T = TypeVar("T")
 _UNDO = "portal_undo_on_rollback"
+_WROTE = "portal_transaction_wrote"
+_LOCKING_READ = re.compile(r"\bFOR\s+(?:NO\s+KEY\s+UPDATE|UPDATE|KEY\s+SHARE|SHARE)\b", re.IGNORECASE)
 
 
 def on_rollback(undo: Callable[[], None]) -> None:
@@ -56,21 +59,36 @@ def _commit(keep_loaded: bool) -> None:
         session.expire_on_commit = previous
 
 
+def note_writes(engine) -> None:
+    """Have each of ``engine``'s connections know whether its transaction has run anything but a plain
+    SELECT (a write, a row lock, a savepoint): ``end_reading`` asks it instead of the database."""
+    from sqlalchemy import event
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn) -> None:
+        conn.info.pop(_WROTE, None)
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _note(conn, _cursor, statement: str, _parameters, _context, _executemany) -> None:
+        if _WROTE not in conn.info and (statement.lstrip()[:6].upper() != "SELECT"
+                                        or _LOCKING_READ.search(statement)):
+            conn.info[_WROTE] = True
+
+
 def end_reading(session) -> None:
     """End a request's transaction that only read (its services, if any, have committed): on PostgreSQL
     with COMMIT rather than the ROLLBACK of closing the session, because the driver forgets the
     connection's prepared statements on every ROLLBACK, so pages that only read had every query parsed
     and planned again, each time. A transaction that wrote (a service that failed without undoing,
-    changes not flushed) is left to the ROLLBACK, and so is any that this fails on (a connection the
-    database dropped): closing the session deals with those."""
-    from sqlalchemy import text
+    changes not flushed; ``note_writes`` saw the statement) is left to the ROLLBACK, and so is any that
+    this fails on (a connection the database dropped): closing the session deals with those."""
     from sqlalchemy.exc import SQLAlchemyError
     if not session.in_transaction() or session.get_bind().dialect.name != "postgresql":
         return
     if session.new or session.dirty or session.deleted:
         return
     try:
-        if not session.scalar(text("SELECT pg_current_xact_id_if_assigned() IS NOT NULL")):  # nothing written
+        if not session.connection().info.get(_WROTE, False):
             session.commit()
     except SQLAlchemyError:
         pass

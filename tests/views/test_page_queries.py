@@ -71,6 +71,18 @@ def test_a_request_that_only_read_ends_with_commit_and_one_that_wrote_is_rolled_
         db.session.remove()
         assert db.session.scalar(text("SELECT version FROM security_version")) == before
         db.session.remove()
+        session = db.session()
+        session.execute(text("UPDATE security_version SET version = version + 1"))
+        session.commit()                       # a service that wrote and committed, then the page reads
+        session.execute(text("SELECT 1"))
+        end_reading(session)
+        assert session.in_transaction() == (db.engine.dialect.name != "postgresql")
+        session.rollback()
+        if db.engine.dialect.name == "postgresql":  # a row lock is a write: it is not committed either
+            session.execute(text("SELECT version FROM security_version FOR NO KEY UPDATE"))
+            end_reading(session)
+            assert session.in_transaction()
+        db.session.remove()
 
 
 def test_links_built_once_per_request_are_those_of_url_for(app):
