@@ -10,7 +10,8 @@ states are copied in bulk, each copy with its own task ids). Then it measures
   (b) http:   the POST that completes a triage step through the portal
               (gunicorn, one worker, logged-in dispatcher, CSRF on),
 
-each over different cases, and prints medians ((a) puts each state back afterwards, untimed, so
+each over different cases, in turn (ten steps of (a), then ten of (b), ...), so that both see the
+machine as it is at that moment, and prints medians ((a) puts each state back afterwards, untimed, so
 ``--reuse`` measures again on the same database). Last line:
   step_ratio=<b/a> http_ms=<b median> engine_ms=<a median>
 """
@@ -46,48 +47,53 @@ def migrate(url: str) -> None:
         upgrade()
 
 
-def engine_medians(url: str, rounds: int) -> tuple[float, float]:
+class EngineStep:
     """(a) the raw engine step on the same database: load the state row, restore, complete, dump,
-    write the state row back and commit -- no portal around it. Also returns the in-memory part alone."""
-    from sqlalchemy import create_engine, text
+    write the state row back and commit -- no portal around it -- on open triage steps taken from the
+    newest cases (the portal's POSTs take the oldest)."""
 
-    from portal.bpmn import Engine
-    from portal.models import ProcessVersion  # noqa: F401  (only the table name is used)
+    def __init__(self, url: str, rounds: int) -> None:
+        from sqlalchemy import create_engine, text
 
-    db = create_engine(url)
-    engine = Engine()
-    with db.connect() as conn:
-        if db.dialect.name == "sqlite":  # the same journal settings the portal runs with
-            conn.exec_driver_sql("PRAGMA journal_mode=WAL")
-            conn.exec_driver_sql("PRAGMA synchronous=NORMAL")
-        specs = dict(conn.execute(text("SELECT id, spec_json FROM process_version")).all())
-        rows = conn.execute(text(
+        from portal.bpmn import Engine
+        self.text = text
+        self.db = create_engine(url)
+        self.engine = Engine()
+        self.conn = self.db.connect()
+        if self.db.dialect.name == "sqlite":  # the same journal settings the portal runs with
+            self.conn.exec_driver_sql("PRAGMA journal_mode=WAL")
+            self.conn.exec_driver_sql("PRAGMA synchronous=NORMAL")
+        self.specs = dict(self.conn.execute(text("SELECT id, spec_json FROM process_version")).all())
+        self.steps = self.conn.execute(text(
             "SELECT w.case_id, w.task_id FROM work_item w WHERE w.status = 'open' AND w.bpmn_id = 'triage' "
             "ORDER BY w.case_id DESC LIMIT :n"), {"n": rounds + 1}).all()
+        self.conn.commit()
+
+    def run(self, i: int) -> tuple[float, float]:
+        """Step ``i``: (total ms, of which in memory ms)."""
+        text, conn = self.text, self.conn
+        case_id, task_id = self.steps[i]
         data = {"complexity": "general", "risk_level": "low", "resolution_mode": "at_home"}
-        total, in_memory = [], []
-        for i, (case_id, task_id) in enumerate(rows):
-            t0 = time.perf_counter()
-            state, version_id = conn.execute(text(
-                "SELECT wf_state, process_version_id FROM mediation_case WHERE id = :id"), {"id": case_id}).one()
-            t1 = time.perf_counter()
-            wf = engine.restore(state, specs[version_id])
-            engine.complete(wf, task_id, data)
-            new_state = engine.dump(wf)
-            t2 = time.perf_counter()
-            conn.execute(text("UPDATE mediation_case SET wf_state = :s WHERE id = :id"),
-                         {"s": new_state, "id": case_id})
-            conn.commit()
-            t3 = time.perf_counter()
-            # Put the state back (not timed): the case's work items still say triage is open, and a
-            # later run on the same database (--reuse) completes the same cases again.
-            conn.execute(text("UPDATE mediation_case SET wf_state = :s WHERE id = :id"), {"s": state, "id": case_id})
-            conn.commit()
-            if i:  # the first round fills the spec cache, as a running portal already has
-                total.append((t3 - t0) * 1000)
-                in_memory.append((t2 - t1) * 1000)
-    db.dispose()
-    return statistics.median(total), statistics.median(in_memory)
+        t0 = time.perf_counter()
+        state, version_id = conn.execute(text(
+            "SELECT wf_state, process_version_id FROM mediation_case WHERE id = :id"), {"id": case_id}).one()
+        t1 = time.perf_counter()
+        wf = self.engine.restore(state, self.specs[version_id])
+        self.engine.complete(wf, task_id, data)
+        new_state = self.engine.dump(wf)
+        t2 = time.perf_counter()
+        conn.execute(text("UPDATE mediation_case SET wf_state = :s WHERE id = :id"), {"s": new_state, "id": case_id})
+        conn.commit()
+        t3 = time.perf_counter()
+        # Put the state back (not timed): the case's work items still say triage is open, and a
+        # later run on the same database (--reuse) completes the same cases again.
+        conn.execute(text("UPDATE mediation_case SET wf_state = :s WHERE id = :id"), {"s": state, "id": case_id})
+        conn.commit()
+        return (t3 - t0) * 1000, (t2 - t1) * 1000
+
+    def close(self) -> None:
+        self.conn.close()
+        self.db.dispose()
 
 
 def _free_port() -> int:
@@ -96,66 +102,99 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def http_medians(url: str, rounds: int) -> float:
-    from sqlalchemy import create_engine, text
-    port = _free_port()
-    env = {**os.environ, "PORTAL_DATABASE_URL": url, "PORTAL_SECRET_KEY": "bench"}
-    server = subprocess.Popen([str(ROOT / ".venv/bin/gunicorn"), "--workers", "1", "--bind", f"127.0.0.1:{port}",
-                               "portal:create_app()"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                              stderr=open(OUT / "gunicorn.log", "w"))
-    try:
-        base = f"http://127.0.0.1:{port}"
+class PortalStep:
+    """(b) the POST that completes a triage step through the portal: gunicorn (one worker), the
+    dispatcher logged in, CSRF on; each request on a fresh connection, as a browser's POST is."""
+
+    def __init__(self, url: str, rounds: int) -> None:
+        from sqlalchemy import create_engine, text
+        self.port = port = _free_port()
+        env = {**os.environ, "PORTAL_DATABASE_URL": url, "PORTAL_SECRET_KEY": "bench"}
+        self.server = subprocess.Popen(
+            [str(ROOT / ".venv/bin/gunicorn"), "--workers", "1", "--bind", f"127.0.0.1:{port}", "portal:create_app()"],
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=open(OUT / "gunicorn.log", "w"))
         for _ in range(100):
             try:
-                urllib.request.urlopen(base + "/login/", timeout=2)
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/login/", timeout=2)
                 break
             except OSError:
                 time.sleep(0.2)
-        cookies: dict[str, str] = {}
-
-        def call(path, data=None):
-            """One request on a fresh connection, as a browser's POST is; returns (status, body)."""
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-            headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items())}
-            body = None
-            if data is not None:
-                body = urllib.parse.urlencode(data)
-                headers["Content-Type"] = "application/x-www-form-urlencoded"
-            conn.request("POST" if data is not None else "GET", path, body, headers)
-            resp = conn.getresponse()
-            text_ = resp.read().decode()
-            for header in resp.headers.get_all("Set-Cookie") or []:
-                name, _, rest = header.partition("=")
-                cookies[name] = rest.split(";", 1)[0]
-            conn.close()
-            location = resp.getheader("Location")
-            return resp.status, (location if resp.status == 302 else text_)
-        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', call("/login/")[1]).group(1)
-        status, _ = call("/login/", {"username": "dispatch", "password": "bench-pass-1", "csrf_token": token})
+        self.cookies: dict[str, str] = {}
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', self.call("/login/")[1]).group(1)
+        status, _ = self.call("/login/", {"username": "dispatch", "password": "bench-pass-1", "csrf_token": token})
         assert status == 302, status
         eng = create_engine(url)
         with eng.connect() as conn:
-            items = [r[0] for r in conn.execute(text(
+            self.items = [r[0] for r in conn.execute(text(
                 "SELECT id FROM work_item WHERE status='open' AND bpmn_id='triage' ORDER BY id LIMIT :n"),
                 {"n": rounds + 20})]
         eng.dispose()
-        status, html = call(f"/cases/task/{items[0]}")
+        status, html = self.call(f"/cases/task/{self.items[0]}")
         token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
-        form = {"csrf_token": token, "complexity": "general", "risk_level": "low", "resolution_mode": "at_home",
-                "opinion": "bench"}
-        times = []
-        for i, item_id in enumerate(items):
-            t0 = time.perf_counter()
-            status, body = call(f"/cases/task/{item_id}", form)
-            elapsed = (time.perf_counter() - t0) * 1000
-            assert status == 302, (status, body[:500])
-            call(urllib.parse.urlsplit(body).path)  # follow the redirect, as a browser does (not timed)
-            if i >= 20:  # the first requests warm the worker
-                times.append(elapsed)
-        return statistics.median(times)
+        self.form = {"csrf_token": token, "complexity": "general", "risk_level": "low",
+                     "resolution_mode": "at_home", "opinion": "bench"}
+
+    def call(self, path, data=None):
+        """One request on a fresh connection; returns (status, body or redirect target)."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
+        body = None
+        if data is not None:
+            body = urllib.parse.urlencode(data)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        conn.request("POST" if data is not None else "GET", path, body, headers)
+        resp = conn.getresponse()
+        text_ = resp.read().decode()
+        for header in resp.headers.get_all("Set-Cookie") or []:
+            name, _, rest = header.partition("=")
+            self.cookies[name] = rest.split(";", 1)[0]
+        conn.close()
+        location = resp.getheader("Location")
+        return resp.status, (location if resp.status == 302 else text_)
+
+    def run(self, i: int) -> float:
+        """Step ``i`` (ms); the redirect it answers with is followed afterwards, as a browser does (not timed)."""
+        t0 = time.perf_counter()
+        status, body = self.call(f"/cases/task/{self.items[i]}", self.form)
+        elapsed = (time.perf_counter() - t0) * 1000
+        assert status == 302, (status, body[:500])
+        self.call(urllib.parse.urlsplit(body).path)
+        return elapsed
+
+    def close(self) -> None:
+        self.server.terminate()
+        self.server.wait(10)
+
+
+BLOCK = 10
+
+
+def measure(url: str, rounds: int) -> tuple[float, float, float]:
+    """Medians of (a) and (b) taken in turn, ``BLOCK`` steps of one, then ``BLOCK`` of the other: the
+    machine's speed drifts (a shared host), and medians taken minutes apart would compare two different
+    machines. The first step of each block is not counted: the other side's steps have just written the
+    database and taken the processor's caches, which neither side meets when it runs on its own."""
+    engine, portal = EngineStep(url, rounds), PortalStep(url, rounds)
+    try:
+        engine.run(rounds)              # the first round fills the spec cache, as a running portal already has
+        for i in range(20):             # the first requests warm the worker
+            portal.run(rounds + i)
+        total, in_memory, http_times = [], [], []
+        for start in range(0, rounds, BLOCK):
+            block = range(start, min(start + BLOCK, rounds))
+            for i in block:
+                a, a_memory = engine.run(i)
+                if i != start:
+                    total.append(a)
+                    in_memory.append(a_memory)
+            for i in block:
+                b = portal.run(i)
+                if i != start:
+                    http_times.append(b)
     finally:
-        server.terminate()
-        server.wait(10)
+        portal.close()
+        engine.close()
+    return statistics.median(total), statistics.median(in_memory), statistics.median(http_times)
 
 
 def main() -> None:
@@ -180,8 +219,7 @@ def main() -> None:
     else:
         bulk.build(url, args.cases, "bench-pass-1")
     shutil.rmtree(OUT / "cache", ignore_errors=True)
-    engine_ms, memory_ms = engine_medians(url, args.rounds)
-    http_ms = http_medians(url, args.rounds)
+    engine_ms, memory_ms, http_ms = measure(url, args.rounds)
     print(f"engine (load row, restore, complete, dump, save row, commit): median {engine_ms:.2f} ms "
           f"(of which in memory {memory_ms:.2f} ms) over {args.rounds} cases; http POST: median {http_ms:.2f} ms")
     print(f"step_ratio={http_ms / engine_ms:.2f} http_ms={http_ms:.2f} engine_ms={engine_ms:.2f}")
