@@ -81,7 +81,9 @@ def end_reading(session) -> None:
     connection's prepared statements on every ROLLBACK, so pages that only read had every query parsed
     and planned again, each time. A transaction that wrote (a service that failed without undoing,
     changes not flushed; ``note_writes`` saw the statement) is left to the ROLLBACK, and so is any that
-    this fails on (a connection the database dropped): closing the session deals with those."""
+    this fails on (a connection the database dropped): closing the session deals with those. The commit
+    leaves what was loaded as it is: the session is closed right after, and marking each of a page's
+    hundred rows to be read again would be work for nothing."""
     from sqlalchemy.exc import SQLAlchemyError
     if not session.in_transaction() or session.get_bind().dialect.name != "postgresql":
         return
@@ -89,6 +91,6 @@ def end_reading(session) -> None:
         return
     try:
         if not session.connection().info.get(_WROTE, False):
-            session.commit()
+            _commit(keep_loaded=True)
     except SQLAlchemyError:
         pass
