@@ -151,6 +151,8 @@ def worker_command(once: bool, interval: float) -> None:
     if once:
         one_round()
         return
+    import gc
+    gc.freeze()  # what start-up built lives as long as the worker: the collector stops walking it each round
     while True:
         try:
             printed = one_round()

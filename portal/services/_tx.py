@@ -70,9 +70,14 @@ def note_writes(engine) -> None:
 
     @event.listens_for(engine, "before_cursor_execute")
     def _note(conn, _cursor, statement: str, _parameters, _context, _executemany) -> None:
-        if _WROTE not in conn.info and (statement.lstrip()[:6].upper() != "SELECT"
-                                        or _LOCKING_READ.search(statement)):
+        if _WROTE not in conn.info and _writes(statement):
             conn.info[_WROTE] = True
+
+
+@functools.lru_cache(maxsize=4096)
+def _writes(statement: str) -> bool:
+    """Whether the statement may write or lock (a page runs the same few statements again and again)."""
+    return statement.lstrip()[:6].upper() != "SELECT" or _LOCKING_READ.search(statement) is not None
 
 
 def end_reading(session) -> None:

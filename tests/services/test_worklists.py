@@ -93,6 +93,28 @@ def test_notifications_are_delivered_after_commit_once_to_the_unit(make_case, co
     assert mark_read(user("sifa")) == 2 and unread_count(user("sifa")) == 0
 
 
+def test_steps_that_another_worker_holds_are_left_to_it_and_announced_once(make_case):
+    """Workers on several machines: a step whose row another transaction holds is skipped, the rest of
+    its batch is announced, and the held one is announced by the next round, once."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("row locks skipped by other workers are PostgreSQL's (SQLite lets one worker in at a time)")
+    first, second = make_case(until="dispatch"), make_case(until="dispatch")
+    deliver_notifications()
+    do_step(first, "dispatch")
+    do_step(second, "dispatch")
+    held, free = open_item(first, "accept").id, open_item(second, "accept").id
+    with db.engine.connect() as other:                                # another worker's transaction
+        other.execute(select(WorkItem.id).where(WorkItem.id == held).with_for_update())
+        assert deliver_notifications() == 2                           # sifa and sifa2 hear of the free one
+        other.rollback()
+    sources = lambda: list(db.session.scalars(select(Notification.source).where(  # noqa: E731
+        Notification.user_id == user("sifa").id, Notification.source.in_([f"item:{held}", f"item:{free}"]))
+        .order_by(Notification.id)))
+    assert sources() == [f"item:{free}"]
+    assert deliver_notifications() == 2 and deliver_notifications() == 0
+    assert sources() == [f"item:{free}", f"item:{held}"]
+
+
 def test_a_returned_case_and_a_card_are_announced_as_such(make_case):
     case_id = make_case(until="verify")
     deliver_notifications()
