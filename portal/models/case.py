@@ -7,7 +7,7 @@ import functools
 from flask_appbuilder import Model
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Boolean, Column, Date, DateTime, ForeignKey, Index, Integer, Numeric, String, Text, event, text
-from sqlalchemy.orm import deferred, relationship
+from sqlalchemy.orm import deferred, query_expression, relationship
 
 from portal.models.base import enum_column_type
 
@@ -197,6 +197,9 @@ class Case(Model):
     updated_at = Column(DateTime, nullable=False)
     lock_version = Column(Integer, nullable=False, default=1)
     __mapper_args__ = {"version_id_col": lock_version}
+    # Whether another case has a party of the same ID number: read with the case by its page
+    # (``queries.case_for``), None when not read
+    has_repeats = query_expression()
 
     # What the case refers to, for reading: the services write the ids. A relationship that may be
     # written costs every flush of a case its dependency work, and a step flushes the case each time.

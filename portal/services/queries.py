@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import Select, and_, bindparam, exists, func, or_, select, union_all
-from sqlalchemy.orm import Session, aliased, joinedload, selectinload
+from sqlalchemy.orm import Session, aliased, joinedload, selectinload, with_expression
 
 from portal.clock import utcnow
 from portal.extensions import db
@@ -201,7 +201,7 @@ def unit_cases(user, filters: Filters | None = None, limit: int = 500, offset: i
 def repeat_cases(user, case: Case) -> list[Case]:
     """Other cases (that the user may see) with a party of the same ID number."""
     numbers = [p.id_number for p in case.parties if p.id_number]
-    if not numbers:
+    if not numbers or case.has_repeats is False:  # read with the case by its page: most cases have none
         return []
     visible = visible_cases_filter(user)
     query = _REPEATS if visible is True else _REPEATS.where(visible)
@@ -242,7 +242,12 @@ def case_for(user, case_id: int) -> Case:
 _CASE_PAGE_LOADS = (joinedload(Case.parties), joinedload(Case.township), joinedload(Case.village),
                     joinedload(Case.assigned_unit), joinedload(Case.dispute_type).joinedload(DisputeType.parent))
 # Statements that every case page runs, built once (building one costs more than running it).
-_CASE_PAGE = select(Case).options(*_CASE_PAGE_LOADS).where(Case.id == bindparam("case_id"))
+_ITS_PARTY, _OTHER_PARTY = aliased(Party), aliased(Party)
+_HAS_REPEATS = select(_OTHER_PARTY.id).where(_OTHER_PARTY.case_id != Case.id, _OTHER_PARTY.id_number.in_(
+    select(_ITS_PARTY.id_number).where(_ITS_PARTY.case_id == Case.id, _ITS_PARTY.id_number.is_not(None))
+    .correlate(Case))).correlate(Case).exists()
+_CASE_PAGE = select(Case).options(*_CASE_PAGE_LOADS, with_expression(Case.has_repeats, _HAS_REPEATS)) \
+    .where(Case.id == bindparam("case_id"))
 # (who did a step is shown by name: their own unit, which a user's row joins by default, is not read)
 _CASE_HISTORY = (select(WorkItem).options(joinedload(WorkItem.completed_by).lazyload(PortalUser.org_unit),
                                           joinedload(WorkItem.branch), joinedload(WorkItem.org_unit))

@@ -51,6 +51,27 @@ def test_a_case_page_reads_only_the_kinds_of_record_its_case_has(login_as, make_
     assert held  # the closed case has records of its own: the page did read some
 
 
+def test_a_case_page_looks_for_its_parties_other_cases_only_when_there_are_some(login_as, make_case):
+    """The case's own query says whether a party's ID number is in another case; the list of those cases
+    is read only then. Seeing the parties is audited last: the page then reads nothing more."""
+    from portal.idcard import check_digit
+    from portal.services.cases import PartyData
+    first17 = "11010519800101123"
+    alone = make_case(until="triage", parties=[PartyData("applicant", "王五", first17 + check_digit(first17),
+                                                         "13800138001", "三组1号"),
+                                               PartyData("respondent", "赵六", "", "13900139001", "三组2号")])
+    repeated, again = make_case(until="triage"), make_case(until="triage")   # the same applicant twice
+    client = login_as("dispatch")
+    for case_id, other in ((alone, None), (repeated, again)):
+        with statements() as seen:
+            page = client.get(f"/cases/{case_id}").get_data(as_text=True)
+        repeats_read = sum(s.lstrip().startswith("SELECT mediation_case.id") for s in seen)
+        assert repeats_read == (0 if other is None else 1), case_id
+        assert (other is not None) == (f"/cases/{other}" in page)
+        audit = [i for i, s in enumerate(seen) if s.lstrip().startswith("INSERT INTO audit_event")]
+        assert audit == [len(seen) - 1], case_id                         # the last statement of the page
+
+
 def test_a_request_that_only_read_ends_with_commit_and_one_that_wrote_is_rolled_back(app):
     """On PostgreSQL a request's transaction that wrote nothing is committed at its end (its connection
     keeps its prepared statements); one that wrote without committing is never committed there."""
