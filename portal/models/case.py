@@ -198,8 +198,8 @@ class Case(Model):
     lock_version = Column(Integer, nullable=False, default=1)
     __mapper_args__ = {"version_id_col": lock_version}
     # Whether another case has a party of the same ID number: read with the case by its page
-    # (``queries.case_for``), None when not read
-    has_repeats = query_expression()
+    # (``queries.case_for``) or set by its registration, None when not read (a flush leaves it as it is)
+    has_repeats = query_expression(expire_on_flush=False)
 
     # What the case refers to, for reading: the services write the ids. A relationship that may be
     # written costs every flush of a case its dependency work, and a step flushes the case each time.

@@ -15,6 +15,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import undefer
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal.bpmn import TaskNotReadyError, iso_duration
@@ -53,7 +54,7 @@ from portal.services.errors import (
 from portal.services.formsteps import step_for
 from portal.services.locks import WRITE_LOCK
 from portal.services.processes import published_version_id
-from portal.services.queries import center_id, lanes_for
+from portal.services.queries import center_id, lanes_for, reference_row
 from portal.services.steps import STEPS
 
 MAX_AMOUNT = Decimal("1e12")  # what the amount columns (14 digits, 2 decimals) hold
@@ -91,13 +92,14 @@ class IntakeData:
 
 
 def _check_intake(data: IntakeData) -> tuple[DisputeType, OrgUnit, OrgUnit | None, Decimal | None]:
-    dtype = db.session.get(DisputeType, data.dispute_type_id)
+    # as the form offered them (kept with the request's security snapshot, no query)
+    dtype = reference_row(DisputeType, data.dispute_type_id)
     if dtype is None or dtype.parent_id is None:
         raise ValidationFailed(_l("Choose a dispute type of the second level."), field="dispute_type_id")
-    township = db.session.get(OrgUnit, data.township_id)
+    township = reference_row(OrgUnit, data.township_id)
     if township is None or township.kind != OrgKind.TOWNSHIP:
         raise ValidationFailed(_l("Choose a township."), field="township_id")
-    village = db.session.get(OrgUnit, data.village_id) if data.village_id else None
+    village = reference_row(OrgUnit, data.village_id) if data.village_id else None
     if data.village_id and (village is None or village.kind != OrgKind.VILLAGE or village.parent_id != township.id):
         raise ValidationFailed(_l("The village is not in the chosen township."), field="village_id")
     kinds = [p.kind for p in data.parties]
@@ -119,7 +121,7 @@ def _check_intake(data: IntakeData) -> tuple[DisputeType, OrgUnit, OrgUnit | Non
         PlaceKind(data.place_kind), SourceChannel(data.source_channel), LawfulChannel(data.route)
     except ValueError:
         raise ValidationFailed(_l("Choose a valid value."), field="source_channel") from None
-    if data.accused_unit_id and db.session.get(OrgUnit, data.accused_unit_id) is None:
+    if data.accused_unit_id and reference_row(OrgUnit, data.accused_unit_id) is None:
         raise ValidationFailed(_l("Choose the accused unit from the list."), field="accused_unit_id")
     return dtype, township, village, amount
 
@@ -157,6 +159,7 @@ def open_case(user, data: IntakeData) -> Case:
     with db.session.no_autoflush:
         case.code = _case_code(case, now)
         _note_visits(case)
+        _note_repeats(case)
         wf = engine.start(spec_for(version_id), now=now)
         intake = next((t for t in engine.ready_user_tasks(wf) if t.form_key == "intake"), None)
         if intake is None:
@@ -301,6 +304,16 @@ def _note_visits(case: Case) -> None:
         db.session.expire(other, ["previous_visit_at"])  # a case loaded already reads it again
 
 
+def _note_repeats(case: Case) -> None:
+    """Whether a party's ID number is in another case, as the case page reads it with the case: the
+    registration's message then lists those cases only when there are some."""
+    numbers = sorted({p.id_number for p in case.parties if p.id_number})
+    found = bool(numbers) and bool(db.session.scalar(_OTHER_CASES, {"numbers": numbers, "case_id": case.id}))
+    set_committed_value(case, "has_repeats", found)
+
+
+_OTHER_CASES = select(select(Party.id).where(Party.id_number.in_(bindparam("numbers", expanding=True)),
+                                             Party.case_id != bindparam("case_id")).exists())
 # Built once (every registration runs them): the other cases of the same applicants, by ID number.
 _SAME_APPLICANT = select(Party.case_id).where(Party.kind == PartyKind.APPLICANT,
                                               Party.id_number.in_(bindparam("ids", expanding=True)),

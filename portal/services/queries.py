@@ -316,6 +316,24 @@ def reference_list(key: tuple, read) -> list:
     return list(snapshot.reference[key])  # the caller's own list: the kept one stays as read
 
 
+def reference_row(model: type[DisputeType] | type[OrgUnit], row_id: int | None):
+    """A dispute type (with its parent) or a unit by its id, or None: from the rows kept with the request's
+    security snapshot, as ``reference_list`` keeps them (a registration checks three of them without a
+    query); outside a request, read."""
+    from flask import current_app
+    if row_id is None:
+        return None
+    snapshot = current_app.appbuilder.sm.security_snapshot()
+    if snapshot is None:
+        return db.session.get(model, row_id)
+    key = ("by_id", model.__name__)
+    if key not in snapshot.reference:
+        query = select(model).options(joinedload(DisputeType.parent)) if model is DisputeType else select(model)
+        with Session(db.session.get_bind()) as session:  # read after the version: never older than the snapshot
+            snapshot.reference[key] = {row.id: row for row in session.scalars(query).unique()}
+    return snapshot.reference[key].get(row_id)
+
+
 def parties_named(name: str) -> list[Party]:
     return list(db.session.scalars(select(Party).where(Party.name == name)))
 

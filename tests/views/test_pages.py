@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import Case, CaseStatus
-from tests.conftest import STEP_FORMS, open_item, row_counts, session_form
+from tests.conftest import STEP_FORMS, open_item, row_counts, session_form, statements
 
 # Routes anyone may reach (login, language, static files, the landing page).
 PUBLIC_ENDPOINTS = {"static", "appbuilder.static", "AuthDBView.login", "AuthDBView.logout", "LocaleView.index",
@@ -52,6 +52,18 @@ def test_intake_page_registers_a_case(login_as, ctx):
     case = db.session.scalars(select(Case)).one()
     page = client.get(resp.headers["Location"]).get_data(as_text=True)
     assert case.code in page and "张三" in page and "11010519491231002X" in page
+
+
+def test_a_registration_names_the_other_cases_of_its_parties_and_reads_nothing_more_without_them(login_as, ctx):
+    client = login_as("window")
+    with statements() as seen:
+        first = client.post("/cases/register", data=_intake_form())
+    assert first.status_code == 302
+    assert seen[-1].lstrip().startswith("INSERT INTO audit_event")   # the registration's own: nothing after it
+    first_code = db.session.scalars(select(Case.code)).one()
+    second = client.post("/cases/register", data=_intake_form(title="张三与王五借款纠纷"), follow_redirects=True)
+    page = second.get_data(as_text=True)
+    assert second.status_code == 200 and f"其他 1 件案件中：{first_code}" in page
 
 
 def _intake_form(**overrides):
