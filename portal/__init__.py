@@ -246,8 +246,9 @@ def _register_filters(app: Flask) -> None:
     from portal.navbar import navbar
     app.jinja_env.globals["portal_navbar"] = navbar
 
-    from portal.template_helpers import due_label, form_field, url_maker
-    app.jinja_env.globals.update(due_label=due_label, url_maker=url_maker, form_field=form_field)
+    from portal.template_helpers import due_label, form_field, static_url, url_maker
+    app.jinja_env.globals.update(due_label=due_label, url_maker=url_maker, form_field=form_field,
+                                 static_url=static_url)
 
     @app.template_filter("fromjson")
     def fromjson(value):

@@ -52,6 +52,19 @@ def url_maker(endpoint: str, name: str, **fixed) -> _Url:
     return made[key]
 
 
+_STATIC_URLS: dict[tuple[str, str], str] = {}
+
+
+def static_url(filename: str) -> str:
+    """``url_for('appbuilder.static', filename=filename)``, built once per file (and path the portal is
+    served under): every page links the same eighteen stylesheets and scripts of its layout."""
+    from flask import request
+    key = (request.script_root, filename)
+    if key not in _STATIC_URLS:
+        _STATIC_URLS[key] = url_for("appbuilder.static", filename=filename)
+    return _STATIC_URLS[key]
+
+
 _BLANK_FIELDS: dict[tuple, Markup] = {}
 _BLANK_FIELDS_KEPT = 2000  # forms x fields x languages x versions of the county's lists: forgotten beyond
 

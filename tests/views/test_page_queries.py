@@ -122,6 +122,26 @@ def test_links_built_once_per_request_are_those_of_url_for(app):
             "DocumentView.document", case_id=4, key="x")   # another fixed value: another link
 
 
+def test_the_layouts_links_built_once_are_those_of_url_for_and_each_names_a_file(login_as, app):
+    import re
+    from pathlib import Path
+
+    import flask_appbuilder
+    from flask import url_for
+
+    from portal.template_helpers import static_url
+    page = login_as("dispatch").get("/worklist/").get_data(as_text=True)
+    links = re.findall(r'(?:href|src)="(/static/appbuilder/[^"]+)"', page)
+    assert len(links) >= 18
+    static = Path(flask_appbuilder.__file__).parent / "static" / "appbuilder"
+    for link in links:
+        assert (static / link.removeprefix("/static/appbuilder/")).is_file(), link
+    for script_root in ("", "/portal"):   # served under a path of its own behind a proxy
+        with app.test_request_context("/", base_url=f"http://county.example{script_root}/"):
+            for name in ("css/ab.css", "js/ab.js"):
+                assert static_url(name) == url_for("appbuilder.static", filename=name)
+
+
 def test_a_blank_field_drawn_once_per_language_is_the_macros_and_a_refused_one_is_drawn_afresh(app):
     from flask import get_template_attribute
     from flask_babel import force_locale
