@@ -1,6 +1,7 @@
 """`flask portal …` commands: set up roles, reference data, demo county, worker."""
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 import click
@@ -151,7 +152,6 @@ def worker_command(once: bool, interval: float) -> None:
     if once:
         one_round()
         return
-    import gc
     gc.freeze()  # what start-up built lives as long as the worker: the collector stops walking it each round
     while True:
         try:

@@ -42,7 +42,8 @@ class SecuritySnapshot:
         self.users: dict[int, PortalUser | None] = {}
         self.permissions: dict[frozenset[int], frozenset[tuple[str, str]]] = {}
         self.lanes: dict[frozenset[str], frozenset[str]] = {}
-        self.reference: dict[tuple, tuple] = {}  # the county's units and dispute types (queries.reference_list)
+        # the county's units and dispute types: lists (queries.reference_list) and rows by id (queries.reference_row)
+        self.reference: dict[tuple, tuple | dict] = {}
 
 
 class PortalSecurityManager(SecurityManager):

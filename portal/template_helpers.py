@@ -61,6 +61,8 @@ def static_url(filename: str) -> str:
     from flask import request
     key = (request.script_root, filename)
     if key not in _STATIC_URLS:
+        if len(_STATIC_URLS) >= 1000:  # the path comes with the request: never kept without bound
+            _STATIC_URLS.clear()
         _STATIC_URLS[key] = url_for("appbuilder.static", filename=filename)
     return _STATIC_URLS[key]
 

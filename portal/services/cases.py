@@ -54,7 +54,7 @@ from portal.services.errors import (
 from portal.services.formsteps import step_for
 from portal.services.locks import WRITE_LOCK
 from portal.services.processes import published_version_id
-from portal.services.queries import center_id, lanes_for, reference_row
+from portal.services.queries import center_id, has_repeats, lanes_for, reference_row
 from portal.services.steps import STEPS
 
 MAX_AMOUNT = Decimal("1e12")  # what the amount columns (14 digits, 2 decimals) hold
@@ -305,15 +305,12 @@ def _note_visits(case: Case) -> None:
 
 
 def _note_repeats(case: Case) -> None:
-    """Whether a party's ID number is in another case, as the case page reads it with the case: the
-    registration's message then lists those cases only when there are some."""
-    numbers = sorted({p.id_number for p in case.parties if p.id_number})
-    found = bool(numbers) and bool(db.session.scalar(_OTHER_CASES, {"numbers": numbers, "case_id": case.id}))
+    """Whether a party's ID number is in another case (its parties are written), as the case page reads
+    it with the case: the registration's message then lists those cases only when there are some."""
+    found = any(p.id_number for p in case.parties) and has_repeats(case.id)
     set_committed_value(case, "has_repeats", found)
 
 
-_OTHER_CASES = select(select(Party.id).where(Party.id_number.in_(bindparam("numbers", expanding=True)),
-                                             Party.case_id != bindparam("case_id")).exists())
 # Built once (every registration runs them): the other cases of the same applicants, by ID number.
 _SAME_APPLICANT = select(Party.case_id).where(Party.kind == PartyKind.APPLICANT,
                                               Party.id_number.in_(bindparam("ids", expanding=True)),

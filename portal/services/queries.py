@@ -248,6 +248,7 @@ _HAS_REPEATS = select(_OTHER_PARTY.id).where(_OTHER_PARTY.case_id != Case.id, _O
     .correlate(Case))).correlate(Case).exists()
 _CASE_PAGE = select(Case).options(*_CASE_PAGE_LOADS, with_expression(Case.has_repeats, _HAS_REPEATS)) \
     .where(Case.id == bindparam("case_id"))
+_HAS_REPEATS_OF = select(_HAS_REPEATS).where(Case.id == bindparam("case_id"))
 # (who did a step is shown by name: their own unit, which a user's row joins by default, is not read)
 _CASE_HISTORY = (select(WorkItem).options(joinedload(WorkItem.completed_by).lazyload(PortalUser.org_unit),
                                           joinedload(WorkItem.branch), joinedload(WorkItem.org_unit))
@@ -269,6 +270,11 @@ def case_by_code(user, code: str) -> Case:
     if case_id is None:
         raise CaseNotFoundError()
     return case_for(user, case_id)
+
+
+def has_repeats(case_id: int) -> bool:
+    """Whether a party of the case has its ID number in another case (as the case page reads it)."""
+    return bool(db.session.scalar(_HAS_REPEATS_OF, {"case_id": case_id}))
 
 
 def case_history(case_id: int) -> list[WorkItem]:
