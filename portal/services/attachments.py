@@ -144,13 +144,17 @@ def human_size(size: int) -> str:
     return f"{size / 1048576:g} MB" if size >= 1048576 else f"{size / 1024:g} KB"
 
 
-def can_add_attachment(user, case: Case) -> bool:
-    """The center's case staff, or whoever holds an open step of the case (of a case the user sees)."""
+def can_add_attachment(user, case: Case, steps: list[WorkItem] | None = None) -> bool:
+    """The center's case staff, or whoever holds an open step of the case (of a case the user sees).
+    ``steps``: every step of the case, when the caller has read them."""
     if CASE_FILE_ROLES & user.role_names:
         return True
     lanes = queries.lanes_for(user)
-    items = db.session.scalars(select(WorkItem).where(
-        WorkItem.case_id == case.id, WorkItem.status == WorkItemStatus.OPEN, WorkItem.kind == WorkItemKind.TASK))
+    if steps is None:
+        items = db.session.scalars(select(WorkItem).where(
+            WorkItem.case_id == case.id, WorkItem.status == WorkItemStatus.OPEN, WorkItem.kind == WorkItemKind.TASK))
+    else:
+        items = [i for i in steps if i.status == WorkItemStatus.OPEN and i.kind == WorkItemKind.TASK]
     return any(item.can_be_done_by(user, lanes) for item in items)
 
 

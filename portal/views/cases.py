@@ -157,7 +157,7 @@ def _case_page(case, upload_form=None) -> dict:
     history = [(item, describe(item.form_key, json.loads(item.result or "{}"), item.org_unit)) for item in steps]
     dept_title, dept_rows = detail_rows(case)
     mediating = mediating_item(user, case, steps) is not None
-    if upload_form is None and can_add_attachment(user, case):
+    if upload_form is None and can_add_attachment(user, case, steps):
         upload_form = AttachmentForm(formdata=None)
     attachments = listed(CaseAttachment, attachments_of, {})
     sees_personal = sees_personal_data(user.role_names)

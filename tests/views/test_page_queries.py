@@ -175,3 +175,31 @@ def test_a_blank_field_follows_its_choices(app):
         assert "其他材料" not in before and "其他材料" in form_field(form.category)
         form.category.choices = form.category.choices[:-1]
         assert form_field(form.category) == before
+
+
+def test_a_worklist_reads_its_lines_in_one_statement_with_their_cases_units_and_claimers(login_as, make_case):
+    """The to-do and done tabs read their page of steps by id in one statement of plain rows: no step,
+    case, unit or user is loaded one by one, and each line still shows its case, type, unit and claimer."""
+    from portal.extensions import db
+    from portal.models import Case
+    from portal.services.claims import claim
+    from tests.conftest import do_step, user
+    waiting, claimed = make_case(until="triage"), make_case(until="triage")
+    claim(user("dispatch"), open_item(claimed).id)
+    done = make_case(until="triage")
+    do_step(done, "triage")
+    client = login_as("dispatch")
+    for path, shown in (("/worklist/", (waiting, claimed)), ("/worklist/done", (done,))):
+        client.get(path)   # the filters' lists of types and townships are kept from the first page on
+        with statements() as seen:
+            page = client.get(path).get_data(as_text=True)
+        lines = [s for s in seen if "FROM work_item JOIN mediation_case" in s]
+        assert len(lines) == 1, path
+        assert not any(s.lstrip().startswith(("SELECT mediation_case.", "SELECT org_unit.", "SELECT dispute_type."))
+                       for s in seen), path
+        for case_id in shown:
+            case = db.session.get(Case, case_id)
+            assert f'href="/cases/{case_id}">{case.code}</a>' in page and case.dispute_type.name in page, path
+    page = client.get("/worklist/").get_data(as_text=True)
+    dispatcher = user("dispatch")
+    assert (dispatcher.first_name or dispatcher.username) in page   # the claimed step names who holds it
