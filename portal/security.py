@@ -80,8 +80,10 @@ class PortalSecurityManager(SecurityManager):
     def _detached_user(self, pk: int) -> PortalUser | None:
         """The user with roles, groups and org unit, read in a session of its own and detached from it
         (read after the version: never older than the snapshot it is kept in)."""
-        with Session(self.session.get_bind()) as session:
-            return session.scalars(_USER_BY_ID, {"pk": pk}).unique().first()
+        with Session(self.session.get_bind(), expire_on_commit=False) as session:
+            user = session.scalars(_USER_BY_ID, {"pk": pk}).unique().first()
+            session.commit()  # not the ROLLBACK of closing, which makes the driver forget its prepared statements
+            return user
 
     def exist_permission_on_roles(self, view_name: str, permission_name: str, role_ids: list[int]) -> bool:
         """Whether one of the roles has the permission on the view. The roles' permissions are read in one

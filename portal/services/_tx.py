@@ -10,6 +10,8 @@ from portal.extensions import db
 T = TypeVar("T")
 _UNDO = "portal_undo_on_rollback"
 _WROTE = "portal_transaction_wrote"
+_WITH = re.compile(r"\s*WITH\b", re.IGNORECASE)
+_WRITING_WORD = re.compile(r"\b(?:INSERT|UPDATE|DELETE|MERGE)\b", re.IGNORECASE)
 _LOCKING_READ = re.compile(r"\bFOR\s+(?:NO\s+KEY\s+UPDATE|UPDATE|KEY\s+SHARE|SHARE)\b", re.IGNORECASE)
 
 
@@ -76,7 +78,12 @@ def note_writes(engine) -> None:
 
 @functools.lru_cache(maxsize=4096)
 def _writes(statement: str) -> bool:
-    """Whether the statement may write or lock (a page runs the same few statements again and again)."""
+    """Whether the statement may write or lock (a page runs the same few statements again and again).
+    A statement with common table expressions (``WITH ...``: the figures' day sums) only reads unless it
+    names a writing command anywhere (a data-modifying CTE); a word in a name or a literal only makes
+    a read count as a write, which is rolled back: the safe side."""
+    if _WITH.match(statement):
+        return _WRITING_WORD.search(statement) is not None or _LOCKING_READ.search(statement) is not None
     return statement.lstrip()[:6].upper() != "SELECT" or _LOCKING_READ.search(statement) is not None
 
 

@@ -376,8 +376,11 @@ def reference_list(key: tuple, read) -> list:
     if snapshot is None:
         return list(read(db.session))
     if key not in snapshot.reference:
-        with Session(db.session.get_bind()) as session:  # read after the version: never older than the snapshot
+        # read after the version (never older than the snapshot), in a session of its own that commits:
+        # the ROLLBACK of closing it would make the driver forget the connection's prepared statements
+        with Session(db.session.get_bind(), expire_on_commit=False) as session:
             snapshot.reference[key] = tuple(read(session))
+            session.commit()
     return list(snapshot.reference[key])  # the caller's own list: the kept one stays as read
 
 

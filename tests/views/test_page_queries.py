@@ -108,6 +108,37 @@ def test_a_request_that_only_read_ends_with_commit_and_one_that_wrote_is_rolled_
         db.session.remove()
 
 
+def test_reads_with_common_table_expressions_end_with_commit_and_a_writing_one_does_not(app, login_as):
+    """The dashboard's figures are read by statements with common table expressions (``WITH ...``): they
+    only read, so its request ends with COMMIT like any page that only read (a ROLLBACK would make the
+    driver forget the connection's prepared statements); a CTE that writes is never committed there."""
+    from sqlalchemy import text
+
+    from portal.extensions import db
+    from portal.services._tx import _writes, end_reading
+    client = login_as("director")
+    with app.app_context(), statements() as seen:
+        assert client.get("/dashboard/").status_code == 200
+    read_with = [s for s in seen if s.lstrip().upper().startswith("WITH")]
+    assert read_with and not any(_writes(s) for s in read_with)
+    with app.app_context():
+        session = db.session()
+        session.execute(text("WITH v AS (SELECT version FROM security_version) SELECT version FROM v"))
+        end_reading(session)
+        assert session.in_transaction() == (db.engine.dialect.name != "postgresql")
+        db.session.remove()
+        if db.engine.dialect.name == "postgresql":  # (SQLite has no writing CTEs)
+            session = db.session()
+            before = session.scalar(text("SELECT version FROM security_version"))
+            session.execute(text("WITH raised AS (UPDATE security_version SET version = version + 1000 "
+                                 "RETURNING version) SELECT version FROM raised"))
+            end_reading(session)
+            assert session.in_transaction()   # left to the ROLLBACK of closing the session
+            db.session.remove()
+            assert db.session.scalar(text("SELECT version FROM security_version")) == before
+        db.session.remove()
+
+
 def test_links_built_once_per_request_are_those_of_url_for(app):
     from flask import url_for
 
