@@ -36,6 +36,8 @@ class CaseFigures(Model):
     source_channel = Column(String(32), nullable=False)
     unit_id = Column(Integer, nullable=False)    # the unit the case was assigned to; 0: none
     _measures(locals())
+    # the case's updated_at as counted: a case that still has it is in the sums as it is (NULL: not known)
+    case_updated_at = Column(DateTime, nullable=True)
 
 
 class FigureDay(Model):

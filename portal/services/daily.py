@@ -26,6 +26,7 @@ from sqlalchemy import (
     func,
     literal,
     literal_column,
+    or_,
     select,
     true,
     type_coerce,
@@ -101,7 +102,7 @@ def facts(*where):
                Case.township_id.label("township_id"), Case.dispute_type_id.label("dispute_type_id"),
                type_coerce(Case.source_channel, String).label("source_channel"),
                func.coalesce(Case.assigned_unit_id, 0).label("unit_id"),
-               *(parts[m].label(m) for m in ALL_MEASURES)]
+               *(parts[m].label(m) for m in ALL_MEASURES), Case.updated_at.label("case_updated_at")]
     return CLOSED.joins(select(*columns).select_from(Case)).where(*where)
 
 
@@ -142,12 +143,19 @@ def rows_params(first: date, last: date) -> dict[str, Any]:
 @functools.cache
 def _day_rows(grain: str, zone: str):
     first, last = bindparam("rows_first", type_=Date()), bindparam("rows_last", type_=Date())
+    # the cases changed since the mark, less those the sums hold as they are (counted at their updated_at:
+    # their part now is the part counted); a change that committed after the worker read the case has
+    # moved its updated_at, so the case is corrected whenever its transaction committed
     changed = Case.updated_at >= bindparam("rows_since", type_=DateTime())
+    counted = CaseFigures.__table__
+    as_counted = select(counted.c.case_id).where(counted.c.case_id == Case.id,
+                                                 counted.c.case_updated_at == Case.updated_at).exists()
     table = FigureDay.__table__
     rolled = select(table.c.day, *(table.c[d] for d in DIMENSIONS), *(table.c[m] for m in ALL_MEASURES)) \
         .where(table.c.grain == grain, table.c.day >= first, table.c.day <= last)
-    now = facts(changed).cte("now_parts")
-    before = select(CaseFigures.__table__).join(Case, Case.id == CaseFigures.case_id).where(changed) \
+    now = facts(changed, ~as_counted).cte("now_parts")
+    before = select(counted).join(Case, Case.id == counted.c.case_id) \
+        .where(changed, or_(counted.c.case_updated_at.is_(None), counted.c.case_updated_at != Case.updated_at)) \
         .cte("counted_parts")
     rows = union_all(rolled, *events(now), *events(before, negate=True)).subquery("day_rows")
     return rows, and_(rows.c.day >= first, rows.c.day <= last)

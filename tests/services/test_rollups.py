@@ -177,3 +177,22 @@ def test_the_90th_percentile_is_exact_across_buckets(county):  # noqa: F811
                     user("director"), "mediation_chain", heat)}
         assert _approx(from_sums) == _approx(counted)
         assert from_sums["handle"][0] >= 200
+
+
+def test_a_change_committed_after_the_worker_read_its_case_is_corrected_and_one_it_counted_is_not(county):  # noqa: F811
+    """The worker counts each case at the updated_at it read, and a request corrects the sums only by the
+    cases whose updated_at has moved since. A change stamped before a round but committed after the round
+    read the case (a long transaction) carries an updated_at the worker never saw: its case is corrected;
+    the cases the round counted as they still are need nothing."""
+    from sqlalchemy import update
+    with frozen_at(NOW):
+        refresh_rollups()
+    counted_as = dict(db.session.execute(select(CaseFigures.case_id, CaseFigures.case_updated_at)).all())
+    assert counted_as == dict(db.session.execute(select(Case.id, Case.updated_at)).all())
+    before = _same_as_counted(ASKED)
+    late = NOW - timedelta(minutes=1)             # stamped a minute before the round, committed after it
+    db.session.execute(update(Case).where(Case.id == county["B"])
+                       .values(dispute_type_id=_type_id("0301"), township_id=unit_id("T02"), updated_at=late))
+    db.session.commit()
+    assert counted_as[county["B"]] != late
+    assert _same_as_counted(ASKED) != before      # B's move shows, and equals the figures counted over the cases
