@@ -26,7 +26,6 @@ from sqlalchemy import (
     func,
     literal,
     literal_column,
-    or_,
     select,
     true,
     type_coerce,
@@ -154,9 +153,7 @@ def _day_rows(grain: str, zone: str):
     rolled = select(table.c.day, *(table.c[d] for d in DIMENSIONS), *(table.c[m] for m in ALL_MEASURES)) \
         .where(table.c.grain == grain, table.c.day >= first, table.c.day <= last)
     now = facts(changed, ~as_counted).cte("now_parts")
-    before = select(counted).join(Case, Case.id == counted.c.case_id) \
-        .where(changed, or_(counted.c.case_updated_at.is_(None), counted.c.case_updated_at != Case.updated_at)) \
-        .cte("counted_parts")
+    before = select(counted).join(now, now.c.case_id == counted.c.case_id).cte("counted_parts")  # the same cases
     rows = union_all(rolled, *events(now), *events(before, negate=True)).subquery("day_rows")
     return rows, and_(rows.c.day >= first, rows.c.day <= last)
 
