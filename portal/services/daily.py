@@ -105,6 +105,12 @@ def facts(*where):
     return CLOSED.joins(select(*columns).select_from(Case)).where(*where)
 
 
+# A case the day sums hold as it is: counted at the updated_at it still has (its part now is the part
+# counted). A change that committed after the worker read the case has moved its updated_at.
+AS_COUNTED = select(CaseFigures.case_id).where(CaseFigures.case_id == Case.id,
+                                               CaseFigures.case_updated_at == Case.updated_at).exists()
+
+
 def events(parts, negate: bool = False) -> list:
     """Rows (day, dimensions, measures) of cases' parts (a selectable with ``facts``' columns): one on
     the registration day, one on the closing day; ``negate``: to take them out of a sum."""
@@ -142,17 +148,13 @@ def rows_params(first: date, last: date) -> dict[str, Any]:
 @functools.cache
 def _day_rows(grain: str, zone: str):
     first, last = bindparam("rows_first", type_=Date()), bindparam("rows_last", type_=Date())
-    # the cases changed since the mark, less those the sums hold as they are (counted at their updated_at:
-    # their part now is the part counted); a change that committed after the worker read the case has
-    # moved its updated_at, so the case is corrected whenever its transaction committed
+    # the cases changed since the mark, less those the sums hold as they are (AS_COUNTED)
     changed = Case.updated_at >= bindparam("rows_since", type_=DateTime())
     counted = CaseFigures.__table__
-    as_counted = select(counted.c.case_id).where(counted.c.case_id == Case.id,
-                                                 counted.c.case_updated_at == Case.updated_at).exists()
     table = FigureDay.__table__
     rolled = select(table.c.day, *(table.c[d] for d in DIMENSIONS), *(table.c[m] for m in ALL_MEASURES)) \
         .where(table.c.grain == grain, table.c.day >= first, table.c.day <= last)
-    now = facts(changed, ~as_counted).cte("now_parts")
+    now = facts(changed, ~AS_COUNTED).cte("now_parts")
     before = select(counted).join(now, now.c.case_id == counted.c.case_id).cte("counted_parts")  # the same cases
     rows = union_all(rolled, *events(now), *events(before, negate=True)).subquery("day_rows")
     return rows, and_(rows.c.day >= first, rows.c.day <= last)

@@ -195,4 +195,9 @@ def test_a_change_committed_after_the_worker_read_its_case_is_corrected_and_one_
                        .values(dispute_type_id=_type_id("0301"), township_id=unit_id("T02"), updated_at=late))
     db.session.commit()
     assert counted_as[county["B"]] != late
-    assert _same_as_counted(ASKED) != before      # B's move shows, and equals the figures counted over the cases
+    after = _same_as_counted(ASKED)
+    assert after != before                        # B's move shows, and equals the figures counted over the cases
+    with frozen_at(NOW):
+        assert refresh_rollups()[0] == 1          # the next round takes B again ...
+        assert refresh_rollups()[0] == 0          # ... and then nothing, though B is still within the margin
+    assert _same_as_counted(ASKED) == after
