@@ -12,7 +12,7 @@ from flask import has_request_context, request
 from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder.security.sqla.models import Group, Permission, PermissionView, ViewMenu, assoc_permissionview_role
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import joinedload
 
 from portal.models import PortalUser, SecurityVersion
 from portal.request_cache import request_cache
@@ -80,10 +80,8 @@ class PortalSecurityManager(SecurityManager):
     def _detached_user(self, pk: int) -> PortalUser | None:
         """The user with roles, groups and org unit, read in a session of its own and detached from it
         (read after the version: never older than the snapshot it is kept in)."""
-        with Session(self.session.get_bind(), expire_on_commit=False) as session:
-            user = session.scalars(_USER_BY_ID, {"pk": pk}).unique().first()
-            session.commit()  # not the ROLLBACK of closing, which makes the driver forget its prepared statements
-            return user
+        from portal.services._tx import read_apart
+        return read_apart(lambda session: session.scalars(_USER_BY_ID, {"pk": pk}).unique().first())
 
     def exist_permission_on_roles(self, view_name: str, permission_name: str, role_ids: list[int]) -> bool:
         """Whether one of the roles has the permission on the view. The roles' permissions are read in one

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import Callable, TypeVar
+from typing import Any, Callable, TypeVar
 
 from portal.extensions import db
 
@@ -85,6 +85,18 @@ def _writes(statement: str) -> bool:
     if _WITH.match(statement):
         return _WRITING_WORD.search(statement) is not None or _LOCKING_READ.search(statement) is not None
     return statement.lstrip()[:6].upper() != "SELECT" or _LOCKING_READ.search(statement) is not None
+
+
+def read_apart(read: Callable[[Any], T]) -> T:
+    """``read(session)`` in a session of its own, on the request's database, whose objects come out
+    detached with what was loaded (the security snapshot keeps them across requests). It ends with
+    COMMIT, as ``end_reading`` does: the ROLLBACK of closing it would make the driver forget the
+    connection's prepared statements."""
+    from sqlalchemy.orm import Session
+    with Session(db.session.get_bind(), expire_on_commit=False) as session:
+        found = read(session)
+        session.commit()
+        return found
 
 
 def end_reading(session) -> None:

@@ -30,7 +30,7 @@ from sqlalchemy.orm import joinedload
 
 from portal.clock import utcnow
 from portal.extensions import db
-from portal.models import AttachmentCategory, Case, CaseAttachment, WorkItem, WorkItemKind, WorkItemStatus
+from portal.models import AttachmentCategory, Case, CaseAttachment, WorkItem
 from portal.roles import CASE_FILE_ROLES, sees_personal_data
 from portal.services import queries
 from portal.services._tx import on_rollback, transaction
@@ -150,12 +150,7 @@ def can_add_attachment(user, case: Case, steps: list[WorkItem] | None = None) ->
     if CASE_FILE_ROLES & user.role_names:
         return True
     lanes = queries.lanes_for(user)
-    if steps is None:
-        items = db.session.scalars(select(WorkItem).where(
-            WorkItem.case_id == case.id, WorkItem.status == WorkItemStatus.OPEN, WorkItem.kind == WorkItemKind.TASK))
-    else:
-        items = [i for i in steps if i.status == WorkItemStatus.OPEN and i.kind == WorkItemKind.TASK]
-    return any(item.can_be_done_by(user, lanes) for item in items)
+    return any(item.can_be_done_by(user, lanes) for item in queries.open_tasks(case.id, steps))
 
 
 def _file_name(filename: str, kind: FileKind) -> str:

@@ -28,7 +28,7 @@ from portal.services.channels import EXTENSION_LIMITS
 from portal.services.deadlines import legal_due_at
 from portal.services.errors import CaseNotFoundError, TaskNotYoursError, ValidationFailed, choice, required_text
 from portal.services.locks import lock_case
-from portal.services.queries import center_id, lanes_for
+from portal.services.queries import center_id, lanes_for, open_tasks
 from portal.workdays import DayUnit
 
 APPROVAL_LANE = "中心主任"
@@ -60,12 +60,8 @@ def can_request_extension(user, case: Case, steps: list[WorkItem] | None = None)
 def _holds_the_case(user, case: Case, steps: list[WorkItem] | None = None) -> bool:
     """The user works an open step of the case in its unit (the unit that would ask for more time)."""
     lanes = lanes_for(user)
-    if steps is None:
-        items = db.session.scalars(select(WorkItem).where(
-            WorkItem.case_id == case.id, WorkItem.status == WorkItemStatus.OPEN, WorkItem.kind == WorkItemKind.TASK))
-    else:
-        items = [i for i in steps if i.status == WorkItemStatus.OPEN and i.kind == WorkItemKind.TASK]
-    return any(item.org_unit_id == case.assigned_unit_id and item.can_be_done_by(user, lanes) for item in items)
+    return any(item.org_unit_id == case.assigned_unit_id and item.can_be_done_by(user, lanes)
+               for item in open_tasks(case.id, steps))
 
 
 @transaction

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import NamedTuple
 
 from sqlalchemy import Select, and_, bindparam, exists, func, or_, select, union_all
-from sqlalchemy.orm import Session, aliased, joinedload, selectinload, with_expression
+from sqlalchemy.orm import aliased, joinedload, selectinload, with_expression
 
 from portal.clock import utcnow
 from portal.extensions import db
@@ -25,6 +25,7 @@ from portal.models import (
 )
 from portal.request_cache import request_cache
 from portal.roles import COUNTY_WIDE_ROLES
+from portal.services._tx import read_apart
 from portal.services.errors import CaseForbiddenError, CaseNotFoundError
 
 _LANES = select(LaneRole.lane).where(LaneRole.role_name.in_(bindparam("role_names", expanding=True)))
@@ -336,6 +337,15 @@ def has_repeats(case_id: int) -> bool:
     return bool(db.session.scalar(_HAS_REPEATS_OF, {"case_id": case_id}))
 
 
+def open_tasks(case_id: int, steps: list[WorkItem] | None = None) -> list[WorkItem]:
+    """The case's open steps (tasks, not supervision cards): of ``steps`` (every step of the case) when
+    the caller has read them, else read."""
+    if steps is None:
+        return list(db.session.scalars(select(WorkItem).where(
+            WorkItem.case_id == case_id, WorkItem.status == WorkItemStatus.OPEN, WorkItem.kind == WorkItemKind.TASK)))
+    return [i for i in steps if i.status == WorkItemStatus.OPEN and i.kind == WorkItemKind.TASK]
+
+
 def case_history(case_id: int) -> list[WorkItem]:
     """Every step of the case, open and done, in the order they came, with who did them and where."""
     return list(db.session.scalars(_CASE_HISTORY, {"case_id": case_id}))
@@ -376,11 +386,8 @@ def reference_list(key: tuple, read) -> list:
     if snapshot is None:
         return list(read(db.session))
     if key not in snapshot.reference:
-        # read after the version (never older than the snapshot), in a session of its own that commits:
-        # the ROLLBACK of closing it would make the driver forget the connection's prepared statements
-        with Session(db.session.get_bind(), expire_on_commit=False) as session:
-            snapshot.reference[key] = tuple(read(session))
-            session.commit()
+        # read after the version: never older than the snapshot
+        snapshot.reference[key] = read_apart(lambda session: tuple(read(session)))
     return list(snapshot.reference[key])  # the caller's own list: the kept one stays as read
 
 
@@ -397,8 +404,8 @@ def reference_row(model: type[DisputeType] | type[OrgUnit], row_id: int | None):
     key = ("by_id", model.__name__)
     if key not in snapshot.reference:
         query = select(model).options(joinedload(DisputeType.parent)) if model is DisputeType else select(model)
-        with Session(db.session.get_bind()) as session:  # read after the version: never older than the snapshot
-            snapshot.reference[key] = {row.id: row for row in session.scalars(query).unique()}
+        # read after the version: never older than the snapshot
+        snapshot.reference[key] = read_apart(lambda session: {row.id: row for row in session.scalars(query).unique()})
     return snapshot.reference[key].get(row_id)
 
 

@@ -234,3 +234,26 @@ def test_a_worklist_reads_its_lines_in_one_statement_with_their_cases_units_and_
     page = client.get("/worklist/").get_data(as_text=True)
     dispatcher = user("dispatch")
     assert (dispatcher.first_name or dispatcher.username) in page   # the claimed step names who holds it
+
+
+def test_a_read_apart_commits_and_hands_back_detached_rows_as_read(app):
+    """The security snapshot's users and lists are read in sessions of their own that end with COMMIT
+    (a ROLLBACK would make the driver forget the connection's prepared statements); what they read comes
+    back detached, with its columns loaded, for later requests to read without the database."""
+    from sqlalchemy import event, inspect, select
+
+    from portal.extensions import db
+    from portal.models import OrgUnit
+    from portal.services._tx import read_apart
+    ended = []
+    with app.app_context():
+        listeners = {"commit": lambda conn: ended.append("commit"), "rollback": lambda conn: ended.append("rollback")}
+        for name, listener in listeners.items():
+            event.listen(db.engine, name, listener)
+        try:
+            units = read_apart(lambda session: list(session.scalars(select(OrgUnit).limit(3))))
+        finally:
+            for name, listener in listeners.items():
+                event.remove(db.engine, name, listener)
+        assert ended == ["commit"]
+        assert units and all(inspect(u).detached and "name" in vars(u) for u in units)
