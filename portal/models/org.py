@@ -99,12 +99,13 @@ class LaneRole(Model):
     role_name = Column(String(64), nullable=False)
 
 
-# The tables whose rows say who someone is and what they may do, and the county's reference lists that
-# every form offers (its units, the dispute types). Database triggers (see the migrations that create
-# ``security_version`` and add ``dispute_type``) raise the version on every change to any of them.
+# The tables whose rows say who someone is and what they may do, the county's reference lists that
+# every form offers (its units, the dispute types), and what every deadline is worked out from (the
+# deadline rules, the calendar days). Database triggers (see the migrations that create
+# ``security_version`` and add the later tables) raise the version on every change to any of them.
 SECURITY_TABLES = ("ab_user", "ab_role", "ab_user_role", "ab_group", "ab_user_group", "ab_group_role",
                    "ab_permission", "ab_view_menu", "ab_permission_view", "ab_permission_view_role",
-                   "lane_role", "org_unit", "dispute_type")
+                   "lane_role", "org_unit", "dispute_type", "deadline_rule", "calendar_day")
 
 
 class SecurityVersion(Model):

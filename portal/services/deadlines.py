@@ -6,35 +6,36 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, or_, select
+from sqlalchemy import select
 
-from portal.extensions import db
 from portal.models import CalendarDay, Complexity, DeadlineRule, DisputeType
 from portal.services.errors import ValidationFailed
+from portal.services.queries import reference_list, reference_row
 from portal.workdays import DayUnit, deadline
 
 # The speech's local policy (即来即办 / 3 / 10 / 30 days), loaded as the county default rules.
 DEFAULT_RULES = {Complexity.SIMPLE: 0, Complexity.GENERAL: 3, Complexity.COMPLEX: 10, Complexity.DIFFICULT: 30}
 
 
-# Built once: triage and every deadline move run them.
+# Built once: triage and every deadline move read them (kept with the security snapshot, see below).
 _CALENDAR = select(CalendarDay.day, CalendarDay.is_workday)
-_PARENT_TYPE = select(DisputeType.parent_id).where(DisputeType.id == bindparam("type_id")).scalar_subquery()
-_RULES = select(DeadlineRule.dispute_type_id, DeadlineRule.days, DeadlineRule.unit).where(
-    DeadlineRule.complexity == bindparam("tier"),
-    or_(DeadlineRule.dispute_type_id == bindparam("type_id"), DeadlineRule.dispute_type_id == _PARENT_TYPE,
-        DeadlineRule.dispute_type_id.is_(None)))
+_RULES = select(DeadlineRule.dispute_type_id, DeadlineRule.complexity, DeadlineRule.days, DeadlineRule.unit)
 
 
 def calendar_overrides() -> dict:
-    """Days the center has set by hand (holidays or make-up workdays the package lacks)."""
-    return dict(db.session.execute(_CALENDAR).all())
+    """Days the center has set by hand (holidays or make-up workdays the package lacks). Kept with the
+    request's security snapshot (``queries.reference_list``): every change to the calendar raises the
+    security version, so the next request reads it again."""
+    return dict(reference_list(("calendar",), lambda session: session.execute(_CALENDAR).all()))
 
 
 def rule_for(dispute_type_id: int, tier: Complexity):
     """The most specific rule (its ``days`` and ``unit``): the type itself, then its level-1 type, then
-    the county default."""
-    rules = db.session.execute(_RULES, {"tier": tier, "type_id": dispute_type_id}).all()
+    the county default. The rules are kept as the calendar is."""
+    kind = reference_row(DisputeType, dispute_type_id)
+    covering = (dispute_type_id, kind.parent_id if kind is not None else None, None)
+    rules = [rule for rule in reference_list(("deadline_rules",), lambda session: session.execute(_RULES).all())
+             if rule.complexity == tier and rule.dispute_type_id in covering]
     if not rules:
         raise ValidationFailed(_l("No deadline rule covers this dispute type and complexity; "
                                   "an administrator must add one."), field="complexity")

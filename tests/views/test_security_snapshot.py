@@ -8,6 +8,7 @@ from contextlib import contextmanager
 import pytest
 from sqlalchemy import create_engine, text
 
+from portal.extensions import db
 from tests.conftest import PASSWORD, STEP_FORMS, open_item, row_counts
 
 
@@ -102,12 +103,15 @@ def test_a_lane_taken_from_a_role_refuses_its_steps_on_the_next_request(app, log
     "UPDATE org_unit SET name = name WHERE code = 'CENTER'",
     "UPDATE ab_user SET first_name = first_name WHERE username = 'dispatch'",
     "UPDATE dispute_type SET name = name WHERE parent_id IS NULL",
+    "UPDATE deadline_rule SET days = days WHERE dispute_type_id IS NULL",
+    "INSERT INTO calendar_day (day, is_workday) VALUES ('2031-01-06', false)",
 ])
 def test_every_change_to_a_security_table_raises_the_version(app, statement):
     with other_connection(app) as conn:
         before = conn.scalar(text("SELECT version FROM security_version"))
         conn.execute(text(statement))
         assert conn.scalar(text("SELECT version FROM security_version")) > before
+        conn.execute(text("DELETE FROM calendar_day WHERE day = '2031-01-06'"))
 
 
 def _menu(client) -> str:
@@ -169,3 +173,47 @@ def test_the_lists_a_form_offers_follow_a_renamed_village_and_dispute_type_on_th
             conn.execute(text("UPDATE org_unit SET name = :n WHERE id = :id"), {"n": village_name, "id": village})
             conn.execute(text("UPDATE dispute_type SET name = :n WHERE id = :id"), {"n": kind_name, "id": kind})
     assert village_name in client.get("/cases/register").get_data(as_text=True)
+
+
+def test_a_deadline_rule_and_a_rest_day_set_elsewhere_decide_the_next_deadline(app, login_as, make_case):
+    """The deadline rules and the center's calendar days are kept between requests; a rule changed or a
+    rest day added elsewhere decides the deadline of the next case triaged."""
+    from portal.models import Case, Complexity
+    from portal.services.deadlines import legal_due_at, rule_for, utc_to_local
+    from portal.workdays import DayUnit
+    cases = [make_case(until="triage") for _ in range(3)]
+    client = login_as("dispatch")
+
+    def triage(case_id: int):
+        resp = client.post(f"/cases/task/{open_item(case_id).id}", data=STEP_FORMS["triage"][1]())
+        assert resp.status_code == 302
+        db.session.expire_all()
+        return db.session.get(Case, case_id)
+
+    first = triage(cases[0])
+    rule = rule_for(first.dispute_type_id, Complexity.GENERAL)
+    assert first.due_at == legal_due_at(first.registered_at, rule.days, DayUnit(rule.unit))
+    second = db.session.get(Case, cases[1])
+    covering = rule_for(second.dispute_type_id, Complexity.GENERAL)
+    where = "complexity = 'general' AND " + ("dispute_type_id IS NULL" if covering.dispute_type_id is None
+                                              else f"dispute_type_id = {covering.dispute_type_id}")
+    with other_connection(app) as conn:
+        conn.execute(text(f"UPDATE deadline_rule SET days = days + 20 WHERE {where}"))
+    try:
+        second = triage(cases[1])
+        assert second.due_at == legal_due_at(second.registered_at, covering.days + 20, DayUnit(covering.unit))
+    finally:
+        with other_connection(app) as conn:
+            conn.execute(text(f"UPDATE deadline_rule SET days = days - 20 WHERE {where}"))
+    third = db.session.get(Case, cases[2])
+    rule = rule_for(third.dispute_type_id, Complexity.GENERAL)
+    last_day = utc_to_local(legal_due_at(third.registered_at, rule.days, DayUnit(rule.unit))).date()
+    with other_connection(app) as conn:
+        conn.execute(text("INSERT INTO calendar_day (day, is_workday) VALUES (:day, :no)"),
+                     {"day": last_day, "no": False})
+    try:
+        third = triage(cases[2])
+        assert utc_to_local(third.due_at).date() > last_day
+    finally:
+        with other_connection(app) as conn:
+            conn.execute(text("DELETE FROM calendar_day WHERE day = :day"), {"day": last_day})
