@@ -7,19 +7,23 @@ was registered, the closing figures on the day it was closed. The worker keeps t
 day (``figure_day``: in total, per township, per dispute type, per source channel, per assigned unit)
 and remembers what it counted for each case (``case_figures``). A request reads the day sums and
 corrects them, in the same statement, by the cases changed since the worker last looked (their part
-now, less the part the sums hold): the figures are those of the cases as they are at the request.
+now, less the part the sums hold): the figures are those of the cases as they are at the request. Which
+cases those are is read once per request (``changed_cases``), before the statements that correct by them.
 """
 from __future__ import annotations
 
 import functools
+import json
 from datetime import date, datetime
 from typing import Any
 
 from flask import current_app
 from sqlalchemy import (
+    Boolean,
     Date,
-    DateTime,
+    Integer,
     String,
+    TypeDecorator,
     and_,
     bindparam,
     case,
@@ -31,6 +35,7 @@ from sqlalchemy import (
     type_coerce,
     union_all,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.functions import FunctionElement
@@ -38,6 +43,7 @@ from sqlalchemy.sql.functions import FunctionElement
 from portal.extensions import db
 from portal.models import Case, CaseFigures, CaseStatus, DisputeType, FigureDay, OrgUnit, RollupMark
 from portal.models.rollup import MEASURES, SUMS
+from portal.request_cache import request_cache
 from portal.services.kpi_defs import AGREED, CLOSED, KPIS, REGISTERED, Window
 from portal.services.queries import visible_cases_filter
 
@@ -66,6 +72,41 @@ def _local_day_postgresql(element, compiler, **kw):
 def _local_day_sqlite(element, compiler, **kw):  # the function the connection registers (portal._tune_sqlite)
     moment, zone = (compiler.process(c, **kw) for c in element.clauses)
     return f"portal_local_day({moment}, {zone})"
+
+
+class IdList(TypeDecorator):
+    """A list of ids as one parameter: an integer array on PostgreSQL, a JSON array on SQLite."""
+
+    impl = String
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect):
+        return dialect.type_descriptor(ARRAY(Integer) if dialect.name == "postgresql" else String())
+
+    def process_bind_param(self, value, dialect):
+        return value if dialect.name == "postgresql" else json.dumps(value)
+
+
+class among(FunctionElement):  # noqa: N801 (used like a SQL function)
+    """``column`` is one of the ids a parameter (``IdList``) holds: one statement however many there are, and
+    the database knows how many when it plans (a subquery there, the changed cases, it could only guess:
+    it took a few hundred for thousands and read every case's figures to join them)."""
+
+    type = Boolean()
+    name = "among"
+    inherit_cache = True
+
+
+@compiles(among)
+def _among_postgresql(element, compiler, **kw):
+    column, ids = (compiler.process(c, **kw) for c in element.clauses)
+    return f"{column} = ANY({ids})"
+
+
+@compiles(among, "sqlite")
+def _among_sqlite(element, compiler, **kw):
+    column, ids = (compiler.process(c, **kw) for c in element.clauses)
+    return f"{column} IN (SELECT value FROM json_each({ids}))"
 
 
 def day_of(column):
@@ -105,10 +146,14 @@ def facts(*where):
     return CLOSED.joins(select(*columns).select_from(Case)).where(*where)
 
 
-# A case the day sums hold as it is: counted at the updated_at it still has (its part now is the part
-# counted). A change that committed after the worker read the case has moved its updated_at.
-AS_COUNTED = select(CaseFigures.case_id).where(CaseFigures.case_id == Case.id,
-                                               CaseFigures.case_updated_at == Case.updated_at).exists()
+def as_counted(since):
+    """Whether the day sums hold a case changed since ``since`` as it is: counted at the updated_at it still
+    has (its part now is the part counted). A change that committed after the worker read the case has
+    moved its updated_at. Such a count is itself since ``since``: said outright, the database looks among
+    the few cases counted since then (an index), not at the county's every count."""
+    return select(CaseFigures.case_id).where(CaseFigures.case_id == Case.id,
+                                             CaseFigures.case_updated_at == Case.updated_at,
+                                             CaseFigures.case_updated_at >= since).exists()
 
 
 def events(parts, negate: bool = False) -> list:
@@ -126,36 +171,47 @@ def events(parts, negate: bool = False) -> list:
 
 
 def changed_since() -> datetime:
-    """The moment from which cases are taken as they are now (none rolled up yet: all of them). Read
-    before the day sums, it may be older than theirs if the worker commits in between: the sums always
-    equal the parts ``case_figures`` holds, so the cases changed since then are only corrected again."""
+    """The moment from which cases are taken as they are now (none rolled up yet: all of them)."""
     return db.session.scalar(select(RollupMark.until).where(RollupMark.name == "cases")) or FAR_PAST
+
+
+def changed_cases() -> list[int]:
+    """The cases the day sums do not hold as they are: changed since the worker's mark and not counted as
+    they are since (``as_counted``). Read once per request, before the statements that correct the sums
+    by them; each of those reads the sums, the cases' parts now and the parts counted for them at one moment,
+    so a case the worker counts or a step changes in between is still corrected by its own two parts (their
+    difference is nothing once counted), and a case changed after this read is corrected from the next."""
+    kept = request_cache("figures")
+    if "changed" not in kept:
+        since = changed_since()
+        kept["changed"] = list(db.session.scalars(select(Case.id).where(Case.updated_at >= since,
+                                                                        ~as_counted(since))))
+    return kept["changed"]
 
 
 def day_rows(grain: str):
     """The figures' day sums of one grain from ``rows_first`` to ``rows_last`` (local days, parameters),
-    corrected by the cases changed since the worker took them: a subquery (day, dimensions, measures) to
+    corrected by the cases the worker has not taken as they are: a subquery (day, dimensions, measures) to
     sum up, and the condition that keeps its days. Built once per grain (and time zone): a statement
     on it is executed with ``rows_params``."""
     return _day_rows(grain, current_app.config["PORTAL_TIMEZONE"])
 
 
 def rows_params(first: date, last: date) -> dict[str, Any]:
-    """The parameters of ``day_rows``: its days, and the moment from which cases are taken as they are now."""
-    return {"rows_first": first, "rows_last": last, "rows_since": changed_since()}
+    """The parameters of ``day_rows``: its days, and the cases to correct the sums by."""
+    return {"rows_first": first, "rows_last": last, "rows_changed": changed_cases()}
 
 
 @functools.cache
 def _day_rows(grain: str, zone: str):
     first, last = bindparam("rows_first", type_=Date()), bindparam("rows_last", type_=Date())
-    # the cases changed since the mark, less those the sums hold as they are (AS_COUNTED)
-    changed = Case.updated_at >= bindparam("rows_since", type_=DateTime())
+    changed = bindparam("rows_changed", type_=IdList())
     counted = CaseFigures.__table__
     table = FigureDay.__table__
     rolled = select(table.c.day, *(table.c[d] for d in DIMENSIONS), *(table.c[m] for m in ALL_MEASURES)) \
         .where(table.c.grain == grain, table.c.day >= first, table.c.day <= last)
-    now = facts(changed, ~AS_COUNTED).cte("now_parts")
-    before = select(counted).join(now, now.c.case_id == counted.c.case_id).cte("counted_parts")  # the same cases
+    now = facts(among(Case.id, changed)).cte("now_parts")
+    before = select(counted).where(among(counted.c.case_id, changed)).cte("counted_parts")  # the same cases
     rows = union_all(rolled, *events(now), *events(before, negate=True)).subquery("day_rows")
     return rows, and_(rows.c.day >= first, rows.c.day <= last)
 

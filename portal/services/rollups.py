@@ -6,7 +6,7 @@ for it (``case_figures``) taken out. A round takes the cases changed up to ``MAR
 started again in the next round, so a change whose transaction commits a while after it stamped the
 case (up to ``MARGIN``, server clocks included) is still taken; requests correct the sums by the cases
 changed since the same moment, so the figures never wait for the worker. Of those cases, the ones the
-sums already hold as they are (counted at the updated_at they still have: ``daily.AS_COUNTED``) are
+sums already hold as they are (counted at the updated_at they still have: ``daily.as_counted``) are
 left as they are, by the rounds and by the requests: under load, nearly all of the margin's cases.
 
 Steps: the done steps not stamped with a dwell bucket yet are summed and stamped (``dwell.take_steps``).
@@ -28,7 +28,7 @@ from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import Case, CaseFigures, FigureDay, RollupMark, StepDwellDay, WorkItem
 from portal.services._tx import transaction
-from portal.services.daily import ALL_MEASURES, AS_COUNTED, DIMENSIONS, GRAINS, events, facts
+from portal.services.daily import ALL_MEASURES, DIMENSIONS, GRAINS, as_counted, events, facts
 from portal.services.dwell import take_steps
 from portal.services.locks import take_sqlite_write_lock
 
@@ -87,7 +87,7 @@ def _mark(wait: bool = False) -> RollupMark | None:
 
 def _take_cases(since: datetime | None) -> int:
     """Count again the cases changed since ``since`` that the sums do not hold as they are (all: None)."""
-    changed = [Case.updated_at >= since, ~AS_COUNTED] if since is not None else []
+    changed = [Case.updated_at >= since, ~as_counted(since)] if since is not None else []
     if not db.session.scalar(select(select(Case.id).where(*changed).exists())):
         return 0
     connection = db.session.connection()

@@ -257,3 +257,15 @@ def test_a_read_apart_commits_and_hands_back_detached_rows_as_read(app):
                 event.remove(db.engine, name, listener)
         assert ended == ["commit"]
         assert units and all(inspect(u).detached and "name" in vars(u) for u in units)
+
+
+def test_the_dashboard_reads_the_cases_its_figures_correct_once(login_as, make_case):
+    """The dashboard's figure statements correct the day sums by the cases the worker has not counted as
+    they are; which cases those are is read once per request, not worked out again inside each statement."""
+    make_case(until="triage")   # changed since, and no worker round has counted it
+    client = login_as("director")
+    with statements() as seen:
+        assert client.get("/dashboard/").status_code == 200
+    figures = [s for s in seen if "now_parts" in s]
+    changed = [s for s in seen if "case_figures.case_updated_at >=" in s]
+    assert len(figures) >= 2 and len(changed) == 1 and changed[0] not in figures
