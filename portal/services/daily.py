@@ -36,9 +36,7 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
-from sqlalchemy.sql.functions import FunctionElement
 
 from portal.extensions import db
 from portal.models import Case, CaseFigures, CaseStatus, DisputeType, FigureDay, OrgUnit, RollupMark
@@ -46,6 +44,7 @@ from portal.models.rollup import MEASURES, SUMS
 from portal.request_cache import request_cache
 from portal.services.kpi_defs import AGREED, CLOSED, KPIS, REGISTERED, Window
 from portal.services.queries import visible_cases_filter
+from portal.services.sql_functions import dialect_function
 
 FAR_PAST = datetime(1900, 1, 1)
 GRAINS = {"": None, "t": "township_id", "y": "dispute_type_id", "c": "source_channel", "u": "unit_id"}
@@ -54,24 +53,11 @@ ROLLED = [k for k in KPIS if k.per_day and not k.now and k.source in (REGISTERED
 ALL_MEASURES = MEASURES + SUMS
 
 
-class local_day(FunctionElement):  # noqa: N801 (used like a SQL function)
-    """The county's calendar day of a stored (naive UTC) moment, in ``PORTAL_TIMEZONE``."""
-
-    type = Date()
-    name = "local_day"
-    inherit_cache = True
-
-
-@compiles(local_day)
-def _local_day_postgresql(element, compiler, **kw):
-    moment, zone = (compiler.process(c, **kw) for c in element.clauses)
-    return f"CAST(timezone({zone}, timezone('UTC', {moment})) AS DATE)"
-
-
-@compiles(local_day, "sqlite")
-def _local_day_sqlite(element, compiler, **kw):  # the function the connection registers (portal._tune_sqlite)
-    moment, zone = (compiler.process(c, **kw) for c in element.clauses)
-    return f"portal_local_day({moment}, {zone})"
+# the county's calendar day of a stored (naive UTC) moment, in ``PORTAL_TIMEZONE`` (SQLite: the function
+# the connection registers, portal._tune_sqlite)
+local_day = dialect_function("local_day", Date(), "The county's calendar day of a stored moment.",
+                             postgresql="CAST(timezone({1}, timezone('UTC', {0})) AS DATE)",
+                             sqlite="portal_local_day({0}, {1})")
 
 
 class IdList(TypeDecorator):
@@ -87,26 +73,11 @@ class IdList(TypeDecorator):
         return value if dialect.name == "postgresql" else json.dumps(value)
 
 
-class among(FunctionElement):  # noqa: N801 (used like a SQL function)
-    """``column`` is one of the ids a parameter (``IdList``) holds: one statement however many there are, and
-    the database knows how many when it plans (a subquery there, the changed cases, it could only guess:
-    it took a few hundred for thousands and read every case's figures to join them)."""
-
-    type = Boolean()
-    name = "among"
-    inherit_cache = True
-
-
-@compiles(among)
-def _among_postgresql(element, compiler, **kw):
-    column, ids = (compiler.process(c, **kw) for c in element.clauses)
-    return f"{column} = ANY({ids})"
-
-
-@compiles(among, "sqlite")
-def _among_sqlite(element, compiler, **kw):
-    column, ids = (compiler.process(c, **kw) for c in element.clauses)
-    return f"{column} IN (SELECT value FROM json_each({ids}))"
+# ``column`` is one of the ids a parameter (``IdList``) holds: one statement however many there are, and
+# the database knows how many when it plans (a subquery there, the changed cases, it could only guess: it
+# took thousands for a few hundred and read every case's figures to join them)
+among = dialect_function("among", Boolean(), "A column is one of the ids of a list parameter.",
+                         postgresql="{0} = ANY({1})", sqlite="{0} IN (SELECT value FROM json_each({1}))")
 
 
 def day_of(column):

@@ -15,57 +15,27 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import Float, Integer, String, and_, case, func, or_, select, union_all
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.functions import FunctionElement
 
 from portal.bpmn import MAIN_PROCESS_ID
 from portal.extensions import db
 from portal.models import Branch, BranchKind, StepDwellDay, WorkItem, WorkItemKind, WorkItemStatus
 from portal.services.daily import day_of
+from portal.services.sql_functions import dialect_function
 
 BUCKETS_PER_DOUBLING = 16
 
 
-class seconds_between(FunctionElement):  # noqa: N801 (used like a SQL function)
-    """Seconds from one naive timestamp to another, in the database's own arithmetic."""
-
-    type = Float()
-    inherit_cache = True
-    name = "seconds_between"
+seconds_between = dialect_function(
+    "seconds_between", Float(), "Seconds from one naive timestamp to another, in the database's own arithmetic.",
+    postgresql="EXTRACT(EPOCH FROM ({1} - {0}))", sqlite="((julianday({1}) - julianday({0})) * 86400.0)")
 
 
-@compiles(seconds_between)
-def _seconds_postgresql(element, compiler, **kw):
-    start, end = (compiler.process(c, **kw) for c in element.clauses)
-    return f"EXTRACT(EPOCH FROM ({end} - {start}))"
-
-
-@compiles(seconds_between, "sqlite")
-def _seconds_sqlite(element, compiler, **kw):
-    start, end = (compiler.process(c, **kw) for c in element.clauses)
-    return f"((julianday({end}) - julianday({start})) * 86400.0)"
-
-
-class dwell_bucket(FunctionElement):  # noqa: N801
-    """The bucket of a number of seconds: floor(log2(seconds) · BUCKETS_PER_DOUBLING), -1 below one second."""
-
-    type = Integer()
-    inherit_cache = True
-    name = "dwell_bucket"
-
-
-@compiles(dwell_bucket)
-def _bucket_postgresql(element, compiler, **kw):
-    seconds = compiler.process(element.clauses.clauses[0], **kw)
-    return (f"(CASE WHEN {seconds} < 1 THEN -1 ELSE CAST(floor(ln(CAST({seconds} AS double precision)) "
-            f"/ ln(CAST(2 AS double precision)) * {BUCKETS_PER_DOUBLING}) AS INTEGER) END)")
-
-
-@compiles(dwell_bucket, "sqlite")
-def _bucket_sqlite(element, compiler, **kw):
-    seconds = compiler.process(element.clauses.clauses[0], **kw)
-    return (f"(CASE WHEN {seconds} < 1 THEN -1 "
-            f"ELSE CAST(floor(log2({seconds}) * {BUCKETS_PER_DOUBLING}) AS INTEGER) END)")
+dwell_bucket = dialect_function(
+    "dwell_bucket", Integer(),
+    "The bucket of a number of seconds: floor(log2(seconds) · BUCKETS_PER_DOUBLING), -1 below one second.",
+    postgresql=("(CASE WHEN {0} < 1 THEN -1 ELSE CAST(floor(ln(CAST({0} AS double precision)) "
+                f"/ ln(CAST(2 AS double precision)) * {BUCKETS_PER_DOUBLING}) AS INTEGER) END)"),
+    sqlite=f"(CASE WHEN {{0}} < 1 THEN -1 ELSE CAST(floor(log2({{0}}) * {BUCKETS_PER_DOUBLING}) AS INTEGER) END)")
 
 
 SECONDS = seconds_between(WorkItem.created_at, WorkItem.completed_at)

@@ -9,9 +9,7 @@ from typing import Any, Callable
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Float, and_, case, not_, or_, true
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
-from sqlalchemy.sql.functions import FunctionElement
 
 from portal.models import (
     Branch,
@@ -30,6 +28,7 @@ from portal.models import (
     WorkItemStatus,
 )
 from portal.services.errors import DomainError
+from portal.services.sql_functions import dialect_function
 
 
 class UnknownFigureError(DomainError):
@@ -37,24 +36,9 @@ class UnknownFigureError(DomainError):
     message = _l("There is no such figure.")
 
 
-class days_between(FunctionElement):  # noqa: N801 (used like a SQL function)
-    """``end - start`` of two timestamp columns, in days (a fraction), on SQLite and PostgreSQL."""
-
-    type = Float()
-    name = "days_between"
-    inherit_cache = True
-
-
-@compiles(days_between)
-def _days_postgresql(element, compiler, **kw):
-    start, end = (compiler.process(c, **kw) for c in element.clauses)
-    return f"(EXTRACT(EPOCH FROM ({end} - {start})) / 86400.0)"
-
-
-@compiles(days_between, "sqlite")
-def _days_sqlite(element, compiler, **kw):
-    start, end = (compiler.process(c, **kw) for c in element.clauses)
-    return f"(julianday({end}) - julianday({start}))"
+days_between = dialect_function(
+    "days_between", Float(), "``end - start`` of two timestamp columns, in days (a fraction).",
+    postgresql="(EXTRACT(EPOCH FROM ({1} - {0})) / 86400.0)", sqlite="(julianday({1}) - julianday({0}))")
 
 
 @dataclass(frozen=True)
