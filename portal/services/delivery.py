@@ -60,9 +60,10 @@ class DeliveryFileMissingError(DomainError):
     message = _l("The served document is missing from the upload folder; tell the mediation center.")
 
 
-def can_serve(user, case: Case) -> bool:
-    """Staff who work the case: the center's case staff, or whoever holds an open step of it."""
-    return can_add_attachment(user, case)
+def can_serve(user, case: Case, steps: list | None = None) -> bool:
+    """Staff who work the case: the center's case staff, or whoever holds an open step of it.
+    ``steps``: every step of the case, when the caller has read them."""
+    return can_add_attachment(user, case, steps)
 
 
 def consents_of(case_id: int) -> dict[int, PartyConsent]:

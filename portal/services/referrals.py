@@ -52,9 +52,10 @@ class ServiceData:
     persons: int | None = 1        # person-times counted
 
 
-def can_record_service(user, case: Case) -> bool:
-    """The center's case staff, whoever holds an open step, or a handler of the case's assigned unit."""
-    if can_add_attachment(user, case):
+def can_record_service(user, case: Case, steps: list | None = None) -> bool:
+    """The center's case staff, whoever holds an open step, or a handler of the case's assigned unit.
+    ``steps``: every step of the case, when the caller has read them."""
+    if can_add_attachment(user, case, steps):
         return True
     return (case.assigned_unit is not None and user.org_unit is not None
             and user.org_unit.contains(case.assigned_unit) and HANDLING_LANE in queries.lanes_for(user))

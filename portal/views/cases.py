@@ -174,13 +174,13 @@ def _case_page(case, upload_form=None) -> dict:
                 can_record_session=mediating, investigations=f.investigations,
                 can_record_investigation=mediating, services=listed(ServiceReferral, services_of, []),
                 service_totals=listed(ServiceReferral, service_totals, (0, 0, 0)),
-                can_record_service=can_record_service(user, case),
+                can_record_service=can_record_service(user, case, steps),
                 attachments=attachments, upload_form=upload_form, branches=[b.branch for b in f.branches],
                 branch_totals=(branch_totals(user, case_id=case.id) if Branch in present else no_branch_totals()),
                 startable=[k for k in BranchKind if can_start(user, case, k)],
                 personal_categories=PERSONAL_CATEGORIES, sees_personal=sees_personal,
                 documents=documents_of(f),
-                **online_panel(user, case, mediating, consents=listed(PartyConsent, consents_of, {}),
+                **online_panel(user, case, mediating, steps, consents=listed(PartyConsent, consents_of, {}),
                                deliveries=listed(DocumentDelivery, deliveries_of, []),
                                appointments=listed(SessionAppointment, appointments_of, [])))
     # Last: seeing the parties unmasked is audited in a transaction of its own, after which the page

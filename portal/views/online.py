@@ -31,12 +31,12 @@ from portal.services.errors import CaseForbiddenError, TaskNotYoursError
 from portal.views.pages import submit
 
 
-def online_panel(user, case, mediating: bool, consents, deliveries, appointments) -> dict:
+def online_panel(user, case, mediating: bool, steps, consents, deliveries, appointments) -> dict:
     """What the case page shows of online handling: the case's consents, deliveries and scheduled
     sessions (read by the page), and what the user may do. ``mediating``: the user handles the case
-    (its open mediating step is theirs), who schedules."""
+    (its open mediating step is theirs), who schedules; ``steps``: every step of the case."""
     return dict(consents=consents, deliveries=deliveries, appointments=appointments,
-                can_serve=can_serve(user, case), can_schedule=mediating)
+                can_serve=can_serve(user, case, steps), can_schedule=mediating)
 
 
 def _form_values(form, *skip: str) -> dict:

@@ -269,3 +269,16 @@ def test_the_dashboard_reads_the_cases_its_figures_correct_once(login_as, make_c
     figures = [s for s in seen if "now_parts" in s]
     changed = [s for s in seen if "case_figures.case_updated_at >=" in s]
     assert len(figures) >= 2 and len(changed) == 1 and changed[0] not in figures
+
+
+def test_a_case_page_decides_what_a_handler_may_do_from_the_steps_it_read(login_as, make_case):
+    """Adding attachments, recording a social service and serving documents are for whoever holds an open
+    step of the case (a unit's handler is not one of the center's case staff): the page decides all three
+    from the case's steps it has read, with no other read of them."""
+    case_id = make_case(until="accept")
+    client = login_as("sifa")
+    with statements() as seen:
+        page = client.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert sum(s.lstrip().startswith("SELECT work_item.") for s in seen) == 1
+    assert 'id="record-service"' in page and f"/cases/{case_id}/attachments" in page
+    assert 'id="record-consent"' in page
