@@ -157,7 +157,7 @@ class Case(Model):
     code = Column(String(32), unique=True, nullable=True)
     title = Column(String(200), nullable=False)
     dispute_type_id = Column(Integer, ForeignKey("dispute_type.id"), nullable=False, index=True)
-    township_id = Column(Integer, ForeignKey("org_unit.id"), nullable=False, index=True)
+    township_id = Column(Integer, ForeignKey("org_unit.id"), nullable=False)  # indexed with registered_at
     village_id = Column(Integer, ForeignKey("org_unit.id"), nullable=True)
     place_kind = Column(enum_column_type(PlaceKind), nullable=False)
     place_detail = Column(String(200), nullable=True)
@@ -167,7 +167,7 @@ class Case(Model):
     people_count = Column(Integer, nullable=False, default=2)
     source_channel = Column(enum_column_type(SourceChannel), nullable=False)
     route = Column(enum_column_type(LawfulChannel), nullable=False, default=LawfulChannel.MEDIATION)
-    status = Column(enum_column_type(CaseStatus), nullable=False, index=True)
+    status = Column(enum_column_type(CaseStatus), nullable=False)  # indexed with due_at
     current_step = Column(String(100), nullable=True)
     complexity = Column(String(16), nullable=True)
     risk_level = Column(String(16), nullable=True)

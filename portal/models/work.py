@@ -67,8 +67,8 @@ class WorkItem(Model):
               postgresql_where=text("status = 'open'")),
     )
     id = Column(Integer, primary_key=True)
-    case_id = Column(Integer, ForeignKey("mediation_case.id"), nullable=False, index=True)
-    task_id = Column(String(36), nullable=False, index=True)
+    case_id = Column(Integer, ForeignKey("mediation_case.id"), nullable=False)  # indexed with status
+    task_id = Column(String(36), nullable=False)  # the engine's (random): found by case, never by itself
     bpmn_id = Column(String(64), nullable=False)
     name = Column(String(100), nullable=False)
     lane = Column(String(100), nullable=True)
