@@ -13,14 +13,15 @@ from portal.models import AuditEvent
 from portal.services._tx import transaction
 
 
-def audit(action: str, user=None, case=None, work_item=None, **detail: Any) -> None:
-    """Write an audit row in the current transaction (the caller's service commits).
+def audit(action: str, user=None, case=None, work_item=None, work_item_id: int | None = None, **detail: Any) -> None:
+    """Write an audit row in the current transaction (the caller's service commits); ``work_item_id``
+    names a step written as a row, not loaded.
 
     A plain INSERT, not an ORM object: the row is never read back in the transaction, and
     the unit of work costs several times the statement."""
     db.session.execute(insert(AuditEvent.__table__), {
         "at": utcnow(), "user_id": getattr(user, "id", None), "username": getattr(user, "username", None),
-        "action": action, "case_id": getattr(case, "id", None), "work_item_id": getattr(work_item, "id", None),
+        "action": action, "case_id": getattr(case, "id", None), "work_item_id": getattr(work_item, "id", work_item_id),
         "detail": json.dumps(detail, ensure_ascii=False, default=str) if detail else None,
         "remote_addr": request.remote_addr if has_request_context() else None,
     })

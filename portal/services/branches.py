@@ -7,7 +7,6 @@ branch, its work items and the audit rows in one transaction. What each step doe
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -26,7 +25,7 @@ from portal.models import Branch, BranchKind, BranchOutcome, BranchStatus, Case,
 from portal.services._tx import transaction
 from portal.services.aid import APPLY_KEYS, BRANCH_STEPS, START_LANES, start_data
 from portal.services.audit import audit
-from portal.services.cases import project_tasks
+from portal.services.cases import finish_item, project_tasks
 from portal.services.engine import get_engine, spec_for
 from portal.services.errors import (
     CaseNotFoundError,
@@ -119,8 +118,7 @@ def _complete(user, case: Case, branch: Branch, item: WorkItem, data: dict[str, 
             engine.complete(wf, item.task_id, task_data, now=now)
         except TaskNotReadyError:
             raise StepNotOpenError() from None
-        item.status, item.completed_at, item.completed_by_id = WorkItemStatus.DONE, now, user.id
-        item.result = json.dumps(data, ensure_ascii=False, default=str)
+        finish_item(item, user, now, data)
         sync_branch(branch, wf, now, open_items)
     audit("branch.step", user=user, case=case, work_item=item, kind=branch.kind.value, branch=branch.id,
           step=item.bpmn_id, outcome=branch.outcome.value if branch.outcome else None)
