@@ -27,8 +27,8 @@ def test_register_creates_case_code_parties_and_first_open_step(ctx):
     items = db.session.scalars(select(WorkItem).where(WorkItem.case_id == case.id).order_by(WorkItem.id)).all()
     assert [(i.bpmn_id, i.status) for i in items] == [("intake", WorkItemStatus.DONE), ("triage", WorkItemStatus.OPEN)]
     assert items[0].completed_by.username == "window"
-    assert [e.action for e in db.session.scalars(select(AuditEvent).where(AuditEvent.case_id == case.id))] \
-        == ["case.register"]
+    assert [(e.action, e.work_item_id) for e in db.session.scalars(select(AuditEvent).where(
+        AuditEvent.case_id == case.id))] == [("case.register", items[0].id)]   # the intake step's row
 
 
 def test_one_case_from_window_to_closed(ctx):
