@@ -12,6 +12,10 @@ from portal.extensions import db
 from portal.models import AuditEvent
 from portal.services._tx import transaction
 
+# Built once, run on the session's connection: building the statement, or running it through the session,
+# costs more than the INSERT itself.
+_INSERT = insert(AuditEvent.__table__)
+
 
 def audit(action: str, user=None, case=None, work_item=None, work_item_id: int | None = None, **detail: Any) -> None:
     """Write an audit row in the current transaction (the caller's service commits); ``work_item_id``
@@ -19,7 +23,7 @@ def audit(action: str, user=None, case=None, work_item=None, work_item_id: int |
 
     A plain INSERT, not an ORM object: the row is never read back in the transaction, and
     the unit of work costs several times the statement."""
-    db.session.execute(insert(AuditEvent.__table__), {
+    db.session.connection().execute(_INSERT, {
         "at": utcnow(), "user_id": getattr(user, "id", None), "username": getattr(user, "username", None),
         "action": action, "case_id": getattr(case, "id", None), "work_item_id": getattr(work_item, "id", work_item_id),
         "detail": json.dumps(detail, ensure_ascii=False, default=str) if detail else None,

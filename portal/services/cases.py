@@ -52,7 +52,7 @@ from portal.services.errors import (
     required_text,
 )
 from portal.services.formsteps import step_for
-from portal.services.locks import WRITE_LOCK
+from portal.services.locks import WRITE_LOCK, write_case
 from portal.services.processes import published_version_id
 from portal.services.queries import center_id, has_repeats, lanes_for, reference_row
 from portal.services.steps import STEPS
@@ -228,8 +228,8 @@ def _complete_step(user, case: Case, item: WorkItem, data: dict[str, Any], now, 
     step = step_for(item.form_key, STEPS)
     if step is None:
         raise ValidationFailed(_l("This step has no form in this portal."))
-    # Everything is written by the one flush below (a query in between would otherwise flush the
-    # case early: one more UPDATE, and a version conflict raised outside the StaleCaseError check).
+    # Everything is written below, once (a query in between would otherwise flush the case early:
+    # one more UPDATE, and a version conflict raised outside the StaleCaseError check).
     with db.session.no_autoflush:
         task_data = step(case, data, user)
         engine = get_engine()
@@ -241,7 +241,8 @@ def _complete_step(user, case: Case, item: WorkItem, data: dict[str, Any], now, 
         finish_item(item, user, now, {k: v for k, v in data.items() if k != "csrf_token"})
         sync_case(case, wf, now, open_items)
     try:
-        db.session.flush()
+        write_case(case)
+        db.session.flush()  # what else the step changed (a party it added, a step it cancelled)
     except StaleDataError:
         raise StaleCaseError() from None
     audit("case.step", user=user, case=case, work_item=item, step=item.bpmn_id, status=case.status.value, **detail)
@@ -259,8 +260,8 @@ def finish_item(item: WorkItem, user, now, result: dict[str, Any]) -> None:
     item says the same (as read: nothing left for a flush to write)."""
     values = {"status": WorkItemStatus.DONE, "completed_at": now, "completed_by_id": user.id,
               "result": json.dumps(result, ensure_ascii=False, default=str)}
-    db.session.execute(_FINISH_ITEM, {"item_id": item.id, "done": values["status"], "at": now, "by": user.id,
-                                      "what": values["result"]})
+    db.session.connection().execute(_FINISH_ITEM, {"item_id": item.id, "done": values["status"], "at": now,
+                                                   "by": user.id, "what": values["result"]})
     for key, value in values.items():
         set_committed_value(item, key, value)
 
@@ -291,7 +292,7 @@ def _lock_case_of(item: WorkItem) -> tuple[Case, WorkItem, list[WorkItem]]:
     """Take the write lock of the item's case, then load fresh, in one query: the case, the item,
     and the case's open items (for the projection)."""
     if db.session.get_bind().dialect.name == "sqlite":
-        db.session.execute(WRITE_LOCK)
+        db.session.connection().execute(WRITE_LOCK)
     else:
         db.session.execute(_ROW_LOCK, {"case_id": item.case_id})
     # A statement of its own after the lock: under READ COMMITTED it sees what a writer
@@ -383,7 +384,7 @@ def project_tasks(case: Case, ready, open_items: list[WorkItem], now, branch=Non
                      "kind": WorkItemKind.TASK, "org_unit_id": unit_id, "status": WorkItemStatus.OPEN,
                      "created_at": now, "due_at": due_at, "form_defaults": _form_defaults(task)})
     if rows:  # read by queries only, never as loaded objects in the same transaction
-        db.session.execute(_NEW_ITEMS, rows)
+        db.session.connection().execute(_NEW_ITEMS, rows)
     ready_ids = {t.id for t in ready}
     for task_id, item in current.items():
         if task_id not in ready_ids:
