@@ -176,9 +176,11 @@ def open_case(user, data: IntakeData) -> Case:
     return case
 
 
-@transaction
+@transaction(keep_loaded=True)
 def complete_task(user, work_item_id: int, data: dict[str, Any]) -> Case:
-    """Complete one step of a case with the form's data; refuse if it is not the user's or not open."""
+    """Complete one step of a case with the form's data; refuse if it is not the user's or not open.
+    What it loaded stays as written after the commit (the page redirects; the API answers with the case
+    as it now is): marking each of its objects to be read again cost more than the commit's write."""
     item = db.session.get(WorkItem, work_item_id)
     if item is None:
         raise CaseNotFoundError()

@@ -355,12 +355,14 @@ def work_item(item_id: int, with_case: bool = True) -> WorkItem | None:
     """The step, with its case as the step's page shows it (``with_case``; a step submitted is completed
     by a service that reads its case itself, under the case's lock)."""
     if not with_case:
-        return db.session.get(WorkItem, item_id)
+        return db.session.scalars(_STEP, {"item_id": item_id}).one_or_none()
     return db.session.scalars(_STEP_PAGE, {"item_id": item_id}).unique().one_or_none()
 
 
+# Built once, as the case page's (``Session.get`` builds its statement each time, a third of its cost)
+_STEP = select(WorkItem).where(WorkItem.id == bindparam("item_id"))
 _STEP_PAGE = select(WorkItem).options(joinedload(WorkItem.case).options(*_CASE_PAGE_LOADS)) \
-    .where(WorkItem.id == bindparam("item_id"))  # built once, as the case page's
+    .where(WorkItem.id == bindparam("item_id"))
 
 
 def dispute_types() -> list[DisputeType]:
