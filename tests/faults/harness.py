@@ -260,10 +260,13 @@ def complete_over_http(browser: Browser, case_id: int, item_id: int, form: dict,
             tally.add("posts")
             tally.add("in_flight")
             posting = True
+            sent = time.monotonic()
             try:
                 resp = browser.post(f"/cases/task/{item_id}", {**form, "csrf_token": browser.token(page)})
             finally:
                 tally.add("in_flight", -1)
+            tally.add("posts_answered")
+            tally.add("post_answered_us", int((time.monotonic() - sent) * 1e6))
         except ServerGone as exc:
             refused = isinstance(exc.__cause__, ConnectionRefusedError)
             tally.add("refused" if refused else "post_cut_off" if posting else "get_cut_off")
@@ -380,20 +383,32 @@ class PrivatePostgres:
 
 
 class Tally:
-    """A thread-safe tally of named events (what the harness saw)."""
+    """A thread-safe tally of named events (what the harness saw), which a thread can wait on."""
 
     def __init__(self):
-        self._lock = threading.Lock()
+        self._changed = threading.Condition()
         self.counts: dict[str, int] = {}
 
     def add(self, name: str, n: int = 1) -> None:
-        with self._lock:
+        with self._changed:
             self.counts[name] = self.counts.get(name, 0) + n
+            self._changed.notify_all()
 
     def __getitem__(self, name: str) -> int:
-        with self._lock:
+        with self._changed:
             return self.counts.get(name, 0)
 
+    def wait(self, predicate, what: str, within: float = READY_WITHIN) -> None:
+        """Wake the moment ``predicate(self)`` holds (no polling: a POST counted is still in flight)."""
+        with self._changed:
+            if not self._changed.wait_for(lambda: predicate(self), timeout=within):
+                raise AssertionError(f"waited {within} s for {what}: {self.summary()}")
+
+    def mean_post_s(self) -> float:
+        """The mean time a POST took to be answered, in seconds."""
+        with self._changed:
+            return self.counts.get("post_answered_us", 0) / max(1, self.counts.get("posts_answered", 0)) / 1e6
+
     def summary(self) -> str:
-        with self._lock:
+        with self._changed:
             return " ".join(f"{k}={v}" for k, v in sorted(self.counts.items()))

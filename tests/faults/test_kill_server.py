@@ -24,7 +24,6 @@ from tests.faults.harness import (
     Tally,
     complete_over_http,
     portal_env,
-    wait_for,
 )
 
 STEPS = ("triage", "dispatch", "accept")   # the dispatcher twice, then the department (司法局) takes the case
@@ -76,11 +75,12 @@ def _client(port: int, cases: queue.Queue, allowance: threading.Semaphore, forms
         tally.add("clients_out_of_work")
     except Exception as exc:  # noqa: BLE001 - the test's thread reports it
         errors.append(exc)
+        tally.add("client_errors")
 
 
-def _kill(server: Gunicorn, round_no: int) -> str:
-    """Every few rounds the master and its workers, else some workers (the master forks new ones)."""
-    if round_no % FULL_RESTART_EVERY == FULL_RESTART_EVERY - 1:
+def _kill(server: Gunicorn, whole_server: bool) -> str:
+    """The master and its workers (the server is started again), or some workers (the master forks new ones)."""
+    if whole_server:
         server.kill()
         server.start()
         return "server"
@@ -92,19 +92,21 @@ def _kill(server: Gunicorn, round_no: int) -> str:
 
 
 def _rounds(server: Gunicorn, allowance: threading.Semaphore, tally: Tally, errors: list) -> list[tuple[str, int]]:
-    """Kill the server ROUNDS times, each after a few more POSTs have gone out and at a random moment;
-    what was killed and how many POSTs were in flight."""
+    """Kill the server ROUNDS times, each after a few more POSTs have gone out; what was killed and how many
+    POSTs were in flight. Workers alone die at a random moment. The master with its workers dies while a
+    POST is being answered: the moment that POST went out, then a random part of a POST's mean time."""
     kills = []
     for round_no in range(ROUNDS):
         wanted = random.randint(2, 6)
         target = tally["posts"] + wanted
         allowance.release(wanted + STEPS_IN_FLIGHT)
-        wait_for(lambda target=target: tally["posts"] >= target or errors or tally["clients_out_of_work"],
-                 "the clients' next completions")
+        tally.wait(lambda t, target=target: t["posts"] >= target or t["client_errors"] or t["clients_out_of_work"],
+                   "the clients' next completions")
         assert not errors and not tally["clients_out_of_work"], errors or "the clients ran out of cases"
-        time.sleep(random.uniform(0, 0.3))
+        whole_server = round_no % FULL_RESTART_EVERY == FULL_RESTART_EVERY - 1
+        time.sleep(random.uniform(0, tally.mean_post_s() / 2) if whole_server else random.uniform(0, 0.3))
         in_flight = tally["in_flight"]
-        kills.append((_kill(server, round_no), in_flight))
+        kills.append((_kill(server, whole_server), in_flight))
     return kills
 
 
