@@ -37,6 +37,7 @@ from portal.models import (
     WorkItemKind,
     WorkItemStatus,
 )
+from portal.models.work import OPEN_INLINE
 from portal.services._tx import transaction
 from portal.services.archive import assign_dossier_number
 from portal.services.audit import audit
@@ -218,7 +219,7 @@ def complete_step_by_rule(user, case: Case, form_key: str, data: dict[str, Any],
     the lane and unit check does not; the audit row names the ``rule``. Refused when that step is not open."""
     with db.session.no_autoflush:
         item = db.session.scalar(select(WorkItem).where(
-            WorkItem.case_id == case.id, WorkItem.status == WorkItemStatus.OPEN, WorkItem.form_key == form_key,
+            WorkItem.case_id == case.id, WorkItem.status == OPEN_INLINE, WorkItem.form_key == form_key,
             WorkItem.kind == WorkItemKind.TASK, WorkItem.branch_id.is_(None)))
     if item is None:
         raise StepNotOpenError()
@@ -284,8 +285,7 @@ _ROW_LOCK = select(Case.id).where(Case.id == bindparam("case_id")).with_for_upda
 # The case with its open items only (index on case and status): a case sent back hundreds of
 # times has hundreds of done items, which a step must not read.
 _CASE_AND_OPEN_ITEMS = (
-    select(Case, WorkItem).outerjoin(WorkItem, and_(WorkItem.case_id == Case.id,
-                                                    WorkItem.status == WorkItemStatus.OPEN))
+    select(Case, WorkItem).outerjoin(WorkItem, and_(WorkItem.case_id == Case.id, WorkItem.status == OPEN_INLINE))
     .where(Case.id == bindparam("case_id")).options(undefer(Case.wf_state))
     .execution_options(populate_existing=True))
 
@@ -402,7 +402,7 @@ def sync_case(case: Case, wf, now, open_items: list[WorkItem] | None = None) -> 
     if open_items is None:
         with db.session.no_autoflush:  # one UPDATE of the case per call, not one per query
             open_items = list(db.session.scalars(
-                select(WorkItem).where(WorkItem.case_id == case.id, WorkItem.status == WorkItemStatus.OPEN,
+                select(WorkItem).where(WorkItem.case_id == case.id, WorkItem.status == OPEN_INLINE,
                                        WorkItem.branch_id.is_(None))))
     # the item just completed is DONE in memory, not yet in the row
     open_items = [w for w in open_items if w.status == WorkItemStatus.OPEN and w.branch_id is None]

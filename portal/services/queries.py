@@ -23,6 +23,7 @@ from portal.models import (
     WorkItemKind,
     WorkItemStatus,
 )
+from portal.models.work import OPEN_INLINE
 from portal.request_cache import request_cache
 from portal.roles import COUNTY_WIDE_ROLES
 from portal.services._tx import read_apart
@@ -342,7 +343,7 @@ def open_tasks(case_id: int, steps: list[WorkItem] | None = None) -> list[WorkIt
     the caller has read them, else read."""
     if steps is None:
         return list(db.session.scalars(select(WorkItem).where(
-            WorkItem.case_id == case_id, WorkItem.status == WorkItemStatus.OPEN, WorkItem.kind == WorkItemKind.TASK)))
+            WorkItem.case_id == case_id, WorkItem.status == OPEN_INLINE, WorkItem.kind == WorkItemKind.TASK)))
     return [i for i in steps if i.status == WorkItemStatus.OPEN and i.kind == WorkItemKind.TASK]
 
 
