@@ -72,6 +72,7 @@ from portal.models.settings import (
                                 SupervisionRule,
 )
 from portal.models.work import (
+                                OPEN_INLINE,
                                 AuditEvent,
                                 AuditLogImmutableError,
                                 ProcessDraft,
@@ -96,5 +97,6 @@ __all__ = ["ApiClient", "ApiIdempotencyKey", "ApiScope", "CaseFigures", "FigureD
            "LaneRole", "OrgKind", "OrgUnit", "PortalUser", "SECURITY_TABLES", "SecurityVersion", "StationMode",
            "AuditEvent",
            "AuditLogImmutableError", "ProcessDraft", "ProcessStatus", "ProcessVersion", "WorkItem", "WorkItemStatus",
+           "OPEN_INLINE",
            "CaseMigration", "GridOutcome", "GridReport", "AppointmentStatus", "CitizenRating", "ConsentChannel",
            "DeliveryStatus", "DocumentDelivery", "PartyConsent", "RateWindow", "SessionAppointment"]

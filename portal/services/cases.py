@@ -23,6 +23,7 @@ from portal.clock import utcnow
 from portal.extensions import db
 from portal.idcard import is_valid_id_number
 from portal.models import (
+    OPEN_INLINE,
     Case,
     CaseStatus,
     DisputeType,
@@ -37,7 +38,6 @@ from portal.models import (
     WorkItemKind,
     WorkItemStatus,
 )
-from portal.models.work import OPEN_INLINE
 from portal.services._tx import transaction
 from portal.services.archive import assign_dossier_number
 from portal.services.audit import audit

@@ -11,6 +11,7 @@ from sqlalchemy.orm import aliased, joinedload, selectinload, with_expression
 from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import (
+    OPEN_INLINE,
     Case,
     CaseStatus,
     DisputeType,
@@ -23,7 +24,6 @@ from portal.models import (
     WorkItemKind,
     WorkItemStatus,
 )
-from portal.models.work import OPEN_INLINE
 from portal.request_cache import request_cache
 from portal.roles import COUNTY_WIDE_ROLES
 from portal.services._tx import read_apart
