@@ -189,9 +189,9 @@ BLOCK = 10
 
 class MachineShare:
     """What the rest of the machine did while the benchmark measured: the processor time of every other
-    process, and the time the host took from this machine's processors (steal), each as a share of all
-    its processors. Both sides are measured on a shared host; a run whose ratio stands out can be told
-    from the others by these figures."""
+    process (on PostgreSQL, the database's among them), and the time the host took from this machine's
+    processors (steal), each as a share of all its processors. Both sides are measured on a shared host;
+    a run whose ratio stands out can be told from the others by these figures."""
 
     def __init__(self, own_pids) -> None:
         self.own_pids = own_pids
