@@ -34,6 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 import bench.bulk as bulk  # noqa: E402
+from bench.servers import cpu_seconds, free_port  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
 
@@ -95,19 +96,13 @@ class EngineStep:
         self.db.dispose()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class PortalStep:
     """(b) the POST that completes a triage step through the portal: gunicorn (one worker), the
     dispatcher logged in, CSRF on; each request on a fresh connection, as a browser's POST is."""
 
     def __init__(self, url: str, rounds: int) -> None:
         from sqlalchemy import create_engine, text
-        self.port = port = _free_port()
+        self.port = port = free_port()
         env = {**os.environ, "PORTAL_DATABASE_URL": url, "PORTAL_SECRET_KEY": "bench"}
         self.server = subprocess.Popen(
             [str(ROOT / ".venv/bin/gunicorn"), "--workers", "1", "--bind", f"127.0.0.1:{port}", "portal:create_app()"],
@@ -174,11 +169,6 @@ class PortalStep:
         self.call(urllib.parse.urlsplit(body).path)
         return elapsed
 
-    def pids(self) -> list[int]:
-        """The benchmark's process, the server and its workers."""
-        with open(f"/proc/{self.server.pid}/task/{self.server.pid}/children") as children:
-            return [os.getpid(), self.server.pid, *map(int, children.read().split())]
-
     def close(self) -> None:
         self.server.terminate()
         self.server.wait(10)
@@ -193,35 +183,23 @@ class MachineShare:
     processors (steal), each as a share of all its processors. Both sides are measured on a shared host;
     a run whose ratio stands out can be told from the others by these figures."""
 
-    def __init__(self, own_pids) -> None:
-        self.own_pids = own_pids
-        self.start = time.monotonic(), *self._machine(), self._own()
+    def __init__(self) -> None:
+        self.start = time.monotonic(), *self._machine(), cpu_seconds([os.getpid()])  # with the server it started
 
     @staticmethod
-    def _machine() -> tuple[int, int]:
-        """(busy, steal) clock ticks of all processors since boot (/proc/stat)."""
+    def _machine() -> tuple[float, float]:
+        """(busy, steal) seconds of all processors since boot (/proc/stat)."""
         with open("/proc/stat") as stat:
             user, nice, system, _idle, _iowait, irq, softirq, steal = map(int, stat.readline().split()[1:9])
-        return user + nice + system + irq + softirq, steal
-
-    def _own(self) -> int:
-        """Clock ticks used by the benchmark and its server (their user and system time)."""
-        pids = list(self.own_pids())
-        ticks = 0
-        for pid in pids:
-            try:
-                with open(f"/proc/{pid}/stat") as stat:
-                    fields = stat.read().rpartition(")")[2].split()
-            except FileNotFoundError:
-                continue
-            ticks += int(fields[11]) + int(fields[12])
-        return ticks
+        tick = os.sysconf("SC_CLK_TCK")
+        return (user + nice + system + irq + softirq) / tick, steal / tick
 
     def report(self) -> str:
         started, busy, steal, own = self.start
         now_busy, now_steal = self._machine()
-        capacity = (time.monotonic() - started) * os.sysconf("SC_CLK_TCK") * os.cpu_count()
-        other, taken = (now_busy - busy - (self._own() - own)) / capacity, (now_steal - steal) / capacity
+        capacity = (time.monotonic() - started) * os.cpu_count()
+        other = (now_busy - busy - (cpu_seconds([os.getpid()]) - own)) / capacity
+        taken = (now_steal - steal) / capacity
         return (f"meanwhile other processes used {max(other, 0):.1%} and the host took {taken:.1%} "
                 f"of the machine's {os.cpu_count()} processors")
 
@@ -236,7 +214,7 @@ def measure(url: str, rounds: int) -> tuple[float, float, float, str]:
         engine.run(rounds)              # the first round fills the spec cache, as a running portal already has
         for i in range(20):             # the first requests warm the worker
             portal.run(rounds + i)
-        machine = MachineShare(portal.pids)
+        machine = MachineShare()
         total, in_memory, http_times = [], [], []
         for start in range(0, rounds, BLOCK):
             block = range(start, min(start + BLOCK, rounds))
